@@ -1,0 +1,54 @@
+# Gavel: one-command set-up. Everything installs into this folder from the project's own pins:
+#   .venv/         Python packages pinned in requirements.txt
+#   node_modules/  Anvil, solc (WebAssembly), OpenZeppelin, Uniswap artifacts locked in package-lock.json
+#   .solcx/        a `solc-v<version>` command over the npm compiler, where py-solc-x looks for it
+# A second run reuses what is installed (the stamp files below only change when the pins do).
+
+SHELL := /bin/bash
+PYTHON ?= python3
+VENV := .venv
+SOLC_VERSION := $(shell node -p "require('./package.json').dependencies.solc" 2>/dev/null)
+
+export PATH := $(CURDIR)/node_modules/.bin:$(CURDIR)/$(VENV)/bin:$(PATH)
+export SOLCX_BINARY_PATH := $(CURDIR)/.solcx
+export APE_DISABLE_TELEMETRY := 1
+
+LOCAL := ethereum:local:foundry
+
+.PHONY: install demo deploy test test-contracts lint gas clean
+
+install: $(VENV)/.installed node_modules/.installed .solcx/solc-v$(SOLC_VERSION)
+
+$(VENV)/.installed: requirements.txt
+	$(PYTHON) -m venv $(VENV)
+	$(VENV)/bin/pip install --quiet --disable-pip-version-check -r requirements.txt
+	touch $@
+
+node_modules/.installed: package.json package-lock.json
+	npm ci --no-audit --no-fund --loglevel=error
+	touch $@
+
+.solcx/solc-v$(SOLC_VERSION): tools/solc.js node_modules/.installed
+	mkdir -p .solcx
+	printf '#!/bin/sh\nexec node "%s/tools/solc.js" "$$@"\n' "$(CURDIR)" > $@
+	chmod +x $@
+	$@ --version | grep -q "Version: $(SOLC_VERSION)+"
+
+# The main job: deploy Gavel to a throw-away local Anvil and print the addresses.
+demo: install
+	ape run deploy --network $(LOCAL)
+
+# Every test, on Anvil (ape-foundry starts and stops it).
+test: install
+	ape test tests --network $(LOCAL)
+
+lint: install
+	ruff check scripts tests bots
+	ruff format --check scripts tests bots
+
+# Gas per entry point, as the table in the README.
+gas: install
+	ape run gas --network $(LOCAL)
+
+clean:
+	rm -rf .build contracts/.cache
