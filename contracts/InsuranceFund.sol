@@ -1,0 +1,56 @@
+// SPDX-License-Identifier: MIT
+pragma solidity 0.8.28;
+
+import {IERC20} from "@openzeppelin/contracts/token/ERC20/IERC20.sol";
+import {SafeERC20} from "@openzeppelin/contracts/token/ERC20/utils/SafeERC20.sol";
+import {Math} from "@openzeppelin/contracts/utils/math/Math.sol";
+import {IInsuranceFund} from "./interfaces/IInsuranceFund.sol";
+import {Governed} from "./base/Governed.sol";
+
+/// @title InsuranceFund. See IInsuranceFund.
+/// @dev The governor grants PAYER_ROLE to the Vault and the liquidator at deployment. There is
+/// deliberately no way to take funds out other than incentives and shortfall cover.
+contract InsuranceFund is IInsuranceFund, Governed {
+    using SafeERC20 for IERC20;
+
+    bytes32 public constant PAYER_ROLE = keccak256("PAYER_ROLE");
+
+    IERC20 internal immutable _asset;
+
+    constructor(address asset_, address governor, address guardian) Governed(governor, guardian) {
+        if (asset_ == address(0)) revert ZeroAddress();
+        _asset = IERC20(asset_);
+    }
+
+    /// @inheritdoc IInsuranceFund
+    function asset() external view returns (address) {
+        return address(_asset);
+    }
+
+    /// @inheritdoc IInsuranceFund
+    function coverage() public view returns (uint256) {
+        return _asset.balanceOf(address(this));
+    }
+
+    /// @inheritdoc IInsuranceFund
+    function fund(uint256 amount) external {
+        if (amount == 0) revert ZeroAmount();
+        _asset.safeTransferFrom(msg.sender, address(this), amount);
+        emit Funded(msg.sender, amount);
+    }
+
+    /// @inheritdoc IInsuranceFund
+    function payIncentive(address to, uint256 owed) external onlyRole(PAYER_ROLE) returns (uint256 paid) {
+        if (to == address(0)) revert ZeroAddress();
+        paid = Math.min(owed, coverage());
+        if (paid > 0) _asset.safeTransfer(to, paid);
+        emit IncentivePaid(to, owed, paid);
+    }
+
+    /// @inheritdoc IInsuranceFund
+    function coverShortfall(uint256 owed) external onlyRole(PAYER_ROLE) returns (uint256 covered) {
+        covered = Math.min(owed, coverage());
+        if (covered > 0) _asset.safeTransfer(msg.sender, covered);
+        emit ShortfallCovered(msg.sender, owed, covered);
+    }
+}

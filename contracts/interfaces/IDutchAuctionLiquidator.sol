@@ -1,0 +1,129 @@
+// SPDX-License-Identifier: MIT
+pragma solidity ^0.8.20;
+
+/// @title DutchAuctionLiquidator: sells seized collateral for the debt asset at a falling price.
+/// @notice One auction per (account, collateral asset, kick). The Vault's `liquidate` kicks; anyone
+/// takes. The price starts at the oracle price times `buf` and falls along the asset's curve. When
+/// an auction is too old (`tail`) or too cheap (`cusp` of its start), `redo` restarts it from a fresh
+/// oracle price. Breaker levels: 1 stops new kicks, 2 also stops redo, 3 also stops take.
+/// Prices here are [wad debt tokens per whole collateral token].
+interface IDutchAuctionLiquidator {
+    /// @notice What the Vault hands over for one collateral asset of a kick.
+    struct Lot {
+        address asset; // collateral
+        uint256 amount; // [collateral decimals] collateral moved to the liquidator
+        uint256 tab; // [debt decimals] debt + penalty to raise
+        uint256 debt; // [debt decimals] the part of the tab owed to lenders
+    }
+
+    struct Auction {
+        address account; // borrower; zero once the auction has ended
+        address asset; // collateral being sold
+        uint64 startedAt; // [seconds] last kick or redo
+        uint256 lot; // [collateral decimals] collateral left to sell
+        uint256 tab; // [debt decimals] still to raise, debt first then penalty
+        uint256 debt; // [debt decimals] part of the remaining tab owed to lenders
+        uint256 top; // [wad] start price of the current run
+    }
+
+    /// @notice Per collateral asset.
+    struct AuctionConfig {
+        address curve; // IAuctionCurve
+        uint256 buf; // [wad] start price / oracle price
+        uint256 tail; // [seconds] age after which an auction needs redo
+        uint256 cusp; // [wad] price / top below which an auction needs redo
+    }
+
+    event Kick(
+        uint256 indexed id,
+        address indexed account,
+        address indexed asset,
+        uint256 lot,
+        uint256 tab,
+        uint256 debt,
+        uint256 top,
+        address kicker
+    );
+    event Take(
+        uint256 indexed id,
+        address indexed taker,
+        address receiver,
+        uint256 price,
+        uint256 collateral,
+        uint256 paid,
+        uint256 tabLeft,
+        uint256 lotLeft
+    );
+    event Redo(uint256 indexed id, uint256 top, uint256 tab, uint256 lot, address indexed keeper);
+    /// @notice The auction ended: `leftover` collateral went back to the account, `shortfall` of
+    /// its debt was not raised and went to the InsuranceFund and then lenders.
+    event AuctionEnded(uint256 indexed id, address indexed account, uint256 leftover, uint256 shortfall);
+    /// @notice `owed` incentive for a kick or redo; `paid` is what the InsuranceFund could pay.
+    event KeeperIncentive(address indexed keeper, uint256 owed, uint256 paid);
+    event AuctionConfigSet(address indexed asset, address curve, uint256 buf, uint256 tail, uint256 cusp);
+    event IncentiveSet(uint256 tip, uint256 chip);
+    event BreakerSet(uint8 level, address indexed by);
+
+    /// @dev Only the Vault may kick or ask for this.
+    error OnlyVault(address caller);
+    /// @dev The breaker level stops this entry point.
+    error BreakerActive(uint8 level);
+    /// @dev No live auction with this id.
+    error AuctionNotActive(uint256 id);
+    /// @dev The auction is too old or too cheap: it must be redone before it can be taken.
+    error AuctionNeedsRedo(uint256 id);
+    /// @dev `redo` on an auction that is neither too old nor too cheap.
+    error AuctionNotDone(uint256 id);
+    /// @dev The current price is above the taker's limit.
+    error PriceAboveMax(uint256 price, uint256 maxPrice);
+    /// @dev The take would leave a tab below dust, and the tab is too small to leave dust behind.
+    error TakeWouldLeaveDust(uint256 tabLeft, uint256 dust);
+    /// @dev At the current price the take buys nothing.
+    error TakeTooSmall(uint256 id);
+    /// @dev No auction curve is configured for the collateral asset.
+    error AuctionNotConfigured(address asset);
+    /// @dev The guardian may only raise the breaker.
+    error BreakerNotRaised(uint8 current, uint8 requested);
+    /// @dev Zero amount where a positive one is required.
+    error ZeroAmount();
+    /// @dev An entry point was called again while one was running (for example from `onTake`).
+    error Reentrancy();
+
+    /// @notice Start one auction per lot; pays `kicker` tip + chip * total tab when the total tab
+    /// is at least dust. Vault only.
+    function kick(address account, Lot[] calldata lots, address kicker) external returns (uint256[] memory ids);
+
+    /// @notice Buy up to `maxCollateral` from auction `id` at the current price, if it is at most
+    /// `maxPrice`. Sends the collateral to `receiver`; if `data` is not empty, calls
+    /// `ITakeCallee(receiver).onTake(msg.sender, id, asset, collateral, owe, data)`; then pulls `owe` of the
+    /// debt asset from msg.sender. Never sells more than the tab needs and never leaves a tab below
+    /// dust (it sells less instead).
+    /// @return collateral [collateral decimals] bought.
+    /// @return owe [debt decimals] paid.
+    function take(uint256 id, uint256 maxCollateral, uint256 maxPrice, address receiver, bytes calldata data)
+        external
+        returns (uint256 collateral, uint256 owe);
+
+    /// @notice Restart a too old or too cheap auction from a fresh oracle price; pays the caller
+    /// tip + chip * tab when tab and lot are at least dust.
+    function redo(uint256 id) external;
+
+    /// @notice A keeper's view of an auction.
+    /// @return needsRedo whether it must be redone before it can be taken.
+    /// @return price [wad] current price (zero for an ended auction).
+    /// @return lot [collateral decimals] left to sell.
+    /// @return tab [debt decimals] left to raise.
+    function getStatus(uint256 id) external view returns (bool needsRedo, uint256 price, uint256 lot, uint256 tab);
+
+    /// @notice Ids of every live auction.
+    function activeAuctions() external view returns (uint256[] memory);
+
+    /// @notice [debt decimals] total tab of live auctions of `asset`.
+    function liveTab(address asset) external view returns (uint256);
+
+    /// @notice The current breaker level, 0 to 3.
+    function breaker() external view returns (uint8);
+
+    /// @notice [debt decimals] keeper incentive owed for kicking or redoing `tab`.
+    function incentive(uint256 tab) external view returns (uint256);
+}

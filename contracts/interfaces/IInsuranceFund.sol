@@ -1,0 +1,36 @@
+// SPDX-License-Identifier: MIT
+pragma solidity ^0.8.20;
+
+/// @title InsuranceFund: holds the debt asset; pays keeper incentives and covers shortfalls.
+/// @notice It is filled by a share of liquidation penalties and the Vault's reserve factor (and by
+/// anyone through `fund`). It never blocks a liquidation: it pays as far as its balance goes and
+/// says in the event how much of what was owed it paid. Shortfall beyond its balance is realised
+/// by the Vault against lenders' share price.
+interface IInsuranceFund {
+    /// @notice `payer` (Vault or liquidator) asked for `owed` for `to`; `paid` <= owed was sent.
+    event IncentivePaid(address indexed to, uint256 owed, uint256 paid);
+    /// @notice A shortfall of `owed` was reported; `covered` <= owed was sent to the Vault.
+    event ShortfallCovered(address indexed vault, uint256 owed, uint256 covered);
+    /// @notice Someone added `amount` to the fund.
+    event Funded(address indexed from, uint256 amount);
+
+    /// @dev Zero amount where a positive one is required.
+    error ZeroAmount();
+
+    /// @notice The debt asset the fund holds.
+    function asset() external view returns (address);
+
+    /// @notice [debt decimals] what the fund can pay now.
+    function coverage() external view returns (uint256);
+
+    /// @notice Add `amount` of the debt asset, pulled from the caller.
+    function fund(uint256 amount) external;
+
+    /// @notice Pay a keeper incentive, as far as the balance goes. PAYER_ROLE only.
+    /// @return paid [debt decimals] what was sent to `to`.
+    function payIncentive(address to, uint256 owed) external returns (uint256 paid);
+
+    /// @notice Cover a shortfall, as far as the balance goes, by sending to the caller. PAYER_ROLE only.
+    /// @return covered [debt decimals] what was sent.
+    function coverShortfall(uint256 owed) external returns (uint256 covered);
+}

@@ -1,0 +1,14 @@
+// SPDX-License-Identifier: MIT
+pragma solidity ^0.8.20;
+
+/// @title What a flash taker implements: called by the liquidator after it sends the collateral
+/// and before it pulls payment, so a taker with no capital can sell the collateral first.
+interface ITakeCallee {
+    /// @param taker who called `take` and will pay `owe`.
+    /// @param id the auction.
+    /// @param asset the collateral token.
+    /// @param collateral [collateral decimals] already sent to this contract.
+    /// @param owe [debt decimals] the liquidator pulls from `taker` when this returns.
+    /// @param data the taker's own instructions, passed through from `take`.
+    function onTake(address taker, uint256 id, address asset, uint256 collateral, uint256 owe, bytes calldata data) external;
+}
