@@ -1,0 +1,183 @@
+"""Shared fixtures: the whole protocol deployed once per session on Anvil.
+
+Ape snapshots the chain around each test, so every test starts from the state these fixtures
+build. Amounts follow the units table in the README: prices and ratios are WAD (1e18 = 1.0),
+token amounts are in each token's own decimals.
+"""
+
+from __future__ import annotations
+
+import json
+from pathlib import Path
+
+import pytest
+from ethpm_types import ContractType
+
+WAD = 10**18
+YEAR = 365 * 24 * 3600
+ROOT = Path(__file__).resolve().parent.parent
+NODE_MODULES = ROOT / "node_modules"
+
+# Protocol defaults used by the tests (the README's parameter table has the same shape).
+MIN_DEBT = 100 * 10**6  # [USDC] dust
+SMALL_DEBT = 1_000 * 10**6  # [USDC]
+DEEP_HEALTH = 95 * WAD // 100
+CLOSE_FACTOR = WAD // 2
+PENALTY_FUND_SHARE = WAD // 2
+TIP = 5 * 10**6  # [USDC]
+CHIP = WAD // 100  # 1% of the tab
+BUF = 11 * WAD // 10  # start 10% above the oracle
+TAIL = 2 * 3600  # [s]
+CUSP = WAD // 2
+TAU = 3600  # [s] linear curve reaches zero after an hour
+ETH_PRICE = 2_000 * 10**8  # Chainlink answers, 8 decimals
+BTC_PRICE = 30_000 * 10**8
+USD_PRICE = 1 * 10**8
+
+
+def npm_artifact(package: str, name: str) -> ContractType:
+    """A contract type from the build artifacts a package publishes on npm (Uniswap)."""
+    data = json.loads((NODE_MODULES / package / "build" / f"{name}.json").read_text())
+    bytecode = data["bytecode"] if isinstance(data["bytecode"], str) else data["evm"]["bytecode"]["object"]
+    if not bytecode.startswith("0x"):
+        bytecode = "0x" + bytecode
+    return ContractType.model_validate(
+        {"contractName": name, "abi": data["abi"], "deploymentBytecode": {"bytecode": bytecode}}
+    )
+
+
+@pytest.fixture(scope="session")
+def governor(accounts):
+    return accounts[0]
+
+
+@pytest.fixture(scope="session")
+def guardian(accounts):
+    return accounts[1]
+
+
+@pytest.fixture(scope="session")
+def lender(accounts):
+    return accounts[2]
+
+
+@pytest.fixture(scope="session")
+def borrower(accounts):
+    return accounts[3]
+
+
+@pytest.fixture(scope="session")
+def keeper(accounts):
+    return accounts[4]
+
+
+@pytest.fixture(scope="session")
+def other(accounts):
+    return accounts[5]
+
+
+@pytest.fixture(scope="session")
+def usdc(project, governor):
+    return project.MockERC20.deploy("USD Coin", "USDC", 6, sender=governor)
+
+
+@pytest.fixture(scope="session")
+def weth(project, governor):
+    return project.MockERC20.deploy("Wrapped Ether", "WETH", 18, sender=governor)
+
+
+@pytest.fixture(scope="session")
+def wbtc(project, governor):
+    return project.MockERC20.deploy("Wrapped BTC", "WBTC", 8, sender=governor)
+
+
+@pytest.fixture(scope="session")
+def usdc_feed(project, governor):
+    return project.MockAggregator.deploy(8, "USDC / USD", USD_PRICE, sender=governor)
+
+
+@pytest.fixture(scope="session")
+def eth_feed(project, governor):
+    return project.MockAggregator.deploy(8, "ETH / USD", ETH_PRICE, sender=governor)
+
+
+@pytest.fixture(scope="session")
+def btc_feed(project, governor):
+    return project.MockAggregator.deploy(8, "BTC / USD", BTC_PRICE, sender=governor)
+
+
+@pytest.fixture(scope="session")
+def oracle(project, governor, guardian, usdc, weth, wbtc, usdc_feed, eth_feed, btc_feed):
+    oracle = project.OracleAdapter.deploy(governor, guardian, sender=governor)
+    for asset, feed, heartbeat in ((usdc, usdc_feed, 86400), (weth, eth_feed, 3600), (wbtc, btc_feed, 3600)):
+        oracle.setSources(asset, [feed], [heartbeat], 1, WAD // 50, sender=governor)
+    return oracle
+
+
+@pytest.fixture(scope="session")
+def fund(project, governor, guardian, usdc):
+    return project.InsuranceFund.deploy(usdc, governor, guardian, sender=governor)
+
+
+@pytest.fixture(scope="session")
+def linear_curve(project, governor):
+    return project.LinearDecrease.deploy(TAU, sender=governor)
+
+
+@pytest.fixture(scope="session")
+def exp_curve(project, governor):
+    return project.StairstepExponentialDecrease.deploy(60, 99 * WAD // 100, sender=governor)
+
+
+def collateral_params(max_ltv=75, threshold=80, penalty=10, supply_cap=10**30, lot_cap=10**15, live_cap=10**16):
+    """CollateralParams with percentages for the ratios and raw amounts for the caps."""
+    return (max_ltv * WAD // 100, threshold * WAD // 100, penalty * WAD // 100, supply_cap, lot_cap, live_cap)
+
+
+@pytest.fixture(scope="session")
+def vault(project, governor, guardian, usdc, weth, wbtc, oracle, fund):
+    vault = project.Vault.deploy(usdc, "Gavel USDC", "gUSDC", oracle, fund, governor, guardian, sender=governor)
+    vault.setRateModel((0, 4 * WAD // 100, 75 * WAD // 100, 80 * WAD // 100), sender=governor)
+    vault.setReserveFactor(WAD // 10, sender=governor)
+    vault.setLiquidationConfig((MIN_DEBT, SMALL_DEBT, DEEP_HEALTH, CLOSE_FACTOR, PENALTY_FUND_SHARE), sender=governor)
+    vault.setCollateralParams(weth, collateral_params(), sender=governor)
+    vault.setCollateralParams(wbtc, collateral_params(max_ltv=70, threshold=75, penalty=8), sender=governor)
+    return vault
+
+
+@pytest.fixture(scope="session")
+def liquidator(project, governor, guardian, vault, fund, weth, wbtc, linear_curve):
+    liquidator = project.DutchAuctionLiquidator.deploy(vault, governor, guardian, sender=governor)
+    vault.setLiquidator(liquidator, sender=governor)
+    payer = fund.PAYER_ROLE()
+    fund.grantRole(payer, vault, sender=governor)
+    fund.grantRole(payer, liquidator, sender=governor)
+    for asset in (weth, wbtc):
+        liquidator.setAuctionConfig(asset, (linear_curve, BUF, TAIL, CUSP), sender=governor)
+    liquidator.setIncentive(TIP, CHIP, sender=governor)
+    return liquidator
+
+
+@pytest.fixture(scope="session", autouse=True)
+def protocol(vault, liquidator, fund, oracle, usdc, weth, wbtc, lender, borrower, keeper, governor):
+    """Everything wired, a lender with 1M USDC deposited, a funded InsuranceFund, and tokens and
+    approvals for the borrower and the keeper. Autouse: every test starts from this state, so
+    session-scoped state never depends on which test ran first."""
+    usdc.mint(lender, 1_000_000 * 10**6, sender=governor)
+    usdc.approve(vault, 2**256 - 1, sender=lender)
+    vault.deposit(1_000_000 * 10**6, lender, sender=lender)
+    usdc.mint(governor, 10_000 * 10**6, sender=governor)
+    usdc.approve(fund, 2**256 - 1, sender=governor)
+    fund.fund(10_000 * 10**6, sender=governor)
+    for token, amount in ((weth, 100 * 10**18), (wbtc, 10 * 10**8)):
+        token.mint(borrower, amount, sender=governor)
+        token.approve(vault, 2**256 - 1, sender=borrower)
+    usdc.approve(vault, 2**256 - 1, sender=borrower)
+    usdc.mint(keeper, 1_000_000 * 10**6, sender=governor)
+    usdc.approve(liquidator, 2**256 - 1, sender=keeper)
+    return vault
+
+
+def open_position(vault, borrower, weth, weth_amount: int, borrow_amount: int) -> None:
+    vault.supplyCollateral(weth, weth_amount, borrower, sender=borrower)
+    vault.borrow(borrow_amount, borrower, borrower, sender=borrower)
