@@ -181,3 +181,14 @@ def protocol(vault, liquidator, fund, oracle, usdc, weth, wbtc, lender, borrower
 def open_position(vault, borrower, weth, weth_amount: int, borrow_amount: int) -> None:
     vault.supplyCollateral(weth, weth_amount, borrower, sender=borrower)
     vault.borrow(borrow_amount, borrower, borrower, sender=borrower)
+
+
+def kick(vault, liquidator, account, keeper) -> tuple:
+    """Liquidate `account` as `keeper`; returns (receipt, [auction ids])."""
+    tx = vault.liquidate(account, sender=keeper)
+    return tx, [log.id for log in tx.events.filter(liquidator.Kick)]
+
+
+def at(chain, timestamp: int) -> None:
+    """Make the next block's timestamp exactly `timestamp`."""
+    chain.pending_timestamp = timestamp
