@@ -90,7 +90,7 @@ interface IVault {
     error NotLiquidatable(address account, uint256 healthFactor);
     /// @dev After caps and the dust rule the kick would cover less than dust.
     error KickBelowDust(uint256 debtCovered, uint256 minDebt);
-    /// @dev The asset's live auctions already carry its cap (or the cap left is too small to use).
+    /// @dev The asset's live auctions already carry its whole cap.
     error AuctionCapReached(address asset, uint256 liveTab, uint256 liveTabCap);
     /// @dev Deposits, mints and borrows are paused.
     error EnforcedPause();

@@ -1,0 +1,209 @@
+"""liquidate (the kick): tiers, lot and live-auction caps, dust, incentives, breaker level 1,
+cross-margin lots, and realising debt behind dust collateral."""
+
+import ape
+import pytest
+
+from conftest import CHIP, MIN_DEBT, TIP, WAD, collateral_params, kick, open_position
+from money import mul_div_down, mul_div_up, wmul_down, wmul_up
+
+USDC = 10**6
+ETH = 10**18
+PENALTY = 10 * WAD // 100
+
+
+@pytest.fixture(autouse=True)
+def no_interest(vault, governor):
+    """Debts stay exactly what was borrowed, so the expected figures are exact."""
+    vault.setRateModel((0, 0, 0, 80 * WAD // 100), sender=governor)
+
+
+def drop_eth(eth_feed, governor, dollars):
+    eth_feed.setAnswer(dollars * 10**8, sender=governor)
+
+
+def test_healthy_or_debtless_account_is_not_liquidatable(vault, weth, borrower, keeper, other):
+    open_position(vault, borrower, weth, 10 * ETH, 14_000 * USDC)
+    hf = vault.healthFactor(borrower)
+    with ape.reverts(vault.NotLiquidatable, account=borrower.address, healthFactor=hf):
+        vault.liquidate(borrower, sender=keeper)
+    with ape.reverts(vault.NotLiquidatable, account=other.address, healthFactor=2**256 - 1):
+        vault.liquidate(other, sender=keeper)
+
+
+def test_partial_tier_closes_the_close_factor(vault, liquidator, weth, borrower, keeper, eth_feed, governor):
+    open_position(vault, borrower, weth, 10 * ETH, 14_000 * USDC)
+    drop_eth(eth_feed, governor, 1_700)  # hf 0.971: between the deep bound and 1
+    tx, ids = kick(vault, liquidator, borrower, keeper)
+    assert tx.events.filter(vault.Liquidated)[0].debtCovered == 7_000 * USDC
+    assert vault.debtOf(borrower) == 7_000 * USDC and len(ids) == 1
+
+
+def test_deep_health_tier_closes_everything(vault, liquidator, weth, borrower, keeper, eth_feed, governor):
+    open_position(vault, borrower, weth, 10 * ETH, 14_000 * USDC)
+    drop_eth(eth_feed, governor, 1_600)  # hf 0.914 < 0.95
+    tx, _ = kick(vault, liquidator, borrower, keeper)
+    assert tx.events.filter(vault.Liquidated)[0].debtCovered == 14_000 * USDC
+    assert vault.debtOf(borrower) == 0 and vault.collateralOf(borrower, weth) == 0
+
+
+def test_small_debt_tier_closes_everything(vault, liquidator, weth, borrower, keeper, eth_feed, governor):
+    open_position(vault, borrower, weth, ETH // 2, 700 * USDC)  # at or below the 1,000 USDC threshold
+    drop_eth(eth_feed, governor, 1_700)  # hf 0.971
+    tx, _ = kick(vault, liquidator, borrower, keeper)
+    assert tx.events.filter(vault.Liquidated)[0].debtCovered == 700 * USDC
+
+
+def test_partial_never_leaves_dust(vault, liquidator, weth, borrower, keeper, eth_feed, governor):
+    vault.setLiquidationConfig((MIN_DEBT, 1_000 * USDC, 95 * WAD // 100, 95 * WAD // 100, WAD // 2), sender=governor)
+    open_position(vault, borrower, weth, ETH, 1_400 * USDC)
+    drop_eth(eth_feed, governor, 1_700)
+    # 95% of 1,400 would leave 70 < 100 dust: the kick leaves exactly the dust instead.
+    tx, _ = kick(vault, liquidator, borrower, keeper)
+    assert tx.events.filter(vault.Liquidated)[0].debtCovered == 1_300 * USDC
+    assert vault.debtOf(borrower) == MIN_DEBT
+
+
+def test_lot_cap_limits_each_auction(vault, liquidator, weth, borrower, keeper, eth_feed, governor):
+    vault.setCollateralParams(weth, collateral_params(lot_cap=2_000 * USDC), sender=governor)
+    open_position(vault, borrower, weth, 10 * ETH, 14_000 * USDC)
+    drop_eth(eth_feed, governor, 1_700)
+    value = 17_000 * WAD
+    covered = mul_div_down(2_000 * USDC, value, wmul_up(value, WAD + PENALTY))
+    tx, (auction_id,) = kick(vault, liquidator, borrower, keeper)
+    assert tx.events.filter(vault.Liquidated)[0].debtCovered == covered == 1_818_181_818
+    assert liquidator.auctions(auction_id).tab <= 2_000 * USDC
+    # The rest waits for later kicks, each capped the same way.
+    tx, _ = kick(vault, liquidator, borrower, keeper)
+    assert tx.events.filter(vault.Liquidated)[0].debtCovered <= covered
+
+
+def test_live_auction_cap_is_a_cascade_brake(vault, liquidator, weth, borrower, other, keeper, eth_feed, governor):
+    vault.setCollateralParams(weth, collateral_params(lot_cap=10_000 * USDC, live_cap=10_000 * USDC), sender=governor)
+    open_position(vault, borrower, weth, 10 * ETH, 14_000 * USDC)
+    weth.mint(other, 10 * ETH, sender=governor)
+    weth.approve(vault, 2**256 - 1, sender=other)
+    open_position(vault, other, weth, 10 * ETH, 14_000 * USDC)
+    drop_eth(eth_feed, governor, 1_700)
+    kick(vault, liquidator, borrower, keeper)  # tab 7,700 of the 10,000 cap
+    assert liquidator.liveTab(weth) == 7_700 * USDC
+    tx, (second,) = kick(vault, liquidator, other, keeper)  # only 2,300 of room left
+    assert liquidator.auctions(second).tab <= 2_300 * USDC
+    assert tx.events.filter(vault.Liquidated)[0].debtCovered == mul_div_down(
+        2_300 * USDC, 17_000 * WAD, wmul_up(17_000 * WAD, WAD + PENALTY)
+    )
+    # A few wei of room are left: not enough for a kick above dust.
+    with ape.reverts(vault.KickBelowDust):
+        vault.liquidate(other, sender=keeper)
+
+
+def test_full_live_auction_cap_refuses_kicks(vault, liquidator, weth, borrower, other, keeper, eth_feed, governor):
+    vault.setCollateralParams(weth, collateral_params(lot_cap=7_700 * USDC, live_cap=7_700 * USDC), sender=governor)
+    open_position(vault, borrower, weth, 10 * ETH, 14_000 * USDC)
+    weth.mint(other, 10 * ETH, sender=governor)
+    weth.approve(vault, 2**256 - 1, sender=other)
+    open_position(vault, other, weth, 10 * ETH, 14_000 * USDC)
+    drop_eth(eth_feed, governor, 1_700)
+    kick(vault, liquidator, borrower, keeper)
+    assert liquidator.liveTab(weth) == 7_700 * USDC
+    with ape.reverts(vault.AuctionCapReached, asset=weth.address, liveTab=7_700 * USDC, liveTabCap=7_700 * USDC):
+        vault.liquidate(other, sender=keeper)
+
+
+def test_caps_squeezing_below_dust_refuse_the_kick(vault, weth, borrower, keeper, eth_feed, governor):
+    vault.setCollateralParams(weth, collateral_params(lot_cap=50 * USDC), sender=governor)
+    open_position(vault, borrower, weth, 10 * ETH, 14_000 * USDC)
+    drop_eth(eth_feed, governor, 1_700)
+    with ape.reverts(vault.KickBelowDust, minDebt=MIN_DEBT):
+        vault.liquidate(borrower, sender=keeper)
+    assert vault.debtOf(borrower) == 14_000 * USDC
+
+
+def test_kicker_is_paid_tip_plus_chip(vault, liquidator, fund, usdc, weth, borrower, keeper, eth_feed, governor):
+    open_position(vault, borrower, weth, 10 * ETH, 14_000 * USDC)
+    drop_eth(eth_feed, governor, 1_700)
+    before, fund_before = usdc.balanceOf(keeper), fund.coverage()
+    tx, _ = kick(vault, liquidator, borrower, keeper)
+    owed = TIP + wmul_down(7_700 * USDC, CHIP)
+    event = tx.events.filter(liquidator.KeeperIncentive)[0]
+    assert (event.keeper, event.owed, event.paid) == (keeper.address, owed, owed)
+    assert usdc.balanceOf(keeper) == before + owed and fund.coverage() == fund_before - owed
+    assert liquidator.incentive(7_700 * USDC) == owed
+
+
+def test_empty_fund_never_blocks_a_kick(project, vault, liquidator, fund, usdc, weth, borrower, keeper, eth_feed, governor):
+    # Drain the fund through a payer the governor grants, leaving 10 USDC for an 82 USDC incentive.
+    fund.grantRole(fund.PAYER_ROLE(), governor, sender=governor)
+    fund.payIncentive(governor, fund.coverage() - 10 * USDC, sender=governor)
+    open_position(vault, borrower, weth, 10 * ETH, 14_000 * USDC)
+    drop_eth(eth_feed, governor, 1_700)
+    tx, ids = kick(vault, liquidator, borrower, keeper)
+    event = tx.events.filter(liquidator.KeeperIncentive)[0]
+    assert (event.owed, event.paid) == (82 * USDC, 10 * USDC)
+    assert len(ids) == 1 and fund.coverage() == 0
+    # And with nothing at all in it, the next kick still goes through, paid nothing.
+    tx, _ = kick(vault, liquidator, borrower, keeper)
+    assert tx.events.filter(liquidator.KeeperIncentive)[0].paid == 0
+
+
+def test_breaker_level_one_stops_kicks(vault, liquidator, weth, borrower, keeper, guardian, eth_feed, governor):
+    open_position(vault, borrower, weth, 10 * ETH, 14_000 * USDC)
+    drop_eth(eth_feed, governor, 1_700)
+    liquidator.setBreaker(1, sender=guardian)
+    with ape.reverts(liquidator.BreakerActive, level=1):
+        vault.liquidate(borrower, sender=keeper)
+    liquidator.setBreaker(0, sender=governor)
+    kick(vault, liquidator, borrower, keeper)
+
+
+def test_cross_margin_kick_splits_by_value(vault, liquidator, weth, wbtc, borrower, keeper, eth_feed, btc_feed, governor):
+    vault.supplyCollateral(weth, 2 * ETH, borrower, sender=borrower)  # $4,000
+    vault.supplyCollateral(wbtc, 10**7, borrower, sender=borrower)  # $3,000
+    vault.borrow(5_000 * USDC, borrower, borrower, sender=borrower)
+    drop_eth(eth_feed, governor, 1_500)  # $3,000 * 0.8 + $3,000 * 0.75 = 4,650 < 5,000: hf 0.93, all of it
+    tx, ids = kick(vault, liquidator, borrower, keeper)
+    kicks = {log.asset: log for log in tx.events.filter(liquidator.Kick)}
+    assert len(ids) == 2
+    assert kicks[weth.address].lot == 2 * ETH and kicks[wbtc.address].lot == 10**7
+    weth_debt = mul_div_down(5_000 * USDC, 3_000 * WAD, 6_000 * WAD)
+    assert kicks[weth.address].debt == weth_debt
+    assert kicks[wbtc.address].debt == 5_000 * USDC - weth_debt  # the parts sum to the debt covered
+    assert kicks[weth.address].tab == wmul_up(weth_debt, WAD + PENALTY)
+    assert kicks[wbtc.address].tab == wmul_up(5_000 * USDC - weth_debt, WAD + 8 * WAD // 100)
+    assert kicks[wbtc.address].top == wmul_up(30_000 * WAD, 11 * WAD // 10)
+
+
+def test_partial_cross_margin_moves_matching_share(vault, liquidator, weth, wbtc, borrower, keeper, eth_feed, governor):
+    vault.supplyCollateral(weth, 3 * ETH, borrower, sender=borrower)  # $6,000
+    vault.supplyCollateral(wbtc, 3 * 10**7, borrower, sender=borrower)  # $9,000
+    vault.borrow(10_000 * USDC, borrower, borrower, sender=borrower)
+    drop_eth(eth_feed, governor, 1_000)  # 3,000*0.8 + 9,000*0.75 = 9,150 < 10,000: hf 0.915 -> all
+    vault.setLiquidationConfig((MIN_DEBT, 1_000 * USDC, 90 * WAD // 100, WAD // 2, WAD // 2), sender=governor)
+    tx, _ = kick(vault, liquidator, borrower, keeper)  # hf 0.915 >= 0.90: half
+    kicks = {log.asset: log for log in tx.events.filter(liquidator.Kick)}
+    assert kicks[weth.address].lot == mul_div_up(3 * ETH, 5_000 * USDC, 10_000 * USDC)
+    assert kicks[wbtc.address].lot == mul_div_up(3 * 10**7, 5_000 * USDC, 10_000 * USDC)
+    assert vault.collateralOf(borrower, weth) == 3 * ETH // 2
+    assert vault.collateralOf(borrower, wbtc) == 3 * 10**7 // 2
+
+
+def test_dust_collateral_realises_the_debt_at_once(vault, liquidator, fund, usdc, weth, borrower, keeper, eth_feed, governor):
+    open_position(vault, borrower, weth, ETH // 10, 150 * USDC)  # 0.1 WETH = $200
+    drop_eth(eth_feed, governor, 900)  # collateral $90 < $100 dust, debt 150
+    fund_before, assets_before = fund.coverage(), vault.totalAssets()
+    tx, ids = kick(vault, liquidator, borrower, keeper)
+    assert ids == []
+    settled = tx.events.filter(vault.ShortfallSettled)[0]
+    assert (settled.shortfall, settled.covered, settled.badDebt) == (150 * USDC, 150 * USDC, 0)
+    seized = tx.events.filter(vault.CollateralSeized)[0]
+    assert (seized.to, seized.amount) == (fund.address, ETH // 10)
+    assert weth.balanceOf(fund) == ETH // 10
+    assert fund.coverage() == fund_before - 150 * USDC
+    assert vault.debtOf(borrower) == 0 and vault.collateralOf(borrower, weth) == 0
+    assert vault.totalAssets() == assets_before  # the fund made lenders whole
+
+
+def test_liquidate_without_a_liquidator(project, usdc, oracle, fund, governor, guardian, keeper):
+    bare = project.Vault.deploy(usdc, "x", "x", oracle, fund, governor, guardian, sender=governor)
+    with ape.reverts(bare.LiquidatorNotSet):
+        bare.liquidate(keeper, sender=keeper)
