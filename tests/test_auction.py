@@ -1,0 +1,202 @@
+"""DutchAuctionLiquidator: take, the dust rule, redo by age and by price, breaker levels 2 and 3,
+the keeper status view, and who may call what."""
+
+import ape
+import pytest
+
+from conftest import BUF, CHIP, MIN_DEBT, TAIL, TAU, TIP, WAD, at, kick, open_position
+from money import collateral_to_debt_up, debt_to_collateral_down, linear_price, wmul_down, wmul_up, wpow_up
+
+USDC = 10**6
+ETH = 10**18
+TOP = wmul_up(1_600 * WAD, BUF)  # ETH at $1,600 when kicked
+TAB = 15_400 * USDC  # 14,000 debt + 10% penalty
+
+
+@pytest.fixture(autouse=True)
+def no_interest(vault, governor):
+    vault.setRateModel((0, 0, 0, 80 * WAD // 100), sender=governor)
+
+
+@pytest.fixture
+def auction(vault, liquidator, weth, borrower, keeper, eth_feed, governor, chain):
+    """A whole position in auction: 10 WETH for a 15,400 USDC tab. Returns (id, kicked_at)."""
+    open_position(vault, borrower, weth, 10 * ETH, 14_000 * USDC)
+    eth_feed.setAnswer(1_600 * 10**8, sender=governor)  # hf 0.914: all of it
+    tx, (auction_id,) = kick(vault, liquidator, borrower, keeper)
+    return auction_id, chain.blocks[tx.block_number].timestamp
+
+
+def status_at(liquidator, chain, auction_id, timestamp):
+    at(chain, timestamp)
+    chain.mine()
+    return liquidator.getStatus(auction_id)
+
+
+def test_price_follows_the_linear_curve(liquidator, auction, chain):
+    auction_id, t0 = auction
+    assert liquidator.auctions(auction_id).top == TOP
+    for elapsed in (0, 1, 900, 1799, 1800):
+        needs_redo, price, lot, tab = status_at(liquidator, chain, auction_id, t0 + elapsed)
+        assert price == linear_price(TOP, elapsed, TAU)
+        assert (needs_redo, lot, tab) == (False, 10 * ETH, TAB)
+    # Past half the start price it falls below the cusp and must be redone.
+    needs_redo, price, _, _ = status_at(liquidator, chain, auction_id, t0 + 1801)
+    assert needs_redo and price == linear_price(TOP, 1801, TAU)
+
+
+def test_take_refuses_bad_input(liquidator, auction, keeper, chain):
+    auction_id, t0 = auction
+    at(chain, t0 + 60)
+    price = linear_price(TOP, 60, TAU)
+    with ape.reverts(liquidator.PriceAboveMax, price=price, maxPrice=price - 1):
+        liquidator.take(auction_id, ETH, price - 1, keeper, b"", sender=keeper)
+    with ape.reverts(liquidator.ZeroAmount):
+        liquidator.take(auction_id, 0, price, keeper, b"", sender=keeper)
+    with ape.reverts(liquidator.ZeroAddress):
+        liquidator.take(auction_id, ETH, price, ape.utils.ZERO_ADDRESS, b"", sender=keeper)
+    with ape.reverts(liquidator.AuctionNotActive, id=999):
+        liquidator.take(999, ETH, price, keeper, b"", sender=keeper)
+    assert liquidator.auctions(auction_id).lot == 10 * ETH
+
+
+def test_take_needs_redo_when_too_cheap(liquidator, auction, keeper, chain):
+    auction_id, t0 = auction
+    at(chain, t0 + 1801)
+    with ape.reverts(liquidator.AuctionNeedsRedo, id=auction_id):
+        liquidator.take(auction_id, ETH, TOP, keeper, b"", sender=keeper)
+
+
+def test_partial_take_never_leaves_dust(liquidator, auction, keeper, chain):
+    auction_id, t0 = auction
+    at(chain, t0)
+    # Ask for collateral worth the tab less 50 USDC: the take shrinks to leave exactly dust (100).
+    wanted = debt_to_collateral_down(TAB - 50 * USDC, TOP, ETH, USDC)
+    tx = liquidator.take(auction_id, wanted, TOP, keeper, b"", sender=keeper)
+    take = tx.events.filter(liquidator.Take)[0]
+    assert take.tabLeft == MIN_DEBT and take.paid == TAB - MIN_DEBT
+    assert take.collateral == debt_to_collateral_down(TAB - MIN_DEBT, TOP, ETH, USDC)
+    # Now the tab is dust: only a take that clears it is allowed.
+    with ape.reverts(liquidator.TakeWouldLeaveDust, dust=MIN_DEBT):
+        liquidator.take(auction_id, ETH // 1000, TOP, keeper, b"", sender=keeper)
+    tx = liquidator.take(auction_id, 10 * ETH, TOP, keeper, b"", sender=keeper)
+    assert tx.events.filter(liquidator.Take)[0].tabLeft == 0
+
+
+def test_take_that_buys_nothing_is_refused(vault, liquidator, wbtc, borrower, keeper, btc_feed, governor, chain):
+    vault.supplyCollateral(wbtc, 10**7, borrower, sender=borrower)  # 0.1 BTC = $3,000
+    vault.borrow(2_000 * USDC, borrower, borrower, sender=borrower)
+    btc_feed.setAnswer(20_000 * 10**8, sender=governor)  # hf 0.75: all of it, tab 2,160
+    tx, (auction_id,) = kick(vault, liquidator, borrower, keeper)
+    tab = liquidator.auctions(auction_id).tab
+    # With dust one wei below the tab, a partial take may only pay 1 wei: less than a satoshi.
+    vault.setLiquidationConfig((tab - 1, tab - 1, 95 * WAD // 100, WAD // 2, WAD // 2), sender=governor)
+    with ape.reverts(liquidator.TakeTooSmall, id=auction_id):
+        liquidator.take(auction_id, 10**6, 2**256 - 1, keeper, b"", sender=keeper)
+
+
+def test_redo_by_price(liquidator, auction, keeper, other, usdc, fund, eth_feed, governor, chain):
+    auction_id, t0 = auction
+    with ape.reverts(liquidator.AuctionNotDone, id=auction_id):
+        liquidator.redo(auction_id, sender=other)
+    with ape.reverts(liquidator.AuctionNotActive, id=999):
+        liquidator.redo(999, sender=other)
+    eth_feed.setAnswer(1_500 * 10**8, sender=governor)
+    at(chain, t0 + 1801)
+    before = usdc.balanceOf(other)
+    tx = liquidator.redo(auction_id, sender=other)
+    new_top = wmul_up(1_500 * WAD, BUF)
+    redo = tx.events.filter(liquidator.Redo)[0]
+    assert (redo.top, redo.tab, redo.lot, redo.keeper) == (new_top, TAB, 10 * ETH, other.address)
+    owed = TIP + wmul_down(TAB, CHIP)
+    assert usdc.balanceOf(other) == before + owed
+    auction_state = liquidator.auctions(auction_id)
+    assert auction_state.top == new_top and auction_state.startedAt == t0 + 1801
+    assert liquidator.getStatus(auction_id)[:2] == (False, new_top)
+
+
+def test_redo_by_age_on_the_exponential_curve(liquidator, exp_curve, weth, governor, keeper, chain, vault, borrower, eth_feed):
+    liquidator.setAuctionConfig(weth, (exp_curve, BUF, TAIL, WAD // 20), sender=governor)
+    open_position(vault, borrower, weth, 10 * ETH, 14_000 * USDC)
+    eth_feed.setAnswer(1_600 * 10**8, sender=governor)
+    tx, (auction_id,) = kick(vault, liquidator, borrower, keeper)
+    t0 = chain.blocks[tx.block_number].timestamp
+    for elapsed in (0, 59, 60, 3600, TAIL):
+        needs_redo, price, _, _ = status_at(liquidator, chain, auction_id, t0 + elapsed)
+        assert price == wmul_up(TOP, wpow_up(99 * WAD // 100, elapsed // 60))
+        assert not needs_redo
+    eth_feed.setAnswer(1_600 * 10**8, sender=governor)  # keep the feed fresh for the redo
+    needs_redo, price, _, _ = status_at(liquidator, chain, auction_id, t0 + TAIL + 1)
+    assert needs_redo and price > wmul_up(TOP, WAD // 20)  # too old, though not too cheap
+    liquidator.redo(auction_id, sender=keeper)
+
+
+def test_breaker_levels_two_and_three(liquidator, auction, keeper, guardian, governor, eth_feed, chain):
+    auction_id, t0 = auction
+    tx = liquidator.setBreaker(2, sender=guardian)
+    assert tx.events[0].level == 2 and tx.events[0].by == guardian.address
+    eth_feed.setAnswer(1_600 * 10**8, sender=governor)
+    at(chain, t0 + 1801)
+    with ape.reverts(liquidator.BreakerActive, level=2):
+        liquidator.redo(auction_id, sender=keeper)
+    liquidator.setBreaker(0, sender=governor)
+    liquidator.redo(auction_id, sender=keeper)  # restarts now
+    liquidator.setBreaker(3, sender=guardian)
+    with ape.reverts(liquidator.BreakerActive, level=3):
+        liquidator.take(auction_id, ETH, 2**256 - 1, keeper, b"", sender=keeper)
+    with ape.reverts(liquidator.BreakerNotRaised, current=3, requested=1):
+        liquidator.setBreaker(1, sender=guardian)
+    liquidator.setBreaker(0, sender=governor)
+    liquidator.take(auction_id, ETH, 2**256 - 1, keeper, b"", sender=keeper)
+
+
+def test_active_list_and_live_tab(vault, liquidator, weth, wbtc, borrower, keeper, eth_feed, btc_feed, governor, chain):
+    vault.supplyCollateral(weth, 2 * ETH, borrower, sender=borrower)
+    vault.supplyCollateral(wbtc, 10**7, borrower, sender=borrower)
+    vault.borrow(5_000 * USDC, borrower, borrower, sender=borrower)
+    eth_feed.setAnswer(1_500 * 10**8, sender=governor)
+    _, (first, second) = kick(vault, liquidator, borrower, keeper)
+    assert list(liquidator.activeAuctions()) == [first, second]
+    assert liquidator.liveTab(weth) == liquidator.auctions(first).tab
+    # Ending the first moves the last into its place.
+    liquidator.take(first, 2 * ETH, 2**256 - 1, keeper, b"", sender=keeper)
+    assert list(liquidator.activeAuctions()) == [second]
+    assert liquidator.liveTab(weth) == 0 and liquidator.kicks() == 2
+
+
+def test_take_all_collateral_when_price_covers_only_part(liquidator, auction, keeper, chain):
+    auction_id, t0 = auction
+    at(chain, t0 + 1200)
+    price = linear_price(TOP, 1200, TAU)
+    tx = liquidator.take(auction_id, 10 * ETH, price, keeper, b"", sender=keeper)
+    raised = collateral_to_debt_up(10 * ETH, price, ETH, USDC)
+    assert tx.events.filter(liquidator.Take)[0].paid == raised
+    ended = tx.events.filter(liquidator.AuctionEnded)[0]
+    assert (ended.leftover, ended.shortfall) == (0, 14_000 * USDC - raised)
+
+
+def test_only_the_vault_kicks_and_only_the_liquidator_settles(vault, liquidator, keeper, weth):
+    with ape.reverts(liquidator.OnlyVault, caller=keeper.address):
+        liquidator.kick(keeper, [(weth, 1, 1, 1)], keeper, sender=keeper)
+    for call in (
+        lambda: vault.recordAuctionProceeds(1, 1, sender=keeper),
+        lambda: vault.returnCollateral(keeper, weth, 1, sender=keeper),
+        lambda: vault.settleShortfall(keeper, 1, sender=keeper),
+        lambda: vault.lock(sender=keeper),
+        lambda: vault.unlock(sender=keeper),
+    ):
+        with ape.reverts(vault.OnlyLiquidator, caller=keeper.address):
+            call()
+
+
+def test_unconfigured_collateral_cannot_be_kicked(project, vault, liquidator, oracle, governor, borrower, keeper, usdc_feed):
+    token = project.MockERC20.deploy("Other", "OTH", 18, sender=governor)
+    oracle.setSources(token, [usdc_feed], [86400], 1, WAD // 50, sender=governor)
+    vault.setCollateralParams(token, (WAD // 2, 8 * WAD // 10, WAD // 10, 10**30, 10**15, 10**16), sender=governor)
+    token.mint(borrower, 1_000 * ETH, sender=governor)
+    token.approve(vault, 2**256 - 1, sender=borrower)
+    vault.supplyCollateral(token, 1_000 * ETH, borrower, sender=borrower)  # $1,000
+    vault.borrow(500 * USDC, borrower, borrower, sender=borrower)
+    vault.setCollateralParams(token, (WAD // 10, WAD // 10, WAD // 10, 10**30, 10**15, 10**16), sender=governor)
+    with ape.reverts(liquidator.AuctionNotConfigured, asset=token.address):
+        vault.liquidate(borrower, sender=keeper)

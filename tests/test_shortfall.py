@@ -1,0 +1,62 @@
+"""Shortfalls: covered by the InsuranceFund; beyond it, realised against the share price."""
+
+import pytest
+
+from conftest import CHIP, TIP, WAD, kick, open_position
+from money import collateral_to_debt_up, wmul_down, wmul_up
+
+USDC = 10**6
+ETH = 10**18
+
+
+@pytest.fixture(autouse=True)
+def no_interest(vault, governor):
+    vault.setRateModel((0, 0, 0, 80 * WAD // 100), sender=governor)
+
+
+def crash_and_sell_everything(vault, liquidator, weth, borrower, keeper, eth_feed, governor, dollars):
+    """10 WETH backing 14,000 USDC; ETH crashes to `dollars`; the keeper buys all 10 WETH at the start price."""
+    open_position(vault, borrower, weth, 10 * ETH, 14_000 * USDC)
+    eth_feed.setAnswer(dollars * 10**8, sender=governor)
+    _, (auction_id,) = kick(vault, liquidator, borrower, keeper)
+    top = liquidator.auctions(auction_id).top
+    tx = liquidator.take(auction_id, 10 * ETH, top, keeper, b"", sender=keeper)
+    return tx, collateral_to_debt_up(10 * ETH, top, ETH, USDC)
+
+
+def test_shortfall_covered_by_the_fund(vault, liquidator, fund, weth, borrower, keeper, lender, eth_feed, governor):
+    assets_before = vault.totalAssets()
+    shares = vault.balanceOf(lender)
+    value_before = vault.convertToAssets(shares)
+    fund_before = fund.coverage()
+    tx, raised = crash_and_sell_everything(vault, liquidator, weth, borrower, keeper, eth_feed, governor, 1_000)
+    assert raised == 11_000 * USDC  # 10 WETH at 1,100
+    shortfall = 14_000 * USDC - raised
+    settled = tx.events.filter(vault.ShortfallSettled)[0]
+    assert (settled.account, settled.shortfall, settled.covered, settled.badDebt) == (borrower.address, shortfall, shortfall, 0)
+    assert not list(tx.events.filter(vault.BadDebtRealized))
+    incentive = TIP + wmul_down(wmul_up(14_000 * USDC, WAD + WAD // 10), CHIP)
+    assert fund.coverage() == fund_before - incentive - shortfall
+    assert vault.totalAssets() == assets_before and vault.auctionDebt() == 0
+    assert vault.convertToAssets(shares) == value_before  # lenders lost nothing
+    assert vault.debtOf(borrower) == 0 and vault.collateralOf(borrower, weth) == 0
+
+
+def test_shortfall_beyond_the_fund_lowers_the_share_price(vault, liquidator, fund, weth, borrower, keeper, lender, eth_feed, governor):
+    assets_before = vault.totalAssets()
+    shares = vault.balanceOf(lender)
+    value_before = vault.convertToAssets(shares)
+    tx, raised = crash_and_sell_everything(vault, liquidator, weth, borrower, keeper, eth_feed, governor, 300)
+    assert raised == 3_300 * USDC
+    shortfall = 14_000 * USDC - raised
+    incentive = TIP + wmul_down(wmul_up(14_000 * USDC, WAD + WAD // 10), CHIP)
+    covered = 10_000 * USDC - incentive  # everything the fund had left
+    bad_debt = shortfall - covered
+    settled = tx.events.filter(vault.ShortfallSettled)[0]
+    assert (settled.shortfall, settled.covered, settled.badDebt) == (shortfall, covered, bad_debt)
+    realized = tx.events.filter(vault.BadDebtRealized)[0]
+    assert (realized.account, realized.amount) == (borrower.address, bad_debt)
+    assert fund.coverage() == 0
+    assert vault.totalAssets() == assets_before - bad_debt
+    assert vault.convertToAssets(shares) < value_before
+    assert vault.convertToAssets(shares) == shares * (assets_before - bad_debt + 1) // (vault.totalSupply() + 10**6)
