@@ -8,9 +8,11 @@ token amounts are in each token's own decimals.
 from __future__ import annotations
 
 import json
+from contextlib import contextmanager
 from pathlib import Path
 
 import pytest
+from ape.exceptions import ContractLogicError
 from ethpm_types import ContractType
 
 WAD = 10**18
@@ -159,10 +161,10 @@ def liquidator(project, governor, guardian, vault, fund, weth, wbtc, linear_curv
 
 
 @pytest.fixture(scope="session", autouse=True)
-def protocol(vault, liquidator, fund, oracle, usdc, weth, wbtc, lender, borrower, keeper, governor):
+def protocol(vault, liquidator, fund, oracle, usdc, weth, wbtc, lender, borrower, keeper, governor, uniswap):
     """Everything wired, a lender with 1M USDC deposited, a funded InsuranceFund, and tokens and
-    approvals for the borrower and the keeper. Autouse: every test starts from this state, so
-    session-scoped state never depends on which test ran first."""
+    approvals for the borrower and the keeper, and a Uniswap V2 market. Autouse: every test starts
+    from this state, so session-scoped state never depends on which test ran first."""
     usdc.mint(lender, 1_000_000 * 10**6, sender=governor)
     usdc.approve(vault, 2**256 - 1, sender=lender)
     vault.deposit(1_000_000 * 10**6, lender, sender=lender)
@@ -183,6 +185,15 @@ def open_position(vault, borrower, weth, weth_amount: int, borrow_amount: int) -
     vault.borrow(borrow_amount, borrower, borrower, sender=borrower)
 
 
+@contextmanager
+def reverts_named(name: str):
+    """Expect a revert with the custom error `name`, whichever contract defines it. (Vault and
+    liquidator both define `Reentrancy()`: one selector, which Ape may attribute to either.)"""
+    with pytest.raises(ContractLogicError) as info:
+        yield
+    assert type(info.value).__name__ == name, f"expected {name}, got {type(info.value).__name__}: {info.value}"
+
+
 def kick(vault, liquidator, account, keeper) -> tuple:
     """Liquidate `account` as `keeper`; returns (receipt, [auction ids])."""
     tx = vault.liquidate(account, sender=keeper)
@@ -192,3 +203,26 @@ def kick(vault, liquidator, account, keeper) -> tuple:
 def at(chain, timestamp: int) -> None:
     """Make the next block's timestamp exactly `timestamp`."""
     chain.pending_timestamp = timestamp
+
+
+@pytest.fixture(scope="session")
+def uniswap(project, governor, usdc, weth):
+    """Real Uniswap V2 (Factory, Router02, WETH9) from its npm build artifacts, with a USDC/WETH
+    pool holding 1,000 WETH and 1,700,000 USDC (ETH at $1,700)."""
+    from ape.contracts import ContractContainer
+
+    factory = ContractContainer(npm_artifact("@uniswap/v2-core", "UniswapV2Factory")).deploy(governor, sender=governor)
+    weth9 = ContractContainer(npm_artifact("@uniswap/v2-periphery", "WETH9")).deploy(sender=governor)
+    router = ContractContainer(npm_artifact("@uniswap/v2-periphery", "UniswapV2Router02")).deploy(
+        factory, weth9, sender=governor
+    )
+    weth.mint(governor, 1_000 * 10**18, sender=governor)
+    usdc.mint(governor, 1_700_000 * 10**6, sender=governor)
+    weth.approve(router, 2**256 - 1, sender=governor)
+    usdc.approve(router, 2**256 - 1, sender=governor)
+    router.addLiquidity(
+        weth, usdc, 1_000 * 10**18, 1_700_000 * 10**6, 0, 0, governor, 2**255, sender=governor
+    )
+    pair_type = npm_artifact("@uniswap/v2-core", "UniswapV2Pair")
+    pair = ContractContainer(pair_type).at(factory.getPair(weth, usdc))
+    return {"factory": factory, "router": router, "pair": pair, "weth9": weth9}
