@@ -131,6 +131,16 @@ def exp_curve(project, governor):
     return project.StairstepExponentialDecrease.deploy(60, 99 * WAD // 100, sender=governor)
 
 
+NO_INTEREST = (0, 0, 0, 80 * WAD // 100)
+RATE_MODEL = (0, 4 * WAD // 100, 75 * WAD // 100, 80 * WAD // 100)  # 4% at the 80% kink, +75% above
+
+
+def charge_interest(vault, governor) -> None:
+    """Switch on the kinked rate model (RATE_MODEL). Called in test bodies, not from a fixture:
+    Ape's snapshot handling may reorder function fixtures around its own isolation fixture."""
+    vault.setRateModel(RATE_MODEL, sender=governor)
+
+
 def collateral_params(max_ltv=75, threshold=80, penalty=10, supply_cap=10**30, lot_cap=10**15, live_cap=10**16):
     """CollateralParams with percentages for the ratios and raw amounts for the caps."""
     return (max_ltv * WAD // 100, threshold * WAD // 100, penalty * WAD // 100, supply_cap, lot_cap, live_cap)
@@ -139,7 +149,9 @@ def collateral_params(max_ltv=75, threshold=80, penalty=10, supply_cap=10**30, l
 @pytest.fixture(scope="session")
 def vault(project, governor, guardian, usdc, weth, wbtc, oracle, fund):
     vault = project.Vault.deploy(usdc, "Gavel USDC", "gUSDC", oracle, fund, governor, guardian, sender=governor)
-    vault.setRateModel((0, 4 * WAD // 100, 75 * WAD // 100, 80 * WAD // 100), sender=governor)
+    # No interest in the base state, so most tests' figures are exact without timing; tests of
+    # interest switch it on with `charge_interest` inside the test body.
+    vault.setRateModel(NO_INTEREST, sender=governor)
     vault.setReserveFactor(WAD // 10, sender=governor)
     vault.setLiquidationConfig((MIN_DEBT, SMALL_DEBT, DEEP_HEALTH, CLOSE_FACTOR, PENALTY_FUND_SHARE), sender=governor)
     vault.setCollateralParams(weth, collateral_params(), sender=governor)
@@ -161,10 +173,11 @@ def liquidator(project, governor, guardian, vault, fund, weth, wbtc, linear_curv
 
 
 @pytest.fixture(scope="session", autouse=True)
-def protocol(vault, liquidator, fund, oracle, usdc, weth, wbtc, lender, borrower, keeper, governor, uniswap):
+def protocol(vault, liquidator, fund, oracle, usdc, weth, wbtc, lender, borrower, keeper, governor, uniswap, exp_curve):
     """Everything wired, a lender with 1M USDC deposited, a funded InsuranceFund, and tokens and
-    approvals for the borrower and the keeper, and a Uniswap V2 market. Autouse: every test starts
-    from this state, so session-scoped state never depends on which test ran first."""
+    approvals for the borrower and the keeper, and a Uniswap V2 market. Autouse, and it asks for
+    every session fixture that deploys: Ape rewinds the chain when a test first asks for a
+    session fixture, which would silently undo state a function fixture set before it."""
     usdc.mint(lender, 1_000_000 * 10**6, sender=governor)
     usdc.approve(vault, 2**256 - 1, sender=lender)
     vault.deposit(1_000_000 * 10**6, lender, sender=lender)
@@ -192,6 +205,33 @@ def reverts_named(name: str):
     with pytest.raises(ContractLogicError) as info:
         yield
     assert type(info.value).__name__ == name, f"expected {name}, got {type(info.value).__name__}: {info.value}"
+
+
+def error_data(container, name: str, *args) -> str:
+    """The revert data of `container`'s custom error `name` with `args`, as hex."""
+    from eth_abi import encode
+    from eth_utils import keccak
+
+    abi = next(e for e in container.contract_type.errors if e.name == name)
+    types = [i.canonical_type for i in abi.inputs]
+    return "0x" + (keccak(text=f"{name}({','.join(types)})")[:4] + encode(types, list(args))).hex()
+
+
+def constructor_revert(chain, container, sender, *args) -> str | None:
+    """Simulate deploying `container` with `args` and return its revert data (None if it would
+    deploy). Done with a plain eth_call because Ape does not decode a constructor's custom error."""
+    from eth_abi import encode
+    from web3.exceptions import ContractCustomError
+
+    inputs = container.contract_type.constructor.inputs
+    types = [i.canonical_type for i in inputs]
+    values = [getattr(a, "address", a) for a in args]
+    data = container.contract_type.deployment_bytecode.bytecode + encode(types, values).hex()
+    try:
+        chain.provider.web3.eth.call({"from": sender.address, "data": data})
+    except ContractCustomError as err:
+        return err.data
+    return None
 
 
 def kick(vault, liquidator, account, keeper) -> tuple:
@@ -226,3 +266,15 @@ def uniswap(project, governor, usdc, weth):
     pair_type = npm_artifact("@uniswap/v2-core", "UniswapV2Pair")
     pair = ContractContainer(pair_type).at(factory.getPair(weth, usdc))
     return {"factory": factory, "router": router, "pair": pair, "weth9": weth9}
+
+
+@pytest.fixture(autouse=True)
+def isolated(protocol, vault, liquidator, chain, request):
+    """Run every test from the session's base state and put it back afterwards (one EVM
+    snapshot before, a revert after), and check that base state first: no debt, no auctions,
+    no interest, so a leak shows in the next test's name rather than as a wrong figure."""
+    state = (vault.borrowIndex(), vault.totalScaledDebt(), liquidator.kicks(), tuple(vault.rateModel()))
+    assert state == (WAD, 0, 0, NO_INTEREST), f"{request.node.name} starts from leaked state {state}"
+    snapshot = chain.snapshot()
+    yield
+    chain.restore(snapshot)

@@ -13,11 +13,6 @@ TOP = wmul_up(1_600 * WAD, BUF)  # ETH at $1,600 when kicked
 TAB = 15_400 * USDC  # 14,000 debt + 10% penalty
 
 
-@pytest.fixture(autouse=True)
-def no_interest(vault, governor):
-    vault.setRateModel((0, 0, 0, 80 * WAD // 100), sender=governor)
-
-
 @pytest.fixture
 def auction(vault, liquidator, weth, borrower, keeper, eth_feed, governor, chain):
     """A whole position in auction: 10 WETH for a 15,400 USDC tab. Returns (id, kicked_at)."""

@@ -11,11 +11,6 @@ USDC = 10**6
 ETH = 10**18
 
 
-@pytest.fixture(autouse=True)
-def no_interest(vault, governor):
-    vault.setRateModel((0, 0, 0, 80 * WAD // 100), sender=governor)
-
-
 @pytest.fixture
 def taker(project, liquidator, usdc, governor):
     return project.UniswapV2Taker.deploy(liquidator, usdc, sender=governor)

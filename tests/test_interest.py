@@ -2,7 +2,7 @@
 
 import ape
 
-from conftest import WAD, YEAR, at
+from conftest import WAD, YEAR, at, charge_interest
 from money import div_up, mul_div_up, wdiv_up, wmul_down, wmul_up
 
 USDC = 10**6
@@ -18,12 +18,14 @@ def annual_rate(u: int) -> int:
 
 
 def borrow_half(vault, weth, borrower, governor, amount=500_000 * USDC):
+    charge_interest(vault, governor)
     weth.mint(borrower, 1_000 * 10**18, sender=governor)
     vault.supplyCollateral(weth, 1_000 * 10**18, borrower, sender=borrower)
     return vault.borrow(amount, borrower, borrower, sender=borrower)
 
 
 def test_rate_below_and_above_kink(vault, weth, borrower, governor):
+    charge_interest(vault, governor)
     assert vault.borrowRate() == 0  # nothing borrowed
     borrow_half(vault, weth, borrower, governor)
     assert vault.utilization() == WAD // 2
@@ -97,6 +99,7 @@ def test_reserves_limited_by_cash(vault, fund, weth, borrower, governor, chain, 
 
 
 def test_no_interest_without_borrowers(vault, chain, governor):
+    charge_interest(vault, governor)
     at(chain, chain.pending_timestamp + YEAR)
     tx = vault.accrueInterest(sender=governor)
     assert vault.borrowIndex() == WAD and len(tx.events) == 0

@@ -12,8 +12,7 @@ ETH = 10**18
 def test_borrow_drop_kick_decay_take_take_leftover(
     vault, liquidator, fund, usdc, weth, borrower, keeper, lender, governor, eth_feed, chain
 ):
-    # No interest here, so the debt is exactly what was borrowed (interest has its own tests).
-    vault.setRateModel((0, 0, 0, 80 * WAD // 100), sender=governor)
+    # No interest (the base state), so the debt is exactly what was borrowed.
     start = {
         "keeper_usdc": usdc.balanceOf(keeper),
         "fund": fund.coverage(),

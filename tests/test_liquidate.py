@@ -12,12 +12,6 @@ ETH = 10**18
 PENALTY = 10 * WAD // 100
 
 
-@pytest.fixture(autouse=True)
-def no_interest(vault, governor):
-    """Debts stay exactly what was borrowed, so the expected figures are exact."""
-    vault.setRateModel((0, 0, 0, 80 * WAD // 100), sender=governor)
-
-
 def drop_eth(eth_feed, governor, dollars):
     eth_feed.setAnswer(dollars * 10**8, sender=governor)
 

@@ -9,11 +9,6 @@ USDC = 10**6
 ETH = 10**18
 
 
-@pytest.fixture(autouse=True)
-def no_interest(vault, governor):
-    vault.setRateModel((0, 0, 0, 80 * WAD // 100), sender=governor)
-
-
 def crash_and_sell_everything(vault, liquidator, weth, borrower, keeper, eth_feed, governor, dollars):
     """10 WETH backing 14,000 USDC; ETH crashes to `dollars`; the keeper buys all 10 WETH at the start price."""
     open_position(vault, borrower, weth, 10 * ETH, 14_000 * USDC)

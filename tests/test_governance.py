@@ -1,0 +1,212 @@
+"""Roles and parameters: the governor sets parameters inside hard bounds, each setter emits an
+event, the guardian can only make things safer, and nobody else can do either."""
+
+import ape
+import pytest
+
+from conftest import WAD, collateral_params, constructor_revert, error_data, reverts_named
+
+USDC = 10**6
+
+
+def bounds(name: str) -> bytes:
+    return name.encode().ljust(32, b"\0")
+
+
+def test_every_vault_setter_emits(vault, liquidator, governor, weth):
+    tx = vault.setCollateralParams(weth, collateral_params(max_ltv=60), sender=governor)
+    assert tx.events[0].asset == weth.address and tx.events[0].params[0] == 60 * WAD // 100
+    assert vault.collateralParams(weth).maxLtv == 60 * WAD // 100
+    model = (WAD // 100, 2 * WAD // 100, WAD, 9 * WAD // 10)
+    tx = vault.setRateModel(model, sender=governor)
+    assert tuple(tx.events.filter(vault.RateModelSet)[0].model) == model and tuple(vault.rateModel()) == model
+    tx = vault.setReserveFactor(WAD // 5, sender=governor)
+    assert tx.events.filter(vault.ReserveFactorSet)[0].reserveFactor == WAD // 5
+    config = (50 * USDC, 500 * USDC, 9 * WAD // 10, WAD // 4, WAD)
+    tx = vault.setLiquidationConfig(config, sender=governor)
+    assert tuple(tx.events[0].config) == config and tuple(vault.liquidationConfig()) == config
+    assert vault.minDebt() == 50 * USDC
+
+
+def test_every_liquidator_setter_emits(liquidator, governor, weth, exp_curve):
+    tx = liquidator.setAuctionConfig(weth, (exp_curve, WAD, 600, WAD // 10), sender=governor)
+    event = tx.events[0]
+    assert (event.asset, event.curve, event.buf, event.tail, event.cusp) == (weth.address, exp_curve.address, WAD, 600, WAD // 10)
+    assert tuple(liquidator.auctionConfig(weth)) == (exp_curve.address, WAD, 600, WAD // 10)
+    tx = liquidator.setIncentive(0, WAD // 20, sender=governor)
+    assert (tx.events[0].tip, tx.events[0].chip) == (0, WAD // 20)
+
+
+@pytest.mark.parametrize(
+    "params, name",
+    [
+        (collateral_params(threshold=96), "liquidationThreshold"),
+        (collateral_params(threshold=4, max_ltv=1), "liquidationThreshold"),
+        (collateral_params(max_ltv=81), "maxLtv"),
+        (collateral_params(penalty=26), "penalty"),
+        (collateral_params(threshold=90, penalty=12), "penalty"),  # 0.9 * 1.12 > 1
+        (collateral_params(lot_cap=0), "lotCap"),
+        (collateral_params(lot_cap=100, live_cap=99), "liveTabCap"),
+    ],
+)
+def test_collateral_params_bounds(vault, governor, weth, params, name):
+    before = vault.collateralParams(weth)
+    with ape.reverts(vault.OutOfBounds, parameter=bounds(name)):
+        vault.setCollateralParams(weth, params, sender=governor)
+    assert vault.collateralParams(weth) == before
+
+
+def test_collateral_listing_rules(project, vault, oracle, governor, usdc, usdc_feed):
+    with ape.reverts(vault.InvalidCollateral, asset=usdc.address):
+        vault.setCollateralParams(usdc, collateral_params(), sender=governor)
+    with ape.reverts(vault.InvalidCollateral):
+        vault.setCollateralParams(ape.utils.ZERO_ADDRESS, collateral_params(), sender=governor)
+    unpriced = project.MockERC20.deploy("Unpriced", "UNP", 18, sender=governor)
+    with ape.reverts(oracle.AssetNotConfigured, asset=unpriced.address):
+        vault.setCollateralParams(unpriced, collateral_params(), sender=governor)
+    # Ten assets at most (two are listed already).
+    for i in range(8):
+        token = project.MockERC20.deploy(f"T{i}", f"T{i}", 18, sender=governor)
+        oracle.setSources(token, [usdc_feed], [86400], 1, WAD // 50, sender=governor)
+        vault.setCollateralParams(token, collateral_params(), sender=governor)
+    assert len(vault.collateralAssets()) == 10
+    eleventh = project.MockERC20.deploy("T10", "T10", 18, sender=governor)
+    oracle.setSources(eleventh, [usdc_feed], [86400], 1, WAD // 50, sender=governor)
+    with ape.reverts(vault.TooManyCollateralAssets, max=10):
+        vault.setCollateralParams(eleventh, collateral_params(), sender=governor)
+
+
+@pytest.mark.parametrize(
+    "model, name",
+    [
+        ((10 * WAD + 1, 0, 0, WAD // 2), "baseRate"),
+        ((0, 10 * WAD + 1, 0, WAD // 2), "slope1"),
+        ((0, 0, 10 * WAD + 1, WAD // 2), "slope2"),
+        ((0, 0, 0, WAD // 2 - 1), "kink"),
+        ((0, 0, 0, WAD), "kink"),
+    ],
+)
+def test_rate_model_bounds(vault, governor, model, name):
+    with ape.reverts(vault.OutOfBounds, parameter=bounds(name)):
+        vault.setRateModel(model, sender=governor)
+
+
+def test_reserve_factor_bound(vault, governor):
+    with ape.reverts(vault.OutOfBounds, parameter=bounds("reserveFactor"), value=WAD // 2 + 1, max=WAD // 2):
+        vault.setReserveFactor(WAD // 2 + 1, sender=governor)
+
+
+@pytest.mark.parametrize(
+    "config, name",
+    [
+        ((0, 0, WAD, WAD, 0), "minDebt"),
+        ((10**12 * USDC + 1, 10**13 * USDC, WAD, WAD, 0), "minDebt"),
+        ((100 * USDC, 99 * USDC, WAD, WAD, 0), "smallDebt"),
+        ((100 * USDC, 100 * USDC, WAD // 2 - 1, WAD, 0), "deepHealth"),
+        ((100 * USDC, 100 * USDC, WAD + 1, WAD, 0), "deepHealth"),
+        ((100 * USDC, 100 * USDC, WAD, WAD // 10 - 1, 0), "closeFactor"),
+        ((100 * USDC, 100 * USDC, WAD, WAD + 1, 0), "closeFactor"),
+        ((100 * USDC, 100 * USDC, WAD, WAD, WAD + 1), "penaltyFundShare"),
+    ],
+)
+def test_liquidation_config_bounds(vault, governor, config, name):
+    with ape.reverts(vault.OutOfBounds, parameter=bounds(name)):
+        vault.setLiquidationConfig(config, sender=governor)
+
+
+@pytest.mark.parametrize(
+    "config, name",
+    [
+        ((WAD - 1, 3600, WAD // 2), "buf"),
+        ((2 * WAD + 1, 3600, WAD // 2), "buf"),
+        ((WAD, 299, WAD // 2), "tail"),
+        ((WAD, 7 * 86400 + 1, WAD // 2), "tail"),
+        ((WAD, 3600, WAD // 20 - 1), "cusp"),
+        ((WAD, 3600, WAD), "cusp"),
+    ],
+)
+def test_auction_config_bounds(liquidator, linear_curve, governor, weth, config, name):
+    with ape.reverts(liquidator.OutOfBounds, parameter=bounds(name)):
+        liquidator.setAuctionConfig(weth, (linear_curve, *config), sender=governor)
+
+
+def test_auction_config_needs_a_curve(liquidator, governor, weth, usdc):
+    with ape.reverts(liquidator.ZeroAddress):
+        liquidator.setAuctionConfig(weth, (ape.utils.ZERO_ADDRESS, WAD, 3600, WAD // 2), sender=governor)
+    with pytest.raises(ape.exceptions.ContractLogicError):
+        liquidator.setAuctionConfig(weth, (usdc, WAD, 3600, WAD // 2), sender=governor)  # not a curve
+
+
+def test_incentive_and_breaker_bounds(liquidator, governor):
+    with ape.reverts(liquidator.OutOfBounds, parameter=bounds("tip"), max=1_000 * USDC):
+        liquidator.setIncentive(1_000 * USDC + 1, 0, sender=governor)
+    with ape.reverts(liquidator.OutOfBounds, parameter=bounds("chip")):
+        liquidator.setIncentive(0, WAD // 20 + 1, sender=governor)
+    with ape.reverts(liquidator.OutOfBounds, parameter=bounds("breaker"), value=4):
+        liquidator.setBreaker(4, sender=governor)
+
+
+def test_set_liquidator_once(vault, liquidator, governor):
+    with ape.reverts(vault.LiquidatorAlreadySet, liquidator=liquidator.address):
+        vault.setLiquidator(liquidator, sender=governor)
+
+
+def test_strangers_and_guardian_cannot_set_parameters(vault, liquidator, oracle, guardian, other, weth, linear_curve):
+    for caller in (guardian, other):
+        for call in (
+            lambda: vault.setCollateralParams(weth, collateral_params(), sender=caller),
+            lambda: vault.setRateModel((0, 0, 0, WAD // 2), sender=caller),
+            lambda: vault.setReserveFactor(0, sender=caller),
+            lambda: vault.setLiquidationConfig((1, 1, WAD, WAD, 0), sender=caller),
+            lambda: vault.setLiquidator(caller, sender=caller),
+            lambda: vault.unpause(sender=caller),
+            lambda: liquidator.setAuctionConfig(weth, (linear_curve, WAD, 3600, WAD // 2), sender=caller),
+            lambda: liquidator.setIncentive(0, 0, sender=caller),
+        ):
+            with reverts_named("AccessControlUnauthorizedAccount"):
+                call()
+
+
+def test_strangers_cannot_pause_or_raise_the_breaker(vault, liquidator, other):
+    with ape.reverts(vault.NotGuardian, caller=other.address):
+        vault.pause(sender=other)
+    with ape.reverts(liquidator.NotGuardian, caller=other.address):
+        liquidator.setBreaker(1, sender=other)
+
+
+def test_guardian_only_makes_things_safer(vault, liquidator, guardian, governor):
+    vault.pause(sender=guardian)
+    liquidator.setBreaker(2, sender=guardian)
+    with ape.reverts(liquidator.BreakerNotRaised, current=2, requested=2):
+        liquidator.setBreaker(2, sender=guardian)
+    liquidator.setBreaker(3, sender=guardian)
+    liquidator.setBreaker(0, sender=governor)
+    vault.unpause(sender=governor)
+    assert liquidator.breaker() == 0 and not vault.paused()
+
+
+def test_roles_are_administered_by_the_governor(vault, governor, guardian, other):
+    role = vault.GUARDIAN_ROLE()
+    with ape.reverts(vault.AccessControlUnauthorizedAccount):
+        vault.grantRole(role, other, sender=guardian)
+    vault.grantRole(role, other, sender=governor)
+    vault.pause(sender=other)
+    vault.revokeRole(role, other, sender=governor)
+    with ape.reverts(vault.NotGuardian):
+        vault.pause(sender=other)
+
+
+def test_constructors_refuse_zero_addresses(project, chain, governor, guardian, usdc, oracle, fund):
+    zero = ape.utils.ZERO_ADDRESS
+    cases = [
+        (project.OracleAdapter, (zero, guardian)),
+        (project.OracleAdapter, (governor, zero)),
+        (project.InsuranceFund, (zero, governor, guardian)),
+        (project.Vault, (usdc, "x", "x", zero, fund, governor, guardian)),
+        (project.Vault, (usdc, "x", "x", oracle, zero, governor, guardian)),
+        (project.DutchAuctionLiquidator, (zero, governor, guardian)),
+    ]
+    for container, args in cases:
+        assert constructor_revert(chain, container, governor, *args) == error_data(container, "ZeroAddress")
+    # And with good arguments the same simulation deploys.
+    assert constructor_revert(chain, project.InsuranceFund, governor, usdc, governor, guardian) is None

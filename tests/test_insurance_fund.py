@@ -1,0 +1,38 @@
+"""InsuranceFund: funding, paying as far as it can, and who may ask it to pay."""
+
+import ape
+
+USDC = 10**6
+
+
+def test_fund_and_coverage(fund, usdc, other, governor):
+    assert fund.asset() == usdc.address
+    before = fund.coverage()
+    usdc.mint(other, 50 * USDC, sender=governor)
+    usdc.approve(fund, 50 * USDC, sender=other)
+    tx = fund.fund(50 * USDC, sender=other)
+    assert (tx.events[-1].__getattr__("from"), tx.events[-1].amount) == (other.address, 50 * USDC)
+    assert fund.coverage() == before + 50 * USDC
+    with ape.reverts(fund.ZeroAmount):
+        fund.fund(0, sender=other)
+
+
+def test_pays_as_far_as_it_can(fund, usdc, governor, other):
+    fund.grantRole(fund.PAYER_ROLE(), governor, sender=governor)
+    balance = fund.coverage()
+    tx = fund.payIncentive(other, balance + 1, sender=governor)
+    assert (tx.events[-1].owed, tx.events[-1].paid) == (balance + 1, balance)
+    assert usdc.balanceOf(other) == balance and fund.coverage() == 0
+    tx = fund.coverShortfall(7, sender=governor)
+    assert (tx.events[-1].owed, tx.events[-1].covered) == (7, 0)
+    with ape.reverts(fund.ZeroAddress):
+        fund.payIncentive(ape.utils.ZERO_ADDRESS, 1, sender=governor)
+
+
+def test_only_payers(fund, other, guardian):
+    role = fund.PAYER_ROLE()
+    for caller in (other, guardian):
+        with ape.reverts(fund.AccessControlUnauthorizedAccount, account=caller.address, neededRole=role):
+            fund.payIncentive(caller, 1, sender=caller)
+        with ape.reverts(fund.AccessControlUnauthorizedAccount, account=caller.address, neededRole=role):
+            fund.coverShortfall(1, sender=caller)
