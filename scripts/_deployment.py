@@ -1,0 +1,224 @@
+"""Deploying and configuring Gavel; shared by `ape run deploy`, `ape run gas` and the demo.
+
+Units follow the README's table: ratios and prices in WAD (1e18 = 1.0), token amounts in each
+token's own decimals. Files starting with `_` are not `ape run` commands; import this one as
+`scripts._deployment`.
+"""
+
+from __future__ import annotations
+
+import json
+from dataclasses import asdict, dataclass, field
+from pathlib import Path
+from typing import Any
+
+from ethpm_types import ContractType
+
+WAD = 10**18
+ROOT = Path(__file__).resolve().parent.parent
+NODE_MODULES = ROOT / "node_modules"
+DEPLOYMENTS_DIR = ROOT / "deployments"
+
+
+class DeploymentError(Exception):
+    """A deployment cannot go ahead; the message says why and what to do."""
+
+
+@dataclass(frozen=True)
+class CollateralSpec:
+    """One collateral asset: its risk parameters and its auction."""
+
+    symbol: str
+    decimals: int
+    usd_price: int  # whole dollars, for local feeds
+    max_ltv: int = 75 * WAD // 100
+    liquidation_threshold: int = 80 * WAD // 100
+    penalty: int = 10 * WAD // 100
+    supply_cap: int = 10**12  # whole tokens, scaled by decimals when set
+    lot_cap: int = 500_000  # whole debt tokens
+    live_tab_cap: int = 2_000_000  # whole debt tokens
+    buf: int = 110 * WAD // 100
+    tail: int = 2 * 3600
+    cusp: int = WAD // 2
+    heartbeat: int = 3600
+
+
+@dataclass(frozen=True)
+class ProtocolConfig:
+    """Protocol-wide parameters; the README's parameter table lists the same defaults."""
+
+    base_rate: int = 0
+    slope1: int = 4 * WAD // 100
+    slope2: int = 75 * WAD // 100
+    kink: int = 80 * WAD // 100
+    reserve_factor: int = WAD // 10
+    min_debt: int = 100  # whole debt tokens (dust)
+    small_debt: int = 1_000  # whole debt tokens
+    deep_health: int = 95 * WAD // 100
+    close_factor: int = WAD // 2
+    penalty_fund_share: int = WAD // 2
+    tip: int = 5  # whole debt tokens
+    chip: int = WAD // 1000  # 0.1% of the tab
+    max_deviation: int = 2 * WAD // 100
+    curve: str = "exponential"  # or "linear"
+    linear_tau: int = 3600
+    step: int = 60
+    cut: int = 99 * WAD // 100
+    debt_heartbeat: int = 86400
+    collaterals: tuple[CollateralSpec, ...] = field(
+        default_factory=lambda: (
+            CollateralSpec("WETH", 18, 2_000),
+            CollateralSpec("WBTC", 8, 30_000, max_ltv=70 * WAD // 100, liquidation_threshold=75 * WAD // 100, penalty=8 * WAD // 100),
+        )
+    )
+
+
+def npm_artifact(package: str, name: str) -> ContractType:
+    """A contract type from the build artifacts a package publishes on npm (Uniswap)."""
+    path = NODE_MODULES / package / "build" / f"{name}.json"
+    if not path.is_file():
+        raise DeploymentError(f"{path} is missing: run `make install` first")
+    data = json.loads(path.read_text())
+    bytecode = data["bytecode"] if isinstance(data["bytecode"], str) else data["evm"]["bytecode"]["object"]
+    if not bytecode.startswith("0x"):
+        bytecode = "0x" + bytecode
+    return ContractType.model_validate({"contractName": name, "abi": data["abi"], "deploymentBytecode": {"bytecode": bytecode}})
+
+
+def deploy_protocol(project: Any, deployer: Any, governor: Any, guardian: Any, debt_asset: Any, config: ProtocolConfig) -> dict[str, Any]:
+    """Deploy the four core contracts and the curve, wire them together, and set protocol-wide
+    parameters. `deployer` must be `governor` (the governor's role is needed to configure)."""
+    if deployer.address != governor.address:
+        raise DeploymentError("the deployer configures the protocol, so it must be the governor")
+    scale = 10 ** debt_asset.decimals()
+    oracle = project.OracleAdapter.deploy(governor, guardian, sender=deployer)
+    fund = project.InsuranceFund.deploy(debt_asset, governor, guardian, sender=deployer)
+    vault = project.Vault.deploy(
+        debt_asset, f"Gavel {debt_asset.symbol()}", f"g{debt_asset.symbol()}", oracle, fund, governor, guardian, sender=deployer
+    )
+    liquidator = project.DutchAuctionLiquidator.deploy(vault, governor, guardian, sender=deployer)
+    if config.curve == "linear":
+        curve = project.LinearDecrease.deploy(config.linear_tau, sender=deployer)
+    elif config.curve == "exponential":
+        curve = project.StairstepExponentialDecrease.deploy(config.step, config.cut, sender=deployer)
+    else:
+        raise DeploymentError(f"curve must be 'linear' or 'exponential', not {config.curve!r}")
+
+    vault.setLiquidator(liquidator, sender=deployer)
+    payer = fund.PAYER_ROLE()
+    fund.grantRole(payer, vault, sender=deployer)
+    fund.grantRole(payer, liquidator, sender=deployer)
+    vault.setRateModel((config.base_rate, config.slope1, config.slope2, config.kink), sender=deployer)
+    vault.setReserveFactor(config.reserve_factor, sender=deployer)
+    vault.setLiquidationConfig(
+        (config.min_debt * scale, config.small_debt * scale, config.deep_health, config.close_factor, config.penalty_fund_share),
+        sender=deployer,
+    )
+    liquidator.setIncentive(config.tip * scale, config.chip, sender=deployer)
+    return {"oracle": oracle, "insurance_fund": fund, "vault": vault, "liquidator": liquidator, "curve": curve}
+
+
+def list_collateral(contracts: dict[str, Any], deployer: Any, asset: Any, feeds: list[Any], spec: CollateralSpec, config: ProtocolConfig, debt_scale: int) -> None:
+    """Price `asset` with `feeds` and list it as collateral with its auction."""
+    contracts["oracle"].setSources(asset, feeds, [spec.heartbeat] * len(feeds), 1, config.max_deviation, sender=deployer)
+    contracts["vault"].setCollateralParams(
+        asset,
+        (
+            spec.max_ltv,
+            spec.liquidation_threshold,
+            spec.penalty,
+            spec.supply_cap * 10**spec.decimals,
+            spec.lot_cap * debt_scale,
+            spec.live_tab_cap * debt_scale,
+        ),
+        sender=deployer,
+    )
+    contracts["liquidator"].setAuctionConfig(asset, (contracts["curve"], spec.buf, spec.tail, spec.cusp), sender=deployer)
+
+
+def deploy_local(project: Any, deployer: Any, guardian: Any, config: ProtocolConfig | None = None) -> dict[str, Any]:
+    """Everything on a local chain: test tokens and settable feeds (the only mocks), the
+    protocol, and a real Uniswap V2 (Factory, Router02, WETH9 from npm) for market depth."""
+    from ape.contracts import ContractContainer
+
+    config = config or ProtocolConfig()
+    usdc = project.MockERC20.deploy("USD Coin", "USDC", 6, sender=deployer)
+    usdc_feed = project.MockAggregator.deploy(8, "USDC / USD", 10**8, sender=deployer)
+    contracts = deploy_protocol(project, deployer, deployer, guardian, usdc, config)
+    contracts["oracle"].setSources(usdc, [usdc_feed], [config.debt_heartbeat], 1, config.max_deviation, sender=deployer)
+    contracts.update({"usdc": usdc, "usdc_feed": usdc_feed})
+    for spec in config.collaterals:
+        token = project.MockERC20.deploy(f"Test {spec.symbol}", spec.symbol, spec.decimals, sender=deployer)
+        feed = project.MockAggregator.deploy(8, f"{spec.symbol} / USD", spec.usd_price * 10**8, sender=deployer)
+        list_collateral(contracts, deployer, token, [feed], spec, config, 10**6)
+        contracts[spec.symbol.lower()] = token
+        contracts[f"{spec.symbol.lower()}_feed"] = feed
+
+    factory = ContractContainer(npm_artifact("@uniswap/v2-core", "UniswapV2Factory")).deploy(deployer, sender=deployer)
+    weth9 = ContractContainer(npm_artifact("@uniswap/v2-periphery", "WETH9")).deploy(sender=deployer)
+    router = ContractContainer(npm_artifact("@uniswap/v2-periphery", "UniswapV2Router02")).deploy(factory, weth9, sender=deployer)
+    taker = project.UniswapV2Taker.deploy(contracts["liquidator"], usdc, sender=deployer)
+    contracts.update({"uniswap_factory": factory, "uniswap_router": router, "weth9": weth9, "taker": taker})
+    return contracts
+
+
+def add_liquidity(router: Any, owner: Any, token: Any, usdc: Any, token_amount: int, usdc_amount: int) -> None:
+    """Mint both sides (local test tokens) and add them to the token/USDC pool."""
+    token.mint(owner, token_amount, sender=owner)
+    usdc.mint(owner, usdc_amount, sender=owner)
+    token.approve(router, token_amount, sender=owner)
+    usdc.approve(router, usdc_amount, sender=owner)
+    router.addLiquidity(token, usdc, token_amount, usdc_amount, 0, 0, owner, 2**255, sender=owner)
+
+
+@dataclass
+class DeploymentRecord:
+    """What the keeper and the demo read: where everything is, and from which block to index."""
+
+    network: str
+    chain_id: int
+    start_block: int
+    addresses: dict[str, str]
+
+    def write(self, path: Path) -> None:
+        path.parent.mkdir(parents=True, exist_ok=True)
+        tmp = path.with_suffix(".tmp")
+        tmp.write_text(json.dumps(asdict(self), indent=2) + "\n")
+        tmp.replace(path)  # atomic: a reader never sees half a file
+
+    @classmethod
+    def read(cls, path: Path) -> DeploymentRecord:
+        if not path.is_file():
+            raise DeploymentError(f"no deployments file at {path}: run `ape run deploy --network ...` first")
+        data = json.loads(path.read_text())
+        missing = {"network", "chain_id", "start_block", "addresses"} - data.keys()
+        if missing:
+            raise DeploymentError(f"{path} lacks {', '.join(sorted(missing))}: redeploy or fix the file")
+        return cls(**data)
+
+
+def deployments_path(network_choice: str) -> Path:
+    """deployments/<ecosystem>-<network>.json, e.g. deployments/ethereum-local.json."""
+    ecosystem, network = network_choice.split(":")[:2]
+    return DEPLOYMENTS_DIR / f"{ecosystem}-{network}.json"
+
+
+def check_can_write(path: Path, chain_id: int, code_at: Any, force: bool) -> str | None:
+    """Refuse to overwrite a record of contracts that still exist on this chain, unless forced.
+    Returns a note when an old record is replaced (a restarted local chain, say)."""
+    if not path.is_file():
+        return None
+    try:
+        old = DeploymentRecord.read(path)
+    except (DeploymentError, json.JSONDecodeError, TypeError) as err:
+        if force:
+            return f"replacing unreadable {path} ({err})"
+        raise DeploymentError(f"{path} exists but cannot be read ({err}); pass --force to replace it") from err
+    vault = old.addresses.get("vault")
+    live = old.chain_id == chain_id and vault is not None and len(code_at(vault)) > 0
+    if live and not force:
+        raise DeploymentError(
+            f"{path} records a deployment whose Vault {vault} is live on chain {chain_id}; "
+            "pass --force to deploy again and replace it"
+        )
+    return f"replacing {path}: its contracts are {'live (forced)' if live else 'not on this chain'}"

@@ -1,0 +1,64 @@
+"""Deploy and configure Gavel, and record where it is.
+
+    ape run deploy --network ethereum:local:foundry [--account ALIAS] [--force]
+
+On a local chain this deploys test tokens and settable price feeds alongside the protocol and a
+real Uniswap V2, signing with Ape's first test account unless --account names another. The
+record goes to deployments/<ecosystem>-<network>.json; a record whose contracts are still live on
+the chain is never overwritten without --force.
+"""
+
+import click
+from ape import accounts, chain, project
+from ape.cli import ConnectedProviderCommand
+
+from scripts._deployment import DeploymentError, DeploymentRecord, check_can_write, deploy_local, deployments_path
+
+LOCAL_NETWORKS = {"local"}
+
+
+def signer(alias: str | None, network_name: str):
+    if alias:
+        try:
+            return accounts.load(alias)
+        except Exception as err:  # Ape raises its own error type per account plugin
+            raise click.BadParameter(f"no Ape account named {alias!r} ({err}); see `ape accounts list`", param_hint="--account") from err
+    if network_name in LOCAL_NETWORKS:
+        return accounts.test_accounts[0]
+    raise click.BadParameter(f"--account is required on {network_name!r} (an alias from `ape accounts list`)", param_hint="--account")
+
+
+@click.command(cls=ConnectedProviderCommand)
+@click.option("--account", "alias", default=None, help="Ape account alias to sign with (default on local chains: test account 0).")
+@click.option("--force", is_flag=True, help="Replace a deployments file whose contracts are still live.")
+def cli(network, alias, force):
+    """Deploy Gavel and write its deployments file."""
+    if network.name not in LOCAL_NETWORKS:
+        raise click.UsageError(
+            f"deploying to {network.choice} needs real markets (tokens, feeds, a DEX); only local chains "
+            "are supported by this script so far"
+        )
+    deployer = signer(alias, network.name)
+    guardian = accounts.test_accounts[1]
+    path = deployments_path(network.choice)
+    try:
+        note = check_can_write(path, chain.chain_id, chain.provider.get_code, force)
+    except DeploymentError as err:
+        raise click.ClickException(str(err)) from err
+    if note:
+        click.echo(note)
+
+    start_block = chain.blocks.head.number + 1
+    contracts = deploy_local(project, deployer, guardian)
+    record = DeploymentRecord(
+        network=network.choice,
+        chain_id=chain.chain_id,
+        start_block=start_block,
+        addresses={name: contract.address for name, contract in contracts.items()},
+    )
+    record.write(path)
+    width = max(len(name) for name in record.addresses)
+    click.echo(f"Gavel deployed on {network.choice} (chain {record.chain_id}) from block {start_block}:")
+    for name, address in record.addresses.items():
+        click.echo(f"  {name:<{width}}  {address}")
+    click.echo(f"Recorded in {path.relative_to(path.parent.parent)}")
