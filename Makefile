@@ -38,8 +38,8 @@ node_modules/.installed: package.json package-lock.json
 demo: install
 	ape run deploy --network $(LOCAL)
 
-# Every test, on Anvil (ape-foundry starts and stops it).
-test: install
+# Lint, then every test on Anvil (ape-foundry starts and stops it).
+test: install lint
 	ape test tests --network $(LOCAL)
 
 lint: install

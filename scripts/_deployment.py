@@ -68,7 +68,14 @@ class ProtocolConfig:
     collaterals: tuple[CollateralSpec, ...] = field(
         default_factory=lambda: (
             CollateralSpec("WETH", 18, 2_000),
-            CollateralSpec("WBTC", 8, 30_000, max_ltv=70 * WAD // 100, liquidation_threshold=75 * WAD // 100, penalty=8 * WAD // 100),
+            CollateralSpec(
+                "WBTC",
+                8,
+                30_000,
+                max_ltv=70 * WAD // 100,
+                liquidation_threshold=75 * WAD // 100,
+                penalty=8 * WAD // 100,
+            ),
         )
     )
 
@@ -82,10 +89,14 @@ def npm_artifact(package: str, name: str) -> ContractType:
     bytecode = data["bytecode"] if isinstance(data["bytecode"], str) else data["evm"]["bytecode"]["object"]
     if not bytecode.startswith("0x"):
         bytecode = "0x" + bytecode
-    return ContractType.model_validate({"contractName": name, "abi": data["abi"], "deploymentBytecode": {"bytecode": bytecode}})
+    return ContractType.model_validate(
+        {"contractName": name, "abi": data["abi"], "deploymentBytecode": {"bytecode": bytecode}}
+    )
 
 
-def deploy_protocol(project: Any, deployer: Any, governor: Any, guardian: Any, debt_asset: Any, config: ProtocolConfig) -> dict[str, Any]:
+def deploy_protocol(
+    project: Any, deployer: Any, governor: Any, guardian: Any, debt_asset: Any, config: ProtocolConfig
+) -> dict[str, Any]:
     """Deploy the four core contracts and the curve, wire them together, and set protocol-wide
     parameters. `deployer` must be `governor` (the governor's role is needed to configure)."""
     if deployer.address != governor.address:
@@ -94,7 +105,14 @@ def deploy_protocol(project: Any, deployer: Any, governor: Any, guardian: Any, d
     oracle = project.OracleAdapter.deploy(governor, guardian, sender=deployer)
     fund = project.InsuranceFund.deploy(debt_asset, governor, guardian, sender=deployer)
     vault = project.Vault.deploy(
-        debt_asset, f"Gavel {debt_asset.symbol()}", f"g{debt_asset.symbol()}", oracle, fund, governor, guardian, sender=deployer
+        debt_asset,
+        f"Gavel {debt_asset.symbol()}",
+        f"g{debt_asset.symbol()}",
+        oracle,
+        fund,
+        governor,
+        guardian,
+        sender=deployer,
     )
     liquidator = project.DutchAuctionLiquidator.deploy(vault, governor, guardian, sender=deployer)
     if config.curve == "linear":
@@ -111,16 +129,32 @@ def deploy_protocol(project: Any, deployer: Any, governor: Any, guardian: Any, d
     vault.setRateModel((config.base_rate, config.slope1, config.slope2, config.kink), sender=deployer)
     vault.setReserveFactor(config.reserve_factor, sender=deployer)
     vault.setLiquidationConfig(
-        (config.min_debt * scale, config.small_debt * scale, config.deep_health, config.close_factor, config.penalty_fund_share),
+        (
+            config.min_debt * scale,
+            config.small_debt * scale,
+            config.deep_health,
+            config.close_factor,
+            config.penalty_fund_share,
+        ),
         sender=deployer,
     )
     liquidator.setIncentive(config.tip * scale, config.chip, sender=deployer)
     return {"oracle": oracle, "insurance_fund": fund, "vault": vault, "liquidator": liquidator, "curve": curve}
 
 
-def list_collateral(contracts: dict[str, Any], deployer: Any, asset: Any, feeds: list[Any], spec: CollateralSpec, config: ProtocolConfig, debt_scale: int) -> None:
+def list_collateral(
+    contracts: dict[str, Any],
+    deployer: Any,
+    asset: Any,
+    feeds: list[Any],
+    spec: CollateralSpec,
+    config: ProtocolConfig,
+    debt_scale: int,
+) -> None:
     """Price `asset` with `feeds` and list it as collateral with its auction."""
-    contracts["oracle"].setSources(asset, feeds, [spec.heartbeat] * len(feeds), 1, config.max_deviation, sender=deployer)
+    contracts["oracle"].setSources(
+        asset, feeds, [spec.heartbeat] * len(feeds), 1, config.max_deviation, sender=deployer
+    )
     contracts["vault"].setCollateralParams(
         asset,
         (
@@ -133,7 +167,9 @@ def list_collateral(contracts: dict[str, Any], deployer: Any, asset: Any, feeds:
         ),
         sender=deployer,
     )
-    contracts["liquidator"].setAuctionConfig(asset, (contracts["curve"], spec.buf, spec.tail, spec.cusp), sender=deployer)
+    contracts["liquidator"].setAuctionConfig(
+        asset, (contracts["curve"], spec.buf, spec.tail, spec.cusp), sender=deployer
+    )
 
 
 def deploy_local(project: Any, deployer: Any, guardian: Any, config: ProtocolConfig | None = None) -> dict[str, Any]:
@@ -156,7 +192,9 @@ def deploy_local(project: Any, deployer: Any, guardian: Any, config: ProtocolCon
 
     factory = ContractContainer(npm_artifact("@uniswap/v2-core", "UniswapV2Factory")).deploy(deployer, sender=deployer)
     weth9 = ContractContainer(npm_artifact("@uniswap/v2-periphery", "WETH9")).deploy(sender=deployer)
-    router = ContractContainer(npm_artifact("@uniswap/v2-periphery", "UniswapV2Router02")).deploy(factory, weth9, sender=deployer)
+    router = ContractContainer(npm_artifact("@uniswap/v2-periphery", "UniswapV2Router02")).deploy(
+        factory, weth9, sender=deployer
+    )
     taker = project.UniswapV2Taker.deploy(contracts["liquidator"], usdc, sender=deployer)
     contracts.update({"uniswap_factory": factory, "uniswap_router": router, "weth9": weth9, "taker": taker})
     return contracts

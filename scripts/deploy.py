@@ -22,14 +22,20 @@ def signer(alias: str | None, network_name: str):
         try:
             return accounts.load(alias)
         except Exception as err:  # Ape raises its own error type per account plugin
-            raise click.BadParameter(f"no Ape account named {alias!r} ({err}); see `ape accounts list`", param_hint="--account") from err
+            raise click.BadParameter(
+                f"no Ape account named {alias!r} ({err}); see `ape accounts list`", param_hint="--account"
+            ) from err
     if network_name in LOCAL_NETWORKS:
         return accounts.test_accounts[0]
-    raise click.BadParameter(f"--account is required on {network_name!r} (an alias from `ape accounts list`)", param_hint="--account")
+    raise click.BadParameter(
+        f"--account is required on {network_name!r} (an alias from `ape accounts list`)", param_hint="--account"
+    )
 
 
 @click.command(cls=ConnectedProviderCommand)
-@click.option("--account", "alias", default=None, help="Ape account alias to sign with (default on local chains: test account 0).")
+@click.option(
+    "--account", "alias", default=None, help="Ape account alias to sign with (default on local chains: test account 0)."
+)
 @click.option("--force", is_flag=True, help="Replace a deployments file whose contracts are still live.")
 def cli(network, alias, force):
     """Deploy Gavel and write its deployments file."""

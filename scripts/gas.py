@@ -31,7 +31,9 @@ def cli():
 
     usdc.mint(lender, 1_000_000 * USDC, sender=governor)
     usdc.approve(vault, 2**256 - 1, sender=lender)
-    measure("deposit", "first deposit into the Vault (ERC-4626)", vault.deposit(1_000_000 * USDC, lender, sender=lender))
+    measure(
+        "deposit", "first deposit into the Vault (ERC-4626)", vault.deposit(1_000_000 * USDC, lender, sender=lender)
+    )
     usdc.mint(governor, 100_000 * USDC, sender=governor)
     usdc.approve(c["insurance_fund"], 2**256 - 1, sender=governor)
     c["insurance_fund"].fund(100_000 * USDC, sender=governor)
@@ -42,13 +44,23 @@ def cli():
         weth.approve(vault, 2**256 - 1, sender=who)
         wbtc.approve(vault, 2**256 - 1, sender=who)
         usdc.approve(vault, 2**256 - 1, sender=who)
-    measure("supplyCollateral", "first supply of an asset", vault.supplyCollateral(weth, 10 * ETH, borrower, sender=borrower))
-    measure("borrow", "first borrow, one collateral asset", vault.borrow(14_000 * USDC, borrower, borrower, sender=borrower))
+    measure(
+        "supplyCollateral",
+        "first supply of an asset",
+        vault.supplyCollateral(weth, 10 * ETH, borrower, sender=borrower),
+    )
+    measure(
+        "borrow", "first borrow, one collateral asset", vault.borrow(14_000 * USDC, borrower, borrower, sender=borrower)
+    )
     measure("repay", "partial", vault.repay(100 * USDC, borrower, sender=borrower))
     vault.supplyCollateral(weth, 2 * ETH, other, sender=other)
     vault.supplyCollateral(wbtc, 10**7, other, sender=other)
     measure("borrow", "two collateral assets", vault.borrow(5_000 * USDC, other, other, sender=other))
-    measure("withdrawCollateral", "with debt (health checked)", vault.withdrawCollateral(weth, ETH // 100, borrower, borrower, sender=borrower))
+    measure(
+        "withdrawCollateral",
+        "with debt (health checked)",
+        vault.withdrawCollateral(weth, ETH // 100, borrower, borrower, sender=borrower),
+    )
 
     c["weth_feed"].setAnswer(1_700 * 10**8, sender=governor)
     tx = vault.liquidate(borrower, sender=keeper)
@@ -64,7 +76,11 @@ def cli():
     start = chain.blocks.head.timestamp
     chain.pending_timestamp = start + 600
     measure("take", "partial, from inventory", liquidator.take(first, ETH, 2**256 - 1, keeper, b"", sender=keeper))
-    measure("take", "final: ends the auction, leftover back", liquidator.take(first, 10 * ETH, 2**256 - 1, keeper, b"", sender=keeper))
+    measure(
+        "take",
+        "final: ends the auction, leftover back",
+        liquidator.take(first, 10 * ETH, 2**256 - 1, keeper, b"", sender=keeper),
+    )
     tx = c["taker"].takeAndSell(second, 10 * ETH, 2**256 - 1, c["uniswap_router"], [weth, usdc], 0, sender=keeper)
     measure("take with callback", "UniswapV2Taker: onTake sells on Uniswap V2, then pays", tx)
     c["wbtc_feed"].setAnswer(30_000 * 10**8, sender=governor)

@@ -260,9 +260,7 @@ def uniswap(project, governor, usdc, weth):
     usdc.mint(governor, 1_700_000 * 10**6, sender=governor)
     weth.approve(router, 2**256 - 1, sender=governor)
     usdc.approve(router, 2**256 - 1, sender=governor)
-    router.addLiquidity(
-        weth, usdc, 1_000 * 10**18, 1_700_000 * 10**6, 0, 0, governor, 2**255, sender=governor
-    )
+    router.addLiquidity(weth, usdc, 1_000 * 10**18, 1_700_000 * 10**6, 0, 0, governor, 2**255, sender=governor)
     pair_type = npm_artifact("@uniswap/v2-core", "UniswapV2Pair")
     pair = ContractContainer(pair_type).at(factory.getPair(weth, usdc))
     return {"factory": factory, "router": router, "pair": pair, "weth9": weth9}

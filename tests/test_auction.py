@@ -3,7 +3,6 @@ the keeper status view, and who may call what."""
 
 import ape
 import pytest
-
 from conftest import BUF, CHIP, MIN_DEBT, TAIL, TAU, TIP, WAD, at, kick, open_position
 from money import collateral_to_debt_up, debt_to_collateral_down, linear_price, wmul_down, wmul_up, wpow_up
 
@@ -110,7 +109,9 @@ def test_redo_by_price(liquidator, auction, keeper, other, usdc, fund, eth_feed,
     assert liquidator.getStatus(auction_id)[:2] == (False, new_top)
 
 
-def test_redo_by_age_on_the_exponential_curve(liquidator, exp_curve, weth, governor, keeper, chain, vault, borrower, eth_feed):
+def test_redo_by_age_on_the_exponential_curve(
+    liquidator, exp_curve, weth, governor, keeper, chain, vault, borrower, eth_feed
+):
     liquidator.setAuctionConfig(weth, (exp_curve, BUF, TAIL, WAD // 20), sender=governor)
     open_position(vault, borrower, weth, 10 * ETH, 14_000 * USDC)
     eth_feed.setAnswer(1_600 * 10**8, sender=governor)
@@ -184,7 +185,9 @@ def test_only_the_vault_kicks_and_only_the_liquidator_settles(vault, liquidator,
             call()
 
 
-def test_unconfigured_collateral_cannot_be_kicked(project, vault, liquidator, oracle, governor, borrower, keeper, usdc_feed):
+def test_unconfigured_collateral_cannot_be_kicked(
+    project, vault, liquidator, oracle, governor, borrower, keeper, usdc_feed
+):
     token = project.MockERC20.deploy("Other", "OTH", 18, sender=governor)
     oracle.setSources(token, [usdc_feed], [86400], 1, WAD // 50, sender=governor)
     vault.setCollateralParams(token, (WAD // 2, 8 * WAD // 10, WAD // 10, 10**30, 10**15, 10**16), sender=governor)

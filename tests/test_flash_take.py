@@ -3,8 +3,7 @@ Uniswap V2 inside the take and pays from the proceeds; any re-entry from a recei
 
 import ape
 import pytest
-
-from conftest import TAU, WAD, at, kick, open_position, reverts_named
+from conftest import TAU, at, kick, open_position, reverts_named
 from money import debt_to_collateral_down, linear_price
 
 USDC = 10**6
@@ -93,10 +92,25 @@ def reentry_calls(vault, liquidator, weth, receiver, auction_id):
 
 @pytest.mark.parametrize(
     "entry",
-    ["deposit", "mint", "withdraw", "redeem", "supplyCollateral", "withdrawCollateral", "borrow", "repay",
-     "liquidate", "accrueInterest", "collectReserves", "take", "redo"],
+    [
+        "deposit",
+        "mint",
+        "withdraw",
+        "redeem",
+        "supplyCollateral",
+        "withdrawCollateral",
+        "borrow",
+        "repay",
+        "liquidate",
+        "accrueInterest",
+        "collectReserves",
+        "take",
+        "redo",
+    ],
 )
-def test_receiver_reentering_any_entry_point_is_refused(project, vault, liquidator, weth, auction, keeper, governor, entry):
+def test_receiver_reentering_any_entry_point_is_refused(
+    project, vault, liquidator, weth, auction, keeper, governor, entry
+):
     auction_id, _ = auction
     hostile = project.ReentrantTaker.deploy(sender=governor)
     target = liquidator if entry in ("take", "redo") else vault

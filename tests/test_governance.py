@@ -3,7 +3,6 @@ event, the guardian can only make things safer, and nobody else can do either.""
 
 import ape
 import pytest
-
 from conftest import WAD, collateral_params, constructor_revert, error_data, reverts_named
 
 USDC = 10**6
@@ -31,7 +30,13 @@ def test_every_vault_setter_emits(vault, liquidator, governor, weth):
 def test_every_liquidator_setter_emits(liquidator, governor, weth, exp_curve):
     tx = liquidator.setAuctionConfig(weth, (exp_curve, WAD, 600, WAD // 10), sender=governor)
     event = tx.events[0]
-    assert (event.asset, event.curve, event.buf, event.tail, event.cusp) == (weth.address, exp_curve.address, WAD, 600, WAD // 10)
+    assert (event.asset, event.curve, event.buf, event.tail, event.cusp) == (
+        weth.address,
+        exp_curve.address,
+        WAD,
+        600,
+        WAD // 10,
+    )
     assert tuple(liquidator.auctionConfig(weth)) == (exp_curve.address, WAD, 600, WAD // 10)
     tx = liquidator.setIncentive(0, WAD // 20, sender=governor)
     assert (tx.events[0].tip, tx.events[0].chip) == (0, WAD // 20)
@@ -151,20 +156,22 @@ def test_set_liquidator_once(vault, liquidator, governor):
         vault.setLiquidator(liquidator, sender=governor)
 
 
-def test_strangers_and_guardian_cannot_set_parameters(vault, liquidator, oracle, guardian, other, weth, linear_curve):
-    for caller in (guardian, other):
-        for call in (
-            lambda: vault.setCollateralParams(weth, collateral_params(), sender=caller),
-            lambda: vault.setRateModel((0, 0, 0, WAD // 2), sender=caller),
-            lambda: vault.setReserveFactor(0, sender=caller),
-            lambda: vault.setLiquidationConfig((1, 1, WAD, WAD, 0), sender=caller),
-            lambda: vault.setLiquidator(caller, sender=caller),
-            lambda: vault.unpause(sender=caller),
-            lambda: liquidator.setAuctionConfig(weth, (linear_curve, WAD, 3600, WAD // 2), sender=caller),
-            lambda: liquidator.setIncentive(0, 0, sender=caller),
-        ):
-            with reverts_named("AccessControlUnauthorizedAccount"):
-                call()
+@pytest.mark.parametrize("who", ["guardian", "other"])
+def test_strangers_and_guardian_cannot_set_parameters(request, vault, liquidator, weth, linear_curve, who):
+    caller = request.getfixturevalue(who)
+    calls = (
+        lambda: vault.setCollateralParams(weth, collateral_params(), sender=caller),
+        lambda: vault.setRateModel((0, 0, 0, WAD // 2), sender=caller),
+        lambda: vault.setReserveFactor(0, sender=caller),
+        lambda: vault.setLiquidationConfig((1, 1, WAD, WAD, 0), sender=caller),
+        lambda: vault.setLiquidator(caller, sender=caller),
+        lambda: vault.unpause(sender=caller),
+        lambda: liquidator.setAuctionConfig(weth, (linear_curve, WAD, 3600, WAD // 2), sender=caller),
+        lambda: liquidator.setIncentive(0, 0, sender=caller),
+    )
+    for call in calls:
+        with reverts_named("AccessControlUnauthorizedAccount"):
+            call()
 
 
 def test_strangers_cannot_pause_or_raise_the_breaker(vault, liquidator, other):

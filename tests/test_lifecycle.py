@@ -91,7 +91,9 @@ def test_borrow_drop_kick_decay_take_take_leftover(
     assert liquidator.getStatus(auction_id) == (False, 0, 0, 0)
     # Lenders keep the penalty the fund did not take.
     assert vault.totalAssets() == total_assets_before + penalty - to_fund
-    assert vault.convertToAssets(lender_shares) == lender_shares * (vault.totalAssets() + 1) // (vault.totalSupply() + 10**6)
+    assert vault.convertToAssets(lender_shares) == lender_shares * (vault.totalAssets() + 1) // (
+        vault.totalSupply() + 10**6
+    )
     # Staged partial liquidation: the kick moved a matching share of collateral and debt, and the
     # leftover coming back leaves the account healthier than before (a later kick takes the rest).
     assert hf < vault.healthFactor(borrower) < WAD

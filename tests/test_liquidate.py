@@ -2,8 +2,6 @@
 cross-margin lots, and realising debt behind dust collateral."""
 
 import ape
-import pytest
-
 from conftest import CHIP, MIN_DEBT, TIP, WAD, collateral_params, kick, open_position
 from money import mul_div_down, mul_div_up, wmul_down, wmul_up
 
@@ -125,7 +123,9 @@ def test_kicker_is_paid_tip_plus_chip(vault, liquidator, fund, usdc, weth, borro
     assert liquidator.incentive(7_700 * USDC) == owed
 
 
-def test_empty_fund_never_blocks_a_kick(project, vault, liquidator, fund, usdc, weth, borrower, keeper, eth_feed, governor):
+def test_empty_fund_never_blocks_a_kick(
+    project, vault, liquidator, fund, usdc, weth, borrower, keeper, eth_feed, governor
+):
     # Drain the fund through a payer the governor grants, leaving 10 USDC for an 82 USDC incentive.
     fund.grantRole(fund.PAYER_ROLE(), governor, sender=governor)
     fund.payIncentive(governor, fund.coverage() - 10 * USDC, sender=governor)
@@ -150,7 +150,9 @@ def test_breaker_level_one_stops_kicks(vault, liquidator, weth, borrower, keeper
     kick(vault, liquidator, borrower, keeper)
 
 
-def test_cross_margin_kick_splits_by_value(vault, liquidator, weth, wbtc, borrower, keeper, eth_feed, btc_feed, governor):
+def test_cross_margin_kick_splits_by_value(
+    vault, liquidator, weth, wbtc, borrower, keeper, eth_feed, btc_feed, governor
+):
     vault.supplyCollateral(weth, 2 * ETH, borrower, sender=borrower)  # $4,000
     vault.supplyCollateral(wbtc, 10**7, borrower, sender=borrower)  # $3,000
     vault.borrow(5_000 * USDC, borrower, borrower, sender=borrower)
@@ -181,7 +183,9 @@ def test_partial_cross_margin_moves_matching_share(vault, liquidator, weth, wbtc
     assert vault.collateralOf(borrower, wbtc) == 3 * 10**7 // 2
 
 
-def test_dust_collateral_realises_the_debt_at_once(vault, liquidator, fund, usdc, weth, borrower, keeper, eth_feed, governor):
+def test_dust_collateral_realises_the_debt_at_once(
+    vault, liquidator, fund, usdc, weth, borrower, keeper, eth_feed, governor
+):
     open_position(vault, borrower, weth, ETH // 10, 150 * USDC)  # 0.1 WETH = $200
     drop_eth(eth_feed, governor, 900)  # collateral $90 < $100 dust, debt 150
     fund_before, assets_before = fund.coverage(), vault.totalAssets()

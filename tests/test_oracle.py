@@ -2,7 +2,6 @@
 
 import ape
 import pytest
-
 from conftest import WAD
 
 OK, STALE, NO_QUORUM, DISPUTED, SEQUENCER_DOWN = range(5)
@@ -11,7 +10,10 @@ OK, STALE, NO_QUORUM, DISPUTED, SEQUENCER_DOWN = range(5)
 @pytest.fixture
 def feeds(project, governor):
     """Three ETH/USD sources at 2000, 2010 and 1990 (8 decimals)."""
-    return [project.MockAggregator.deploy(8, f"ETH / USD {i}", p * 10**8, sender=governor) for i, p in enumerate((2000, 2010, 1990))]
+    return [
+        project.MockAggregator.deploy(8, f"ETH / USD {i}", p * 10**8, sender=governor)
+        for i, p in enumerate((2000, 2010, 1990))
+    ]
 
 
 @pytest.fixture

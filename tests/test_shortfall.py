@@ -1,7 +1,5 @@
 """Shortfalls: covered by the InsuranceFund; beyond it, realised against the share price."""
 
-import pytest
-
 from conftest import CHIP, TIP, WAD, kick, open_position
 from money import collateral_to_debt_up, wmul_down, wmul_up
 
@@ -28,7 +26,12 @@ def test_shortfall_covered_by_the_fund(vault, liquidator, fund, weth, borrower, 
     assert raised == 11_000 * USDC  # 10 WETH at 1,100
     shortfall = 14_000 * USDC - raised
     settled = tx.events.filter(vault.ShortfallSettled)[0]
-    assert (settled.account, settled.shortfall, settled.covered, settled.badDebt) == (borrower.address, shortfall, shortfall, 0)
+    assert (settled.account, settled.shortfall, settled.covered, settled.badDebt) == (
+        borrower.address,
+        shortfall,
+        shortfall,
+        0,
+    )
     assert not list(tx.events.filter(vault.BadDebtRealized))
     incentive = TIP + wmul_down(wmul_up(14_000 * USDC, WAD + WAD // 10), CHIP)
     assert fund.coverage() == fund_before - incentive - shortfall
@@ -37,7 +40,9 @@ def test_shortfall_covered_by_the_fund(vault, liquidator, fund, weth, borrower, 
     assert vault.debtOf(borrower) == 0 and vault.collateralOf(borrower, weth) == 0
 
 
-def test_shortfall_beyond_the_fund_lowers_the_share_price(vault, liquidator, fund, weth, borrower, keeper, lender, eth_feed, governor):
+def test_shortfall_beyond_the_fund_lowers_the_share_price(
+    vault, liquidator, fund, weth, borrower, keeper, lender, eth_feed, governor
+):
     assets_before = vault.totalAssets()
     shares = vault.balanceOf(lender)
     value_before = vault.convertToAssets(shares)

@@ -1,7 +1,6 @@
 """Collateral accounts: supply, withdraw, caps, authorisation, several assets in one account."""
 
 import ape
-
 from conftest import collateral_params
 
 USDC = 10**6
@@ -10,7 +9,12 @@ USDC = 10**6
 def test_supply_and_withdraw(protocol, vault, weth, borrower, other):
     tx = vault.supplyCollateral(weth, 3 * 10**18, borrower, sender=borrower)
     event = tx.events.filter(vault.CollateralSupplied)[0]
-    assert (event.account, event.asset, event.amount, event.balance) == (borrower.address, weth.address, 3 * 10**18, 3 * 10**18)
+    assert (event.account, event.asset, event.amount, event.balance) == (
+        borrower.address,
+        weth.address,
+        3 * 10**18,
+        3 * 10**18,
+    )
     assert vault.collateralOf(borrower, weth) == 3 * 10**18 and vault.totalCollateral(weth) == 3 * 10**18
     tx = vault.withdrawCollateral(weth, 10**18, borrower, other, sender=borrower)
     assert tx.events.filter(vault.CollateralWithdrawn)[0].balance == 2 * 10**18

@@ -2,7 +2,6 @@
 
 import ape
 import pytest
-
 from conftest import MIN_DEBT, WAD, charge_interest, open_position, reverts_named
 
 USDC = 10**6
@@ -94,7 +93,9 @@ def test_withdraw_limited_to_free_cash(protocol, vault, usdc, lender, borrower, 
     assert usdc.balanceOf(vault) == 0
 
 
-def test_pause_stops_deposit_mint_borrow_but_not_exits(protocol, vault, guardian, governor, lender, borrower, weth, usdc):
+def test_pause_stops_deposit_mint_borrow_but_not_exits(
+    protocol, vault, guardian, governor, lender, borrower, weth, usdc
+):
     vault.supplyCollateral(weth, 10**18, borrower, sender=borrower)
     vault.borrow(MIN_DEBT, borrower, borrower, sender=borrower)
     tx = vault.pause(sender=guardian)
