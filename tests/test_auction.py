@@ -3,6 +3,7 @@ the keeper status view, and who may call what."""
 
 import ape
 import pytest
+
 from conftest import BUF, CHIP, MIN_DEBT, TAIL, TAU, TIP, WAD, at, kick, open_position
 from money import collateral_to_debt_up, debt_to_collateral_down, linear_price, wmul_down, wmul_up, wpow_up
 

@@ -1,6 +1,7 @@
 """Auction curves: formulas, rounding direction, and construction bounds."""
 
 import pytest
+
 from conftest import WAD, constructor_revert, error_data
 from money import linear_price, wmul_up, wpow_up
 

@@ -3,6 +3,7 @@ Uniswap V2 inside the take and pays from the proceeds; any re-entry from a recei
 
 import ape
 import pytest
+
 from conftest import TAU, at, kick, open_position, reverts_named
 from money import debt_to_collateral_down, linear_price
 

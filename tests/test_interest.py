@@ -1,6 +1,7 @@
 """Interest: the kinked rate, the per-second index against hand-computed figures, reserves."""
 
 import ape
+
 from conftest import WAD, YEAR, at, charge_interest
 from money import div_up, mul_div_up, wdiv_up, wmul_down, wmul_up
 

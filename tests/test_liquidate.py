@@ -2,6 +2,7 @@
 cross-margin lots, and realising debt behind dust collateral."""
 
 import ape
+
 from conftest import CHIP, MIN_DEBT, TIP, WAD, collateral_params, kick, open_position
 from money import mul_div_down, mul_div_up, wmul_down, wmul_up
 

@@ -2,6 +2,7 @@
 
 import ape
 import pytest
+
 from conftest import WAD
 
 OK, STALE, NO_QUORUM, DISPUTED, SEQUENCER_DOWN = range(5)

@@ -2,6 +2,7 @@
 
 import ape
 import pytest
+
 from conftest import MIN_DEBT, WAD, open_position
 from money import mul_div_up, wdiv_down, wdiv_up, wmul_down
 

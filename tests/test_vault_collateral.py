@@ -1,6 +1,7 @@
 """Collateral accounts: supply, withdraw, caps, authorisation, several assets in one account."""
 
 import ape
+
 from conftest import collateral_params
 
 USDC = 10**6

@@ -2,6 +2,7 @@
 
 import ape
 import pytest
+
 from conftest import MIN_DEBT, WAD, charge_interest, open_position, reverts_named
 
 USDC = 10**6
