@@ -148,15 +148,23 @@ contract DutchAuctionLiquidator is IDutchAuctionLiquidator, Governed {
         if (!done) revert AuctionNotDone(id);
 
         uint256 marketPrice = _marketPrice(a.asset, oracle.price(address(debtAsset)));
+        uint256 dust = vault.minDebt();
+        uint256 lotValue = a.lot.collateralToDebtUp(marketPrice, _collateralScale[a.asset], _debtScale);
+        if (lotValue < dust) {
+            // No keeper will pay gas for a dust lot: restarting it would hide its unpaid debt
+            // forever. Give the dust to the fund and settle the rest as a shortfall now.
+            emit DustLotWrittenOff(id, a.lot, a.tab);
+            IERC20(a.asset).safeTransfer(address(insuranceFund), a.lot);
+            a.lot = 0;
+            _end(id, a);
+            return;
+        }
         uint256 top = marketPrice.wMulUp(_configs[a.asset].buf);
         a.top = top;
         a.startedAt = uint64(block.timestamp);
         emit Redo(id, top, a.tab, a.lot, msg.sender);
-
-        // As for kicks, restarting a dusty auction is allowed but never pays.
-        uint256 dust = vault.minDebt();
-        uint256 lotValue = a.lot.collateralToDebtUp(marketPrice, _collateralScale[a.asset], _debtScale);
-        if (a.tab >= dust && lotValue >= dust) _payIncentive(msg.sender, a.tab);
+        // As for kicks, restarting an auction with a dust tab is allowed but never pays.
+        if (a.tab >= dust) _payIncentive(msg.sender, a.tab);
     }
 
     /// @inheritdoc IDutchAuctionLiquidator

