@@ -38,6 +38,8 @@ def test_withdraw_on_behalf_needs_authorisation(protocol, vault, weth, borrower,
     vault.setAuthorization(other, False, sender=borrower)
     with ape.reverts(vault.Unauthorized):
         vault.withdrawCollateral(weth, 1, borrower, other, sender=other)
+    with ape.reverts(vault.ZeroAddress):
+        vault.setAuthorization(ape.utils.ZERO_ADDRESS, True, sender=borrower)
 
 
 def test_bad_collateral_input(protocol, vault, weth, usdc, borrower):
