@@ -7,18 +7,15 @@ token amounts are in each token's own decimals.
 
 from __future__ import annotations
 
-import json
 from contextlib import contextmanager
-from pathlib import Path
 
 import pytest
 from ape.exceptions import ContractLogicError
-from ethpm_types import ContractType
+
+from scripts._deployment import add_liquidity, npm_artifact
 
 WAD = 10**18
 YEAR = 365 * 24 * 3600
-ROOT = Path(__file__).resolve().parent.parent
-NODE_MODULES = ROOT / "node_modules"
 
 # Protocol defaults used by the tests (the README's parameter table has the same shape).
 MIN_DEBT = 100 * 10**6  # [USDC] dust
@@ -35,17 +32,6 @@ TAU = 3600  # [s] linear curve reaches zero after an hour
 ETH_PRICE = 2_000 * 10**8  # Chainlink answers, 8 decimals
 BTC_PRICE = 30_000 * 10**8
 USD_PRICE = 1 * 10**8
-
-
-def npm_artifact(package: str, name: str) -> ContractType:
-    """A contract type from the build artifacts a package publishes on npm (Uniswap)."""
-    data = json.loads((NODE_MODULES / package / "build" / f"{name}.json").read_text())
-    bytecode = data["bytecode"] if isinstance(data["bytecode"], str) else data["evm"]["bytecode"]["object"]
-    if not bytecode.startswith("0x"):
-        bytecode = "0x" + bytecode
-    return ContractType.model_validate(
-        {"contractName": name, "abi": data["abi"], "deploymentBytecode": {"bytecode": bytecode}}
-    )
 
 
 @pytest.fixture(scope="session")
@@ -256,11 +242,7 @@ def uniswap(project, governor, usdc, weth):
     router = ContractContainer(npm_artifact("@uniswap/v2-periphery", "UniswapV2Router02")).deploy(
         factory, weth9, sender=governor
     )
-    weth.mint(governor, 1_000 * 10**18, sender=governor)
-    usdc.mint(governor, 1_700_000 * 10**6, sender=governor)
-    weth.approve(router, 2**256 - 1, sender=governor)
-    usdc.approve(router, 2**256 - 1, sender=governor)
-    router.addLiquidity(weth, usdc, 1_000 * 10**18, 1_700_000 * 10**6, 0, 0, governor, 2**255, sender=governor)
+    add_liquidity(router, governor, weth, usdc, 1_000 * 10**18, 1_700_000 * 10**6)
     pair_type = npm_artifact("@uniswap/v2-core", "UniswapV2Pair")
     pair = ContractContainer(pair_type).at(factory.getPair(weth, usdc))
     return {"factory": factory, "router": router, "pair": pair, "weth9": weth9}

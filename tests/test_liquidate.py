@@ -71,13 +71,18 @@ def test_lot_cap_limits_each_auction(vault, liquidator, weth, borrower, keeper, 
     assert tx.events.filter(vault.Liquidated)[0].debtCovered <= covered
 
 
-def test_live_auction_cap_is_a_cascade_brake(vault, liquidator, weth, borrower, other, keeper, eth_feed, governor):
-    vault.setCollateralParams(weth, collateral_params(lot_cap=10_000 * USDC, live_cap=10_000 * USDC), sender=governor)
-    open_position(vault, borrower, weth, 10 * ETH, 14_000 * USDC)
+def two_positions_under_water(vault, weth, borrower, other, eth_feed, governor):
+    """Two accounts with 10 WETH and 14,000 USDC each, ETH at $1,700 (health factor 0.971)."""
     weth.mint(other, 10 * ETH, sender=governor)
     weth.approve(vault, 2**256 - 1, sender=other)
-    open_position(vault, other, weth, 10 * ETH, 14_000 * USDC)
+    for who in (borrower, other):
+        open_position(vault, who, weth, 10 * ETH, 14_000 * USDC)
     drop_eth(eth_feed, governor, 1_700)
+
+
+def test_live_auction_cap_is_a_cascade_brake(vault, liquidator, weth, borrower, other, keeper, eth_feed, governor):
+    vault.setCollateralParams(weth, collateral_params(lot_cap=10_000 * USDC, live_cap=10_000 * USDC), sender=governor)
+    two_positions_under_water(vault, weth, borrower, other, eth_feed, governor)
     kick(vault, liquidator, borrower, keeper)  # tab 7,700 of the 10,000 cap
     assert liquidator.liveTab(weth) == 7_700 * USDC
     tx, (second,) = kick(vault, liquidator, other, keeper)  # only 2,300 of room left
@@ -92,11 +97,7 @@ def test_live_auction_cap_is_a_cascade_brake(vault, liquidator, weth, borrower, 
 
 def test_full_live_auction_cap_refuses_kicks(vault, liquidator, weth, borrower, other, keeper, eth_feed, governor):
     vault.setCollateralParams(weth, collateral_params(lot_cap=7_700 * USDC, live_cap=7_700 * USDC), sender=governor)
-    open_position(vault, borrower, weth, 10 * ETH, 14_000 * USDC)
-    weth.mint(other, 10 * ETH, sender=governor)
-    weth.approve(vault, 2**256 - 1, sender=other)
-    open_position(vault, other, weth, 10 * ETH, 14_000 * USDC)
-    drop_eth(eth_feed, governor, 1_700)
+    two_positions_under_water(vault, weth, borrower, other, eth_feed, governor)
     kick(vault, liquidator, borrower, keeper)
     assert liquidator.liveTab(weth) == 7_700 * USDC
     with ape.reverts(vault.AuctionCapReached, asset=weth.address, liveTab=7_700 * USDC, liveTabCap=7_700 * USDC):
