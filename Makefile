@@ -45,6 +45,7 @@ test: install lint
 lint: install
 	ruff check scripts tests bots
 	ruff format --check scripts tests bots
+	mypy bots
 
 # Gas per entry point, as the table in the README.
 gas: install

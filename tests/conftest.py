@@ -158,12 +158,12 @@ def liquidator(project, governor, guardian, vault, fund, weth, wbtc, linear_curv
     return liquidator
 
 
-@pytest.fixture(scope="session", autouse=True)
+@pytest.fixture(scope="session")
 def protocol(vault, liquidator, fund, oracle, usdc, weth, wbtc, lender, borrower, keeper, governor, uniswap, exp_curve):
     """Everything wired, a lender with 1M USDC deposited, a funded InsuranceFund, and tokens and
-    approvals for the borrower and the keeper, and a Uniswap V2 market. Autouse, and it asks for
-    every session fixture that deploys: Ape rewinds the chain when a test first asks for a
-    session fixture, which would silently undo state a function fixture set before it."""
+    approvals for the borrower and the keeper, and a Uniswap V2 market. Every chain test gets it
+    (through `isolated`), and it asks for every session fixture that deploys, so the whole base
+    state exists before any test changes anything."""
     usdc.mint(lender, 1_000_000 * 10**6, sender=governor)
     usdc.approve(vault, 2**256 - 1, sender=lender)
     vault.deposit(1_000_000 * 10**6, lender, sender=lender)
@@ -249,10 +249,16 @@ def uniswap(project, governor, usdc, weth):
 
 
 @pytest.fixture(autouse=True)
-def isolated(protocol, vault, liquidator, chain, request):
-    """Run every test from the session's base state and put it back afterwards (one EVM
+def isolated(request):
+    """Run every chain test from the session's base state and put it back afterwards (one EVM
     snapshot before, a revert after), and check that base state first: no debt, no auctions,
-    no interest, so a leak shows in the next test's name rather than as a wrong figure."""
+    no interest, so a leak shows in the next test's name rather than as a wrong figure.
+    Tests marked `unit` (pure Python, no chain) skip all of this."""
+    if request.node.get_closest_marker("unit"):
+        yield
+        return
+    request.getfixturevalue("protocol")
+    vault, liquidator, chain = (request.getfixturevalue(name) for name in ("vault", "liquidator", "chain"))
     state = (vault.borrowIndex(), vault.totalScaledDebt(), liquidator.kicks(), tuple(vault.rateModel()))
     assert state == (WAD, 0, 0, NO_INTEREST), f"{request.node.name} starts from leaked state {state}"
     snapshot = chain.snapshot()

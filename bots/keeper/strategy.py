@@ -1,0 +1,135 @@
+"""Whether to kick, and whether and how much to take. Pure functions over integers in the
+protocol's units; no I/O, so every branch is tested without a chain."""
+
+from __future__ import annotations
+
+import math
+from dataclasses import dataclass
+from enum import StrEnum
+
+from bots.keeper.units import collateral_to_debt_up, debt_to_collateral_down, gas_cost_in_debt_up
+
+BPS = 10_000
+
+
+class KickMode(StrEnum):
+    """`profit`: kick when the incentive beats the gas cost by the margin. `always`: kick every
+    liquidatable account (a protocol's own keeper, paid or not)."""
+
+    PROFIT = "profit"
+    ALWAYS = "always"
+
+
+@dataclass(frozen=True)
+class KickDecision:
+    kick: bool
+    incentive: int  # [debt decimals] what the InsuranceFund would pay the kicker
+    gas_cost: int  # [debt decimals] what the kick would cost in gas
+    reason: str
+
+
+def decide_kick(
+    incentive: int,
+    fund_coverage: int,
+    gas_units: int,
+    gas_price_wei: int,
+    eth_price: int,
+    debt_scale: int,
+    margin_bps: int,
+    mode: KickMode,
+) -> KickDecision:
+    """Kick when what the fund can actually pay beats gas by `margin_bps`, or always in `always`
+    mode. The fund pays as far as its balance goes, so the incentive counted is capped by it."""
+    paid = min(incentive, fund_coverage)
+    cost = gas_cost_in_debt_up(gas_units, gas_price_wei, eth_price, debt_scale)
+    if mode is KickMode.ALWAYS:
+        return KickDecision(True, paid, cost, "always mode")
+    needed = cost * (BPS + margin_bps) // BPS
+    if paid > needed:
+        return KickDecision(True, paid, cost, f"incentive {paid} beats gas {cost} with margin")
+    return KickDecision(False, paid, cost, f"incentive {paid} does not beat gas {cost} with margin")
+
+
+@dataclass(frozen=True)
+class Pool:
+    """A Uniswap V2 pair seen from the seller of collateral: collateral in, debt asset out."""
+
+    reserve_collateral: int
+    reserve_debt: int
+
+    def amount_out(self, collateral_in: int) -> int:
+        """UniswapV2Library.getAmountOut, to the wei (0.3% fee)."""
+        if collateral_in <= 0:
+            return 0
+        with_fee = collateral_in * 997
+        return with_fee * self.reserve_debt // (self.reserve_collateral * 1000 + with_fee)
+
+
+@dataclass(frozen=True)
+class Auction:
+    """An auction as `getStatus` reports it, plus what the keeper needs to price it."""
+
+    id: int
+    price: int  # [wad debt tokens per whole collateral token]
+    lot: int  # [collateral decimals]
+    tab: int  # [debt decimals]
+    collateral_scale: int
+    debt_scale: int
+
+
+@dataclass(frozen=True)
+class TakePlan:
+    auction_id: int
+    max_collateral: int  # [collateral decimals] what to pass to take()
+    collateral: int  # [collateral decimals] what the take will then sell
+    owe: int  # [debt decimals] what the take will charge
+    proceeds: int  # [debt decimals] what selling `collateral` on the pool returns
+    profit: int  # [debt decimals] proceeds - owe
+    max_price: int  # [wad] the take's price limit: the price this plan was made at
+
+
+def best_sale_size(pool: Pool, auction: Auction) -> int:
+    """The collateral amount that maximises proceeds - cost when bought at the auction price and
+    sold into `pool`: where the pool's marginal price falls to the auction price,
+    x = (sqrt(997,000 * Rc * Rd / p) - 1,000 * Rc) / 997 with p in raw units per raw unit.
+    Zero when even the first unit sells below the auction price."""
+    if auction.price == 0:
+        return auction.lot
+    rc, rd = pool.reserve_collateral, pool.reserve_debt
+    # 997,000 * Rc * Rd / p, with p = price * debt_scale / (collateral_scale * WAD)
+    root = math.isqrt(997_000 * rc * rd * auction.collateral_scale * 10**18 // (auction.price * auction.debt_scale))
+    return max(0, (root - 1_000 * rc) // 997)
+
+
+def plan_take(
+    auction: Auction,
+    pool: Pool,
+    dust: int,
+    min_profit_bps: int,
+) -> TakePlan | None:
+    """How much to take so that selling it on `pool` pays the auction and leaves a profit of at
+    least `min_profit_bps` of what is paid; None when no size does. The plan mirrors the
+    liquidator's own rules (never more than the tab needs; never a tab left below dust), so the
+    amounts it predicts are the amounts the take will move."""
+    request = min(best_sale_size(pool, auction), auction.lot)
+    if request == 0:
+        return None
+    size = request
+    owe = collateral_to_debt_up(size, auction.price, auction.collateral_scale, auction.debt_scale)
+    if owe >= auction.tab:
+        # Clearing the tab: ask for the whole lot so the contract charges exactly the tab (a
+        # request sized to the tab could round just under it and trip the dust rule).
+        request, owe = auction.lot, auction.tab
+        size = debt_to_collateral_down(owe, auction.price, auction.collateral_scale, auction.debt_scale)
+    elif size < auction.lot and auction.tab - owe < dust:
+        if auction.tab <= dust:
+            return None  # only a take that clears the tab passes, and this size does not
+        owe = auction.tab - dust  # the contract sells less, leaving exactly dust
+        size = debt_to_collateral_down(owe, auction.price, auction.collateral_scale, auction.debt_scale)
+    if size == 0 or owe == 0:
+        return None
+    proceeds = pool.amount_out(size)
+    profit = proceeds - owe
+    if profit <= 0 or profit * BPS < owe * min_profit_bps:
+        return None
+    return TakePlan(auction.id, request, size, owe, proceeds, profit, auction.price)

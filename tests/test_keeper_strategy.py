@@ -1,0 +1,132 @@
+"""Keeper strategy: when a kick pays, and how much of an auction to take. Pure (marked `unit`),
+except the last tests, which hold the predictions against the real contracts and Uniswap V2."""
+
+import pytest
+
+from bots.keeper.strategy import Auction, KickMode, Pool, best_sale_size, decide_kick, plan_take
+from conftest import MIN_DEBT, TAU, at, kick, open_position
+from money import linear_price
+
+USDC = 10**6
+ETH = 10**18
+WAD = 10**18
+ETH_IN_USDC = 2_000 * WAD  # [wad USDC per ETH]
+
+
+@pytest.mark.unit
+class TestKick:
+    def test_pays_when_incentive_beats_gas_with_margin(self):
+        # 300,000 gas at 20 gwei = 0.006 ETH = 12 USDC; margin 20% -> needs more than 14.4 USDC.
+        decision = decide_kick(15 * USDC, 10**12, 300_000, 20 * 10**9, ETH_IN_USDC, USDC, 2_000, KickMode.PROFIT)
+        assert decision.kick and decision.gas_cost == 12 * USDC
+        decision = decide_kick(14 * USDC, 10**12, 300_000, 20 * 10**9, ETH_IN_USDC, USDC, 2_000, KickMode.PROFIT)
+        assert not decision.kick and decision.incentive == 14 * USDC
+
+    def test_counts_only_what_the_fund_can_pay(self):
+        decision = decide_kick(100 * USDC, 5 * USDC, 300_000, 20 * 10**9, ETH_IN_USDC, USDC, 0, KickMode.PROFIT)
+        assert not decision.kick and decision.incentive == 5 * USDC
+
+    def test_always_mode_kicks_at_a_loss(self):
+        decision = decide_kick(0, 0, 300_000, 20 * 10**9, ETH_IN_USDC, USDC, 0, KickMode.ALWAYS)
+        assert decision.kick and decision.reason == "always mode"
+
+    def test_gas_cost_rounds_up(self):
+        decision = decide_kick(0, 0, 1, 1, ETH_IN_USDC, USDC, 0, KickMode.PROFIT)
+        assert decision.gas_cost == 1  # 2e-12 USDC is still a whole unit of cost
+
+
+POOL = Pool(reserve_collateral=1_000 * ETH, reserve_debt=1_700_000 * USDC)  # ETH at $1,700
+
+
+def auction(price_usd, lot=5 * ETH, tab=7_700 * USDC):
+    return Auction(id=1, price=price_usd * WAD, lot=lot, tab=tab, collateral_scale=ETH, debt_scale=USDC)
+
+
+@pytest.mark.unit
+class TestTake:
+    def test_amount_out_is_uniswaps_formula(self):
+        assert POOL.amount_out(ETH) == ETH * 997 * 1_700_000 * USDC // (1_000 * ETH * 1000 + ETH * 997)
+        assert POOL.amount_out(0) == 0
+
+    def test_best_size_is_where_profit_peaks(self):
+        a = auction(1_500, lot=10**6 * ETH, tab=10**12 * USDC)
+        best = best_sale_size(POOL, a)
+
+        def profit(x):
+            return POOL.amount_out(x) - x * a.price * USDC // (ETH * WAD)
+
+        assert best > 0
+        for other in (best - ETH // 10, best + ETH // 10, best // 2, best * 2):
+            assert profit(best) >= profit(other)
+
+    def test_nothing_to_take_above_the_pool_price(self):
+        assert best_sale_size(POOL, auction(1_800)) == 0
+        assert plan_take(auction(1_800), POOL, MIN_DEBT, 0) is None
+
+    def test_plan_clears_the_tab_asking_for_the_whole_lot(self):
+        plan = plan_take(auction(1_600), POOL, MIN_DEBT, 0)  # 5 ETH at 1,600 = 8,000 > 7,700
+        assert plan.max_collateral == 5 * ETH and plan.owe == 7_700 * USDC
+        assert plan.collateral == 7_700 * USDC * ETH * WAD // (1_600 * WAD * USDC)
+        assert plan.profit == POOL.amount_out(plan.collateral) - plan.owe > 0
+
+    def test_plan_sized_to_what_the_pool_absorbs(self):
+        big = auction(1_690, lot=1_000 * ETH, tab=10**9 * USDC)  # 0.6% under the pool's price
+        plan = plan_take(big, POOL, MIN_DEBT, 0)
+        assert 0 < plan.collateral == plan.max_collateral < ETH * 4  # a few ETH before slippage eats it
+
+    def test_whole_lot_when_the_pool_absorbs_more(self):
+        plan = plan_take(auction(1_500), POOL, MIN_DEBT, 0)  # 5 ETH at 1,500 = 7,500 < 7,700
+        assert plan.collateral == plan.max_collateral == 5 * ETH and plan.owe == 7_500 * USDC
+
+    def test_plan_respects_the_dust_rule(self):
+        # The best size would leave 50 USDC of tab: the contract sells less to leave dust.
+        a = auction(1_000, lot=1_000 * ETH, tab=0)
+        size = best_sale_size(POOL, a)
+        assert size < a.lot
+        owe = -(-size * a.price * USDC // (ETH * WAD))
+        dusty = auction(1_000, lot=1_000 * ETH, tab=owe + 50 * USDC)
+        plan = plan_take(dusty, POOL, MIN_DEBT, 0)
+        assert plan.owe == dusty.tab - MIN_DEBT and plan.max_collateral == size
+
+    def test_no_partial_plan_when_the_tab_is_dust(self):
+        a = auction(1_000, lot=100 * ETH, tab=MIN_DEBT)
+        assert best_sale_size(POOL, a) * 1_000 * USDC // ETH > MIN_DEBT  # would clear it
+        assert plan_take(a, POOL, MIN_DEBT, 0).owe == MIN_DEBT
+        tiny_pool = Pool(reserve_collateral=ETH // 100, reserve_debt=17 * USDC)  # absorbs a few dollars' worth
+        assert plan_take(a, tiny_pool, MIN_DEBT, 0) is None
+
+    def test_minimum_profit(self):
+        plan = plan_take(auction(1_500), POOL, MIN_DEBT, 0)
+        margin_bps = plan.profit * 10_000 // plan.owe
+        assert plan_take(auction(1_500), POOL, MIN_DEBT, margin_bps) is not None
+        assert plan_take(auction(1_500), POOL, MIN_DEBT, margin_bps + 1) is None
+
+
+def test_pool_model_matches_the_real_router(uniswap, weth, usdc):
+    pair, router = uniswap["pair"], uniswap["router"]
+    r0, r1, _ = pair.getReserves()
+    pool = Pool(*((r0, r1) if pair.token0() == weth.address else (r1, r0)))
+    for amount in (1, ETH // 3, 5 * ETH, 400 * ETH):
+        assert pool.amount_out(amount) == router.getAmountsOut(amount, [weth, usdc])[1]
+
+
+def test_plan_predicts_the_flash_take_to_the_wei(
+    project, vault, liquidator, usdc, weth, borrower, keeper, eth_feed, governor, chain, uniswap, other
+):
+    taker = project.UniswapV2Taker.deploy(liquidator, usdc, sender=governor)
+    open_position(vault, borrower, weth, 10 * ETH, 14_000 * USDC)
+    eth_feed.setAnswer(1_700 * 10**8, sender=governor)
+    tx, (auction_id,) = kick(vault, liquidator, borrower, keeper)
+    t0 = chain.blocks[tx.block_number].timestamp
+    state = liquidator.auctions(auction_id)
+    price = linear_price(state.top, 600, TAU)
+    pair = uniswap["pair"]
+    r0, r1, _ = pair.getReserves()
+    pool = Pool(*((r0, r1) if pair.token0() == weth.address else (r1, r0)))
+    plan = plan_take(Auction(auction_id, price, state.lot, state.tab, ETH, USDC), pool, MIN_DEBT, 0)
+    at(chain, t0 + 600)
+    tx = taker.takeAndSell(
+        auction_id, plan.max_collateral, plan.max_price, uniswap["router"], [weth, usdc], 0, sender=other
+    )
+    event = tx.events.filter(taker.TakenAndSold)[0]
+    assert (event.collateral, event.paid, event.profit) == (plan.collateral, plan.owe, plan.profit)
