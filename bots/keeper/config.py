@@ -1,0 +1,74 @@
+"""Keeper configuration: a TOML file plus environment variables (prefix GAVEL_KEEPER_, which win).
+
+Keys only ever name an Ape account alias for signing: a raw key never goes in this file, the
+environment, or a log."""
+
+from __future__ import annotations
+
+import tomllib
+from pathlib import Path
+from typing import Any
+
+from pydantic import Field, ValidationError
+from pydantic_settings import BaseSettings, PydanticBaseSettingsSource, SettingsConfigDict, TomlConfigSettingsSource
+
+from bots.keeper.errors import ConfigError
+from bots.keeper.strategy import KickMode
+
+
+class KeeperSettings(BaseSettings):
+    """Everything the keeper can be told. Unknown keys are refused, by name."""
+
+    model_config = SettingsConfigDict(env_prefix="GAVEL_KEEPER_", extra="forbid", frozen=True)
+
+    network: str = Field("ethereum:local:foundry", description="Ape network choice")
+    account: str | None = Field(None, description="Ape account alias; on a local chain, test account 0 if unset")
+    deployments: Path | None = Field(
+        None, description="deployments file; default deployments/<ecosystem>-<network>.json"
+    )
+    database: Path = Field(Path("keeper.sqlite"), description="SQLite mirror and checkpoint")
+    kick_mode: KickMode = KickMode.PROFIT
+    kick_margin_bps: int = Field(2_000, ge=0, le=100_000, description="incentive must beat gas by this much")
+    take_min_profit_bps: int = Field(50, ge=0, le=10_000, description="least profit per unit paid")
+    use_flash_taker: bool = Field(True, description="take through the UniswapV2Taker (no capital needed)")
+    max_fee_gwei: float = Field(200.0, gt=0, description="EIP-1559 max fee cap")
+    priority_fee_gwei: float = Field(1.0, ge=0)
+    confirmations: int = Field(2, ge=0, le=64, description="index only blocks this far behind the head")
+    poll_seconds: float = Field(1.0, gt=0)
+    replace_after_blocks: int = Field(3, ge=1, description="bump a transaction still pending after this many blocks")
+    dry_run: bool = False
+    metrics_port: int | None = Field(None, ge=1, le=65_535)
+    log_level: str = Field("INFO", pattern="^(DEBUG|INFO|WARNING|ERROR)$")
+
+    @classmethod
+    def settings_customise_sources(
+        cls,
+        settings_cls: type[BaseSettings],
+        init_settings: PydanticBaseSettingsSource,
+        env_settings: PydanticBaseSettingsSource,
+        dotenv_settings: PydanticBaseSettingsSource,
+        file_secret_settings: PydanticBaseSettingsSource,
+    ) -> tuple[PydanticBaseSettingsSource, ...]:
+        """CLI flags over the environment over the TOML file."""
+        return init_settings, env_settings, TomlConfigSettingsSource(settings_cls)
+
+
+def load_settings(path: Path | None = None, **overrides: Any) -> KeeperSettings:
+    """Settings from `path` (TOML, optional), overridden by the environment, overridden by
+    `overrides` (the CLI's flags; None means not given). Raises ConfigError naming the bad or
+    unknown key."""
+    if path is not None and not path.is_file():
+        raise ConfigError(f"config file {path} does not exist")
+    settings_cls = type(
+        "KeeperSettingsFromFile",
+        (KeeperSettings,),
+        {"model_config": {**KeeperSettings.model_config, "toml_file": path}},
+    )
+    try:
+        settings: KeeperSettings = settings_cls(**{k: v for k, v in overrides.items() if v is not None})
+    except tomllib.TOMLDecodeError as err:
+        raise ConfigError(f"config file {path} is not valid TOML: {err}") from err
+    except ValidationError as err:
+        problems = "; ".join(f"config key {'.'.join(str(p) for p in e['loc'])!r}: {e['msg']}" for e in err.errors())
+        raise ConfigError(problems) from err
+    return settings

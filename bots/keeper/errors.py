@@ -1,0 +1,18 @@
+"""The keeper's exceptions, rooted in one base class so callers can catch the keeper's own
+failures apart from everything else."""
+
+
+class KeeperError(Exception):
+    """Base of every error the keeper raises on purpose."""
+
+
+class ConfigError(KeeperError):
+    """A missing or wrong configuration key; the message names the key."""
+
+
+class DeploymentNotFound(KeeperError):
+    """No deployments file for the network; the message says what to run first."""
+
+
+class StoreError(KeeperError):
+    """The keeper's SQLite mirror is unreadable or from another chain or deployment."""
