@@ -122,6 +122,14 @@ class Store:
             self._db.execute("INSERT OR REPLACE INTO meta VALUES ('block', ?)", (str(checkpoint.block),))
             self._db.execute("INSERT OR REPLACE INTO meta VALUES ('hash', ?)", (checkpoint.hash,))
 
+    def reset(self) -> None:
+        """Forget the mirror and the checkpoint (after a reorg below the checkpoint): indexing
+        starts again from the deployment's start block. The sent-transaction log is kept."""
+        with self._transaction():
+            self._db.execute("DELETE FROM collateral")
+            self._db.execute("DELETE FROM debt")
+            self._db.execute("DELETE FROM meta WHERE key IN ('block', 'hash')")
+
     def positions(self) -> dict[str, tuple[dict[str, int], int]]:
         """{account: ({asset: amount}, scaled debt)} for every account the mirror has seen."""
         out: dict[str, tuple[dict[str, int], int]] = {}

@@ -1,0 +1,95 @@
+"""Builds the keeper's mirror of every account from the Vault's events.
+
+Only blocks at least `confirmations` behind the head are indexed, so an ordinary reorg never
+reaches the mirror. A deeper one is noticed by the checkpoint's block hash changing; the mirror
+is then rebuilt from the deployment's start block. Each batch of blocks is applied with its
+checkpoint in one SQLite transaction, so a stop at any moment resumes from the checkpoint."""
+
+from __future__ import annotations
+
+import logging
+from dataclasses import dataclass
+from typing import Any, Protocol
+
+from bots.keeper.store import COLLATERAL_EVENTS, DEBT_EVENTS, Checkpoint, Store, Update, update_from_event
+
+log = logging.getLogger("gavel.keeper.indexer")
+
+INDEXED_EVENTS = tuple(sorted(COLLATERAL_EVENTS | DEBT_EVENTS))
+
+
+class ChainView(Protocol):
+    """What the indexer needs from the chain (Ape's chain manager provides it)."""
+
+    def head_number(self) -> int: ...
+
+    def block_hash(self, number: int) -> str: ...
+
+    def vault_logs(self, start: int, stop: int) -> list[Any]: ...
+
+
+@dataclass
+class ApeChainView:
+    """ChainView over Ape: `chain` is ape.chain, `vault` the Vault contract instance."""
+
+    chain: Any
+    vault: Any
+
+    def head_number(self) -> int:
+        return int(self.chain.blocks.head.number)
+
+    def block_hash(self, number: int) -> str:
+        return str(self.chain.blocks[number].hash.hex())
+
+    def vault_logs(self, start: int, stop: int) -> list[Any]:
+        logs = [entry for name in INDEXED_EVENTS for entry in getattr(self.vault, name).range(start, stop + 1)]
+        return sorted(logs, key=lambda entry: (entry.block_number, entry.log_index))
+
+
+@dataclass(frozen=True)
+class SyncResult:
+    checkpoint: int  # last block in the mirror
+    head: int
+    events: int  # applied this sync
+    rebuilt: bool  # a reorg below the checkpoint forced a rebuild
+
+    @property
+    def lag(self) -> int:
+        return self.head - self.checkpoint
+
+
+class Indexer:
+    def __init__(self, store: Store, view: ChainView, confirmations: int, batch_blocks: int = 2_000) -> None:
+        self.store, self.view = store, view
+        self.confirmations, self.batch_blocks = confirmations, batch_blocks
+
+    def _checkpoint_still_canonical(self) -> bool:
+        checkpoint = self.store.checkpoint()
+        if checkpoint is None:
+            return True
+        if checkpoint.block > self.view.head_number():  # the chain got shorter beneath us
+            return False
+        return self.view.block_hash(checkpoint.block) == checkpoint.hash
+
+    def sync(self) -> SyncResult:
+        """Index every confirmed block not yet in the mirror."""
+        rebuilt = False
+        if not self._checkpoint_still_canonical():
+            log.warning("reorg below the checkpoint %s: rebuilding the mirror", self.store.checkpoint())
+            self.store.reset()
+            rebuilt = True
+        head = self.view.head_number()
+        safe = head - self.confirmations
+        start, applied = self.store.next_block(), 0
+        while start <= safe:
+            stop = min(start + self.batch_blocks - 1, safe)
+            updates: list[Update] = []
+            for entry in self.view.vault_logs(start, stop):
+                update = update_from_event(entry.event_name, dict(entry.event_arguments))
+                if update is not None:
+                    updates.append(update)
+            self.store.apply(updates, Checkpoint(stop, self.view.block_hash(stop)))
+            applied += len(updates)
+            start = stop + 1
+        checkpoint = self.store.checkpoint()
+        return SyncResult(checkpoint.block if checkpoint else self.store.start_block - 1, head, applied, rebuilt)
