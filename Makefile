@@ -15,7 +15,7 @@ export APE_DISABLE_TELEMETRY := 1
 
 LOCAL := ethereum:local:foundry
 
-.PHONY: install demo deploy test test-contracts lint gas clean
+.PHONY: install demo keeper test lint gas clean
 
 install: $(VENV)/.installed node_modules/.installed .solcx/solc-v$(SOLC_VERSION)
 
@@ -37,6 +37,10 @@ node_modules/.installed: package.json package-lock.json
 # The main job: deploy Gavel to a throw-away local Anvil and print the addresses.
 demo: install
 	ape run deploy --network $(LOCAL)
+
+# The keeper against a running node: make keeper ARGS="--network ethereum:local:node --dry-run"
+keeper: install
+	python -m bots.keeper run $(ARGS)
 
 # Lint, then every test on Anvil (ape-foundry starts and stops it).
 test: install lint

@@ -8,7 +8,7 @@ token's own decimals. Files starting with `_` are not `ape run` commands; import
 from __future__ import annotations
 
 import json
-from dataclasses import asdict, dataclass, field
+from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
@@ -17,7 +17,6 @@ from ethpm_types import ContractType
 WAD = 10**18
 ROOT = Path(__file__).resolve().parent.parent
 NODE_MODULES = ROOT / "node_modules"
-DEPLOYMENTS_DIR = ROOT / "deployments"
 
 
 class DeploymentError(Exception):
@@ -207,56 +206,3 @@ def add_liquidity(router: Any, owner: Any, token: Any, usdc: Any, token_amount: 
     token.approve(router, token_amount, sender=owner)
     usdc.approve(router, usdc_amount, sender=owner)
     router.addLiquidity(token, usdc, token_amount, usdc_amount, 0, 0, owner, 2**255, sender=owner)
-
-
-@dataclass
-class DeploymentRecord:
-    """What the keeper and the demo read: where everything is, and from which block to index."""
-
-    network: str
-    chain_id: int
-    start_block: int
-    addresses: dict[str, str]
-
-    def write(self, path: Path) -> None:
-        path.parent.mkdir(parents=True, exist_ok=True)
-        tmp = path.with_suffix(".tmp")
-        tmp.write_text(json.dumps(asdict(self), indent=2) + "\n")
-        tmp.replace(path)  # atomic: a reader never sees half a file
-
-    @classmethod
-    def read(cls, path: Path) -> DeploymentRecord:
-        if not path.is_file():
-            raise DeploymentError(f"no deployments file at {path}: run `ape run deploy --network ...` first")
-        data = json.loads(path.read_text())
-        missing = {"network", "chain_id", "start_block", "addresses"} - data.keys()
-        if missing:
-            raise DeploymentError(f"{path} lacks {', '.join(sorted(missing))}: redeploy or fix the file")
-        return cls(**data)
-
-
-def deployments_path(network_choice: str) -> Path:
-    """deployments/<ecosystem>-<network>.json, e.g. deployments/ethereum-local.json."""
-    ecosystem, network = network_choice.split(":")[:2]
-    return DEPLOYMENTS_DIR / f"{ecosystem}-{network}.json"
-
-
-def check_can_write(path: Path, chain_id: int, code_at: Any, force: bool) -> str | None:
-    """Refuse to overwrite a record of contracts that still exist on this chain, unless forced.
-    Returns a note when an old record is replaced (a restarted local chain, say)."""
-    if not path.is_file():
-        return None
-    try:
-        old = DeploymentRecord.read(path)
-    except (DeploymentError, json.JSONDecodeError, TypeError) as err:
-        if force:
-            return f"replacing unreadable {path} ({err})"
-        raise DeploymentError(f"{path} exists but cannot be read ({err}); pass --force to replace it") from err
-    vault = old.addresses.get("vault")
-    live = old.chain_id == chain_id and vault is not None and len(code_at(vault)) > 0
-    if live and not force:
-        raise DeploymentError(
-            f"{path} records a deployment whose Vault {vault} is live on chain {chain_id}; "
-            "pass --force to deploy again and replace it"
-        )
-    return f"replacing {path}: its contracts are {'live (forced)' if live else 'not on this chain'}"

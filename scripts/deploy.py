@@ -12,7 +12,8 @@ import click
 from ape import accounts, chain, project
 from ape.cli import ConnectedProviderCommand
 
-from scripts._deployment import DeploymentError, DeploymentRecord, check_can_write, deploy_local, deployments_path
+from bots.keeper.deployments import DeploymentExists, DeploymentRecord, check_can_write, deployments_path
+from scripts._deployment import deploy_local
 
 LOCAL_NETWORKS = {"local"}
 
@@ -49,7 +50,7 @@ def cli(network, alias, force):
     path = deployments_path(network.choice)
     try:
         note = check_can_write(path, chain.chain_id, chain.provider.get_code, force)
-    except DeploymentError as err:
+    except DeploymentExists as err:
         raise click.ClickException(str(err)) from err
     if note:
         click.echo(note)

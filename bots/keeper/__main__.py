@@ -1,0 +1,63 @@
+"""The keeper's command line:
+
+    python -m bots.keeper run [--config keeper.toml] [--network ethereum:local:node] [--account ALIAS] [--dry-run]
+
+Settings come from the TOML file, then GAVEL_KEEPER_* environment variables, then these flags.
+Run it with the project's environment (`make keeper` sets it up)."""
+
+from __future__ import annotations
+
+import argparse
+import sys
+from pathlib import Path
+
+from bots.keeper.config import KeeperSettings, load_settings
+from bots.keeper.errors import KeeperError
+
+
+def main(argv: list[str] | None = None) -> int:
+    parser = argparse.ArgumentParser(prog="python -m bots.keeper", description="Gavel keeper")
+    sub = parser.add_subparsers(dest="command", required=True)
+    run = sub.add_parser("run", help="watch, kick and take until stopped")
+    run.add_argument("--config", type=Path, help="TOML settings file")
+    run.add_argument("--network", help="Ape network choice, e.g. ethereum:local:node")
+    run.add_argument("--account", help="Ape account alias to sign with")
+    run.add_argument("--database", type=Path, help="SQLite mirror and checkpoint")
+    run.add_argument("--dry-run", action="store_true", default=None, help="send nothing; say what would be sent")
+    run.add_argument("--ticks", type=int, help="stop after this many ticks (default: run until stopped)")
+    args = parser.parse_args(argv)
+
+    try:
+        settings = load_settings(
+            args.config, network=args.network, account=args.account, database=args.database, dry_run=args.dry_run
+        )
+        from bots.keeper.logs import configure
+
+        configure(settings.log_level)
+        return _run(settings, args.ticks)
+    except KeeperError as err:
+        print(f"gavel keeper: {err}", file=sys.stderr)
+        return 2
+
+
+def _run(settings: KeeperSettings, ticks: int | None) -> int:
+    from ape import accounts, chain, networks, project
+
+    from bots.keeper.metrics import KeeperMetrics
+    from bots.keeper.runner import Loop, build_keeper, check_network, deployment_for
+
+    check_network(settings.network, networks)
+    deployment_for(settings)  # fail on a missing file before connecting anywhere
+    with networks.parse_network_choice(settings.network):
+        keeper = build_keeper(settings, project, chain, accounts)
+        metrics = KeeperMetrics()
+        if settings.metrics_port:
+            metrics.serve(settings.metrics_port)
+        loop = Loop(keeper, metrics, settings.poll_seconds)
+        loop.install_signal_handlers()
+        loop.run(ticks)
+    return 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())

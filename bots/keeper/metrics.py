@@ -1,0 +1,40 @@
+"""Prometheus metrics for the keeper, in a registry of its own (several keepers can run in one
+test process)."""
+
+from __future__ import annotations
+
+from prometheus_client import CollectorRegistry, Counter, Gauge, start_http_server
+
+from bots.keeper.core import TickReport
+
+
+class KeeperMetrics:
+    def __init__(self) -> None:
+        self.registry = CollectorRegistry()
+        self.accounts = Gauge("gavel_keeper_accounts_watched", "Accounts in the mirror", registry=self.registry)
+        self.unhealthy = Gauge(
+            "gavel_keeper_unhealthy_accounts", "Accounts screened below health 1", registry=self.registry
+        )
+        self.lag = Gauge(
+            "gavel_keeper_lag_blocks", "Blocks between the head and the mirror's checkpoint", registry=self.registry
+        )
+        self.kicks = Counter("gavel_keeper_kicks", "Kicks sent", registry=self.registry)
+        self.takes = Counter("gavel_keeper_takes", "Takes sent", registry=self.registry)
+        self.redos = Counter("gavel_keeper_redos", "Redos sent", registry=self.registry)
+        self.lost_races = Counter(
+            "gavel_keeper_lost_races", "Transactions skipped because someone was first", registry=self.registry
+        )
+        self.profit = Counter("gavel_keeper_profit", "Take profit [debt asset units]", registry=self.registry)
+
+    def record(self, report: TickReport) -> None:
+        self.accounts.set(report.accounts)
+        self.unhealthy.set(len(report.unhealthy))
+        self.lag.set(report.sync.lag)
+        self.kicks.inc(len(report.kicked))
+        self.takes.inc(len(report.taken))
+        self.redos.inc(len(report.redone))
+        self.lost_races.inc(report.lost_races)
+        self.profit.inc(report.profit)
+
+    def serve(self, port: int) -> None:
+        start_http_server(port, registry=self.registry)

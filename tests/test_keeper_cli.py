@@ -1,0 +1,44 @@
+"""The keeper's command line refuses bad input with one clear message naming what is wrong.
+No chain: every case fails before connecting."""
+
+import pytest
+
+from bots.keeper.__main__ import main
+
+pytestmark = pytest.mark.unit
+
+
+def run(capsys, *argv):
+    code = main(["run", *argv])
+    return code, capsys.readouterr().err
+
+
+def test_unknown_network_names_the_key(capsys):
+    code, err = run(capsys, "--network", "ethereum:nowhere:foo")
+    assert code == 2 and "config key 'network': unknown network 'ethereum:nowhere:foo'" in err
+    assert "Traceback" not in err
+
+
+def test_missing_deployments_file_says_what_to_run(capsys, monkeypatch, tmp_path):
+    monkeypatch.setenv("GAVEL_KEEPER_DEPLOYMENTS", str(tmp_path / "none.json"))
+    code, err = run(capsys, "--network", "ethereum:local:node")
+    assert code == 2 and "no deployments file" in err and "run `ape run deploy --network" in err
+
+
+def test_bad_config_key_is_named(capsys, tmp_path):
+    config = tmp_path / "keeper.toml"
+    config.write_text('kick_mood = "always"\n')
+    code, err = run(capsys, "--config", str(config))
+    assert code == 2 and "config key 'kick_mood'" in err
+    config.write_text("max_fee_gwei = -1\n")
+    code, err = run(capsys, "--config", str(config))
+    assert code == 2 and "config key 'max_fee_gwei'" in err
+
+
+def test_account_is_required_off_local_chains(tmp_path):
+    from bots.keeper.config import load_settings
+    from bots.keeper.errors import ConfigError
+    from bots.keeper.runner import signer_for
+
+    with pytest.raises(ConfigError, match="config key 'account': required on 'ethereum:mainnet:node'"):
+        signer_for(load_settings(network="ethereum:mainnet:node"), accounts=None)
