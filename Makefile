@@ -15,7 +15,7 @@ export APE_DISABLE_TELEMETRY := 1
 
 LOCAL := ethereum:local:foundry
 
-.PHONY: install demo keeper test lint gas clean
+.PHONY: install demo deploy keeper test lint gas clean
 
 install: $(VENV)/.installed node_modules/.installed .solcx/solc-v$(SOLC_VERSION)
 
@@ -34,8 +34,13 @@ node_modules/.installed: package.json package-lock.json
 	chmod +x $@
 	$@ --version | grep -q "Version: $(SOLC_VERSION)+"
 
-# The main job: deploy Gavel to a throw-away local Anvil and print the addresses.
+# The main job: the end-to-end demo on a throw-away Anvil (deploy, 200 borrowers, a crash, the
+# keeper liquidating, a report). Exits non-zero if a liquidatable account is left.
 demo: install
+	ape run demo --network $(LOCAL)
+
+# Deploy to a throw-away local Anvil and print the addresses.
+deploy: install
 	ape run deploy --network $(LOCAL)
 
 # The keeper against a running node: make keeper ARGS="--network ethereum:local:node --dry-run"

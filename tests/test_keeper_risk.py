@@ -63,3 +63,11 @@ def test_index_finds_exactly_the_accounts_a_fall_pushes_under():
         assert set(index.crossed(2_000.0, new_eth)) == brute
         assert brute  # each fall does push some accounts under
     assert len(index.crossed(2_000.0, 2_100.0)) == 0  # a rise pushes no one under
+
+
+def test_an_unpriced_asset_hides_only_the_accounts_holding_it():
+    b = book({"eth_only": ([ETH, 0], 1_700 * USDC), "holds_btc": ([ETH, BTC], 40_000 * USDC)})
+    no_btc_price = np.array([2_000.0, np.inf])  # the keeper's value for a stale or disputed price
+    hf = b.health_factors(no_btc_price, 1.0)
+    assert hf[0] == pytest.approx(1_600 / 1_700) and hf[1] == np.inf
+    assert b.candidates(no_btc_price, 1.0) == ["eth_only"]

@@ -56,8 +56,11 @@ class RiskBook:
         )
 
     def _values(self, prices: Floats) -> Floats:
-        """(n, m) collateral values [USD]."""
-        return self.collateral / self.scales * prices
+        """(n, m) collateral values [USD]. An asset without a usable price comes in as +inf;
+        where it is not held its value is 0 (not 0 * inf = nan, which would hide the account)."""
+        with np.errstate(invalid="ignore"):
+            values = self.collateral / self.scales * prices
+        return np.where(self.collateral > 0, values, 0.0)
 
     def health_factors(self, prices: Floats, debt_price: float) -> Floats:
         """(n,) sum(value * threshold) / debt value; +inf without debt."""
