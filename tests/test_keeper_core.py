@@ -12,7 +12,11 @@ ETH = 10**18
 
 
 def make_keeper(tmp_path, project, chain, vault, liquidator, oracle, fund, usdc, uniswap, signer, **policy):
-    taker = project.UniswapV2Taker.deploy(liquidator, usdc, sender=signer)
+    from ape import accounts
+
+    taker = project.UniswapV2Taker.deploy(
+        liquidator, usdc, sender=accounts.test_accounts[0]
+    )  # not the signer: its nonce matters
     contracts = Contracts(vault, liquidator, oracle, fund, usdc, taker, uniswap["factory"], uniswap["router"])
     store = Store(tmp_path / "keeper.sqlite", chain.chain_id, vault.address, start_block=1)
     return Keeper(contracts, signer, chain, store, Policy(**policy), project)
@@ -119,3 +123,23 @@ def test_a_lost_race_costs_no_gas(
     assert report.unhealthy == [borrowers[0].address.lower()]  # the mirror has not seen the rival yet
     assert report.kicked == [] and report.lost_races == 1
     assert signer.nonce == nonce  # the simulation caught it: nothing was sent
+
+
+def test_a_kick_sent_before_a_restart_is_not_sent_again(
+    tmp_path, project, chain, vault, liquidator, oracle, fund, usdc, weth, accounts, governor, eth_feed, uniswap
+):
+    signer = accounts[8]
+    first = make_keeper(
+        tmp_path, project, chain, vault, liquidator, oracle, fund, usdc, uniswap, signer, kick_mode=KickMode.ALWAYS
+    )
+    borrowers = three_borrowers(vault, weth, accounts, governor)
+    eth_feed.setAnswer(1_700 * 10**8, sender=governor)
+    # The process sent a kick and died before it was mined: the log holds the still-unused nonce.
+    first.store.record_sent("kick", borrowers[0].address, "0xdead", nonce=signer.nonce, block=chain.blocks.head.number)
+    first.store.close()
+    restarted = make_keeper(
+        tmp_path, project, chain, vault, liquidator, oracle, fund, usdc, uniswap, signer, kick_mode=KickMode.ALWAYS
+    )
+    report = restarted.tick()
+    assert report.unhealthy == [borrowers[0].address.lower()] and report.kicked == []
+    assert liquidator.kicks() == 0
