@@ -8,6 +8,7 @@ account recovered) is a lost race, logged, and costs no gas."""
 from __future__ import annotations
 
 import logging
+import threading
 from dataclasses import dataclass, field
 from typing import Any
 
@@ -75,11 +76,18 @@ class Keeper:
         self.nonces = NonceTracker(signer.nonce)
         self.debt_scale = 10 ** contracts.debt_asset.decimals()
         self._assets: list[str] = []
+        self._tick_lock = threading.Lock()
         self._decimals: dict[str, int] = {}
 
     # ------------------------------------------------------------------ the loop body
 
     def tick(self) -> TickReport:
+        """One pass. Ticks never overlap: a block arriving mid-tick waits for it (the Silverback
+        bot may call from several threads)."""
+        with self._tick_lock:
+            return self._tick()
+
+    def _tick(self) -> TickReport:
         report = TickReport(self.indexer.sync())
         book, prices, debt_price = self._book()
         report.accounts = len(book.accounts)

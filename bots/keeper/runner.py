@@ -68,8 +68,9 @@ def signer_for(settings: KeeperSettings, accounts: Any) -> Any:
     raise ConfigError(f"config key 'account': required on {settings.network!r} (an alias from `ape accounts list`)")
 
 
-def build_keeper(settings: KeeperSettings, project: Any, chain: Any, accounts: Any) -> Keeper:
-    """Everything the keeper needs, from settings, on the connected network."""
+def build_keeper(settings: KeeperSettings, project: Any, chain: Any, accounts: Any, signer: Any = None) -> Keeper:
+    """Everything the keeper needs, from settings, on the connected network. `signer` overrides
+    the settings' account (the Silverback bot passes the one given to `silverback run`)."""
     from ape.contracts import ContractContainer
 
     from scripts._deployment import npm_artifact
@@ -99,7 +100,7 @@ def build_keeper(settings: KeeperSettings, project: Any, chain: Any, accounts: A
         confirmations=settings.confirmations,
         dry_run=settings.dry_run,
     )
-    return Keeper(Contracts(**instances), signer_for(settings, accounts), chain, store, policy, project)
+    return Keeper(Contracts(**instances), signer or signer_for(settings, accounts), chain, store, policy, project)
 
 
 @dataclass

@@ -72,7 +72,9 @@ class Store:
     def __init__(self, path: Path, chain_id: int, vault: str, start_block: int) -> None:
         self.path = path
         try:
-            self._db = sqlite3.connect(path, isolation_level=None)  # transactions are explicit
+            # Transactions are explicit. The connection may be used from another thread than the
+            # one that opened it (Silverback runs tasks in a pool); Keeper.tick serialises use.
+            self._db = sqlite3.connect(path, isolation_level=None, check_same_thread=False)
             self._db.executescript(SCHEMA)
         except sqlite3.DatabaseError as err:
             raise StoreError(f"{path} is not a usable keeper database: {err}") from err
