@@ -2,6 +2,8 @@
 two blocks of the price update, and takes the auction through the flash taker for a profit with
 no capital of its own. In dry-run mode it sends nothing and says what it would send."""
 
+import pytest
+
 from bots.keeper.core import Contracts, Keeper, Policy
 from bots.keeper.store import Store
 from bots.keeper.strategy import KickMode
@@ -11,15 +13,18 @@ USDC = 10**6
 ETH = 10**18
 
 
-def make_keeper(tmp_path, project, chain, vault, liquidator, oracle, fund, usdc, uniswap, signer, **policy):
-    from ape import accounts
-
-    taker = project.UniswapV2Taker.deploy(
-        liquidator, usdc, sender=accounts.test_accounts[0]
-    )  # not the signer: its nonce matters
+@pytest.fixture
+def new_keeper(tmp_path, project, chain, vault, liquidator, oracle, fund, usdc, uniswap, governor):
+    """new_keeper(signer, **policy): a Keeper on the test deployment, its mirror in tmp_path (the
+    same file each time, as a restarted process would find it)."""
+    taker = project.UniswapV2Taker.deploy(liquidator, usdc, sender=governor)  # not a signer: its nonce matters
     contracts = Contracts(vault, liquidator, oracle, fund, usdc, taker, uniswap["factory"], uniswap["router"])
-    store = Store(tmp_path / "keeper.sqlite", chain.chain_id, vault.address, start_block=1)
-    return Keeper(contracts, signer, chain, store, Policy(**policy), project)
+
+    def make(signer, **policy):
+        store = Store(tmp_path / "keeper.sqlite", chain.chain_id, vault.address, start_block=1)
+        return Keeper(contracts, signer, chain, store, Policy(**policy), project)
+
+    return make
 
 
 def three_borrowers(vault, weth, accounts, governor):
@@ -33,12 +38,10 @@ def three_borrowers(vault, weth, accounts, governor):
 
 
 def test_keeper_kicks_within_two_blocks_and_takes_for_a_profit(
-    tmp_path, project, chain, vault, liquidator, oracle, fund, usdc, weth, accounts, governor, eth_feed, uniswap
+    new_keeper, chain, vault, liquidator, usdc, weth, accounts, governor, eth_feed
 ):
     signer = accounts[8]  # holds no USDC: it takes through the flash taker
-    keeper = make_keeper(
-        tmp_path, project, chain, vault, liquidator, oracle, fund, usdc, uniswap, signer, kick_mode=KickMode.ALWAYS
-    )
+    keeper = new_keeper(signer, kick_mode=KickMode.ALWAYS)
     borrowers = three_borrowers(vault, weth, accounts, governor)
     report = keeper.tick()
     assert report.accounts == 3 and report.unhealthy == [] and report.kicked == []
@@ -58,20 +61,9 @@ def test_keeper_kicks_within_two_blocks_and_takes_for_a_profit(
     assert liquidator.getStatus(auction_id).lot == 0  # the tab is paid, the auction ended
 
 
-def test_dry_run_sends_nothing(
-    tmp_path, project, chain, vault, liquidator, oracle, fund, usdc, weth, accounts, governor, eth_feed, uniswap
-):
+def test_dry_run_sends_nothing(new_keeper, chain, vault, liquidator, usdc, weth, accounts, governor, eth_feed):
     signer = accounts[8]
-    keeper = make_keeper(
-        tmp_path,
-        project,
-        chain,
-        vault,
-        liquidator,
-        oracle,
-        fund,
-        usdc,
-        uniswap,
+    keeper = new_keeper(
         signer,
         kick_mode=KickMode.ALWAYS,
         dry_run=True,
@@ -85,10 +77,10 @@ def test_dry_run_sends_nothing(
 
 
 def test_profit_mode_skips_kicks_that_do_not_pay(
-    tmp_path, project, chain, vault, liquidator, oracle, fund, usdc, weth, accounts, governor, eth_feed, uniswap
+    new_keeper, chain, vault, liquidator, usdc, weth, accounts, governor, eth_feed
 ):
     signer = accounts[8]
-    keeper = make_keeper(tmp_path, project, chain, vault, liquidator, oracle, fund, usdc, uniswap, signer)
+    keeper = new_keeper(signer)
     three_borrowers(vault, weth, accounts, governor)
     liquidator.setIncentive(0, 0, sender=governor)  # kicking now pays nothing, and gas is not free
     eth_feed.setAnswer(1_700 * 10**8, sender=governor)
@@ -97,20 +89,11 @@ def test_profit_mode_skips_kicks_that_do_not_pay(
 
 
 def test_a_lost_race_costs_no_gas(
-    tmp_path, project, chain, vault, liquidator, oracle, fund, usdc, weth, accounts, governor, eth_feed, uniswap, keeper
+    new_keeper, chain, vault, liquidator, usdc, weth, accounts, governor, eth_feed, keeper
 ):
     signer = accounts[8]
     # One confirmation: the mirror trails the head by a block, as a cautious keeper's does.
-    bot = make_keeper(
-        tmp_path,
-        project,
-        chain,
-        vault,
-        liquidator,
-        oracle,
-        fund,
-        usdc,
-        uniswap,
+    bot = new_keeper(
         signer,
         kick_mode=KickMode.ALWAYS,
         confirmations=1,
@@ -126,20 +109,16 @@ def test_a_lost_race_costs_no_gas(
 
 
 def test_a_kick_sent_before_a_restart_is_not_sent_again(
-    tmp_path, project, chain, vault, liquidator, oracle, fund, usdc, weth, accounts, governor, eth_feed, uniswap
+    new_keeper, chain, vault, liquidator, usdc, weth, accounts, governor, eth_feed
 ):
     signer = accounts[8]
-    first = make_keeper(
-        tmp_path, project, chain, vault, liquidator, oracle, fund, usdc, uniswap, signer, kick_mode=KickMode.ALWAYS
-    )
+    first = new_keeper(signer, kick_mode=KickMode.ALWAYS)
     borrowers = three_borrowers(vault, weth, accounts, governor)
     eth_feed.setAnswer(1_700 * 10**8, sender=governor)
     # The process sent a kick and died before it was mined: the log holds the still-unused nonce.
     first.store.record_sent("kick", borrowers[0].address, "0xdead", nonce=signer.nonce, block=chain.blocks.head.number)
     first.store.close()
-    restarted = make_keeper(
-        tmp_path, project, chain, vault, liquidator, oracle, fund, usdc, uniswap, signer, kick_mode=KickMode.ALWAYS
-    )
+    restarted = new_keeper(signer, kick_mode=KickMode.ALWAYS)
     report = restarted.tick()
     assert report.unhealthy == [borrowers[0].address.lower()] and report.kicked == []
     assert liquidator.kicks() == 0
