@@ -83,6 +83,8 @@ def test_reserves_reach_the_fund(vault, fund, weth, borrower, governor, chain):
     collected = tx.events.filter(vault.ReservesCollected)[0].amount
     assert collected == 1_250_000_000
     assert fund.coverage() == before + collected and vault.reserves() == 0
+    # In the same second nothing more has accrued, so there is nothing left to collect.
+    at(chain, chain.blocks[tx.block_number].timestamp)
     with ape.reverts(vault.ZeroAmount):
         vault.collectReserves(sender=governor)
 
