@@ -5,7 +5,7 @@ no capital of its own. In dry-run mode it sends nothing and says what it would s
 import pytest
 
 from bots.keeper.core import Contracts, Keeper, Policy
-from bots.keeper.store import Store
+from bots.keeper.store import PENDING, SentTx, Store
 from bots.keeper.strategy import KickMode
 from conftest import at, open_position
 
@@ -15,16 +15,38 @@ ETH = 10**18
 
 @pytest.fixture
 def new_keeper(tmp_path, project, chain, vault, liquidator, oracle, fund, usdc, uniswap, governor):
-    """new_keeper(signer, **policy): a Keeper on the test deployment, its mirror in tmp_path (the
-    same file each time, as a restarted process would find it)."""
+    """new_keeper(signer, name="keeper", **policy): a Keeper on the test deployment, its mirror in
+    tmp_path/<name>.sqlite (the same file each time, as a restarted process would find it)."""
     taker = project.UniswapV2Taker.deploy(liquidator, usdc, sender=governor)  # not a signer: its nonce matters
     contracts = Contracts(vault, liquidator, oracle, fund, usdc, taker, uniswap["factory"], uniswap["router"])
 
-    def make(signer, **policy):
-        store = Store(tmp_path / "keeper.sqlite", chain.chain_id, vault.address, start_block=1)
+    def make(signer, name="keeper", **policy):
+        store = Store(tmp_path / f"{name}.sqlite", chain.chain_id, vault.address, start_block=1)
         return Keeper(contracts, signer, chain, store, Policy(**policy), project)
 
     return make
+
+
+class Mining:
+    """After `manual()`, blocks are mined only on `mine()`, and transactions wait in the pool."""
+
+    def __init__(self, chain):
+        self.rpc = chain.provider.web3.provider.make_request
+
+    def manual(self):
+        self.rpc("evm_setAutomine", [False])
+
+    def auto(self):
+        self.rpc("evm_setAutomine", [True])
+
+    def mine(self):
+        self.rpc("evm_mine", [])
+
+
+@pytest.fixture
+def mining(chain):
+    yield Mining(chain)
+    Mining(chain).auto()
 
 
 def three_borrowers(vault, weth, accounts, governor):
@@ -115,10 +137,87 @@ def test_a_kick_sent_before_a_restart_is_not_sent_again(
     first = new_keeper(signer, kick_mode=KickMode.ALWAYS)
     borrowers = three_borrowers(vault, weth, accounts, governor)
     eth_feed.setAnswer(1_700 * 10**8, sender=governor)
-    # The process sent a kick and died before it was mined: the log holds the still-unused nonce.
-    first.store.record_sent("kick", borrowers[0].address, "0xdead", nonce=signer.nonce, block=chain.blocks.head.number)
+    # The process recorded a kick and died before it was mined: the outbox holds the unused nonce.
+    call = vault.liquidate.encode_input(borrowers[0])
+    first.store.record_sent(
+        SentTx(
+            signer.nonce,
+            "kick",
+            borrowers[0].address,
+            ("0x" + "de" * 32,),
+            10**11,
+            10**9,
+            chain.blocks.head.number,
+            0,
+            PENDING,
+            vault.address,
+            "0x" + bytes(call).hex(),
+            900_000,
+        )
+    )
     first.store.close()
     restarted = new_keeper(signer, kick_mode=KickMode.ALWAYS)
     report = restarted.tick()
     assert report.unhealthy == [borrowers[0].address.lower()] and report.kicked == []
     assert liquidator.kicks() == 0
+
+
+def test_two_keepers_racing_one_wins_the_other_sends_nothing(
+    new_keeper, chain, vault, liquidator, usdc, weth, accounts, governor, eth_feed, mining
+):
+    first, second = accounts[8], accounts[9]
+    a = new_keeper(first, "a", kick_mode=KickMode.ALWAYS)
+    b = new_keeper(second, "b", kick_mode=KickMode.ALWAYS)
+    borrowers = three_borrowers(vault, weth, accounts, governor)
+    eth_feed.setAnswer(1_600 * 10**8, sender=governor)  # deep: one kick closes it all
+    mining.manual()
+    nonce_b = second.nonce
+    # Both see the account go under in the same block; a's kick is in the pool when b looks.
+    assert a.tick().kicked == [borrowers[0].address.lower()]
+    report = b.tick()
+    assert report.unhealthy == [borrowers[0].address.lower()] and report.kicked == [] and report.lost_races == 1
+    mining.mine()
+    (auction_id,) = liquidator.activeAuctions()
+
+    mining.auto()
+    at(chain, chain.blocks.head.timestamp + 900)  # the price decays below the pool's: both want it
+    eth_feed.setAnswer(1_600 * 10**8, sender=governor)
+    mining.manual()
+    assert a.tick().taken == [auction_id]
+    report = b.tick()
+    assert report.taken == [] and report.lost_races == 1
+    mining.mine()
+    assert a.tick().profit > 0 and liquidator.getStatus(auction_id).lot == 0
+    assert second.nonce == nonce_b  # the loser sent nothing at all, so nothing of its reverted
+    for number in range(chain.blocks.head.number - 4, chain.blocks.head.number + 1):
+        for tx in chain.blocks[number].transactions:
+            assert chain.provider.get_receipt(tx.txn_hash.hex()).status == 1
+
+
+def test_a_stuck_kick_is_replaced_at_the_same_nonce(
+    new_keeper, chain, vault, liquidator, usdc, weth, accounts, governor, eth_feed, mining
+):
+    signer = accounts[8]
+    keeper = new_keeper(signer, kick_mode=KickMode.ALWAYS, replace_after_blocks=2)
+    borrowers = three_borrowers(vault, weth, accounts, governor)
+    eth_feed.setAnswer(1_700 * 10**8, sender=governor)
+    mining.manual()
+    nonce = signer.nonce
+    assert keeper.tick().kicked == [borrowers[0].address.lower()]
+    (stuck,) = keeper.store.pending()
+    rpc = chain.provider.web3.provider.make_request
+    for _ in range(2):  # the base fee jumps above what the kick offered: it sits in the pool
+        rpc("anvil_setNextBlockBaseFeePerGas", [hex(stuck.max_fee + 1)])
+        mining.mine()
+    assert liquidator.kicks() == 0 and signer.nonce == nonce
+
+    report = keeper.tick()
+    assert report.replaced == 1 and report.kicked == []  # the same kick, not a second one
+    (replacement,) = keeper.store.pending()
+    assert replacement.nonce == stuck.nonce and replacement.hashes[0] == stuck.hashes[0]
+    assert replacement.max_fee > stuck.max_fee + 1 and replacement.priority_fee > stuck.priority_fee
+    mining.mine()
+    assert liquidator.kicks() == 1 and signer.nonce == nonce + 1
+    assert chain.provider.get_receipt(replacement.hashes[-1]).status == 1
+    keeper.tick()  # settles it (a partial kick may leave room for a further one, at the next nonce)
+    assert all(tx.nonce != stuck.nonce for tx in keeper.store.pending())

@@ -4,7 +4,7 @@ import pytest
 
 from bots.keeper.config import load_settings
 from bots.keeper.errors import ConfigError, StoreError
-from bots.keeper.store import Checkpoint, CollateralSet, DebtSet, Store, update_from_event
+from bots.keeper.store import PENDING, Checkpoint, CollateralSet, DebtSet, SentTx, Store, update_from_event
 from bots.keeper.strategy import KickMode
 
 pytestmark = pytest.mark.unit
@@ -49,13 +49,23 @@ def test_another_deployments_database_is_refused(tmp_path):
         Store(tmp_path / "junk.sqlite", 1, VAULT, 0)
 
 
-def test_sent_transactions_are_remembered(tmp_path):
+def test_the_outbox_survives_a_restart_and_tracks_replacements(tmp_path):
     store = Store(tmp_path / "k.sqlite", 1, VAULT, 0)
-    assert store.sent("kick", ALICE) is None
-    store.record_sent("kick", ALICE, "0xfeed", nonce=4, block=100)
-    assert store.sent("kick", ALICE.upper().replace("0X", "0x")) == ("0xfeed", 4, 100)
-    store.forget_sent("kick", ALICE)
-    assert store.sent("kick", ALICE) is None
+    assert store.pending_for("kick", ALICE) is None and store.pending() == []
+    store.record_sent(SentTx(4, "kick", ALICE, ("0xfeed",), 30, 2, 100, 0, PENDING, VAULT, "0x01", 600_000))
+    store.record_sent(SentTx(5, "take", "7", ("0xbeef",), 30, 2, 100, 123, PENDING, VAULT, "0x02", 900_000))
+    store.close()
+    store = Store(tmp_path / "k.sqlite", 1, VAULT, 0)  # a restart finds both still pending
+    kick = store.pending_for("kick", ALICE.upper().replace("0X", "0x"))
+    assert kick is not None and (kick.nonce, kick.hashes, kick.block) == (4, ("0xfeed",), 100)
+    bumped = store.replaced(4, "0xfade", 34, 3, 103)
+    assert bumped.hashes == ("0xfeed", "0xfade") and (bumped.max_fee, bumped.priority_fee) == (34, 3)
+    assert store.pending_for("kick", ALICE) == bumped
+    store.settle(4, "mined")
+    assert store.pending_for("kick", ALICE) is None
+    assert [tx.nonce for tx in store.pending()] == [5] and store.pending()[0].expected_profit == 123
+    with pytest.raises(StoreError, match="no transaction with nonce 9"):
+        store.replaced(9, "0x00", 1, 1, 1)
 
 
 def test_events_map_to_updates():

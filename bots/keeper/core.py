@@ -2,8 +2,9 @@
 screens every account's health, confirms candidates with an eth_call, kicks those that pay, and
 takes (or redoes) the auctions that pay. The CLI and the Silverback bot both drive this class.
 
-Every transaction is simulated first: a revert there (someone else kicked or took first, the
-account recovered) is a lost race, logged, and costs no gas."""
+Every transaction is simulated against the pending block first: a revert there (someone else
+kicked or took first, the account recovered) is a lost race, logged, and costs no gas. Sending,
+following and replacing transactions is `sender.Sender`'s job."""
 
 from __future__ import annotations
 
@@ -14,9 +15,10 @@ from typing import Any
 
 import numpy as np
 
-from bots.keeper.fees import FeeCapExceeded, NonceTracker, fees_for
+from bots.keeper.fees import FeeCapExceeded
 from bots.keeper.indexer import ApeChainView, Indexer, SyncResult
 from bots.keeper.risk import RiskBook
+from bots.keeper.sender import Prepared, Sender
 from bots.keeper.store import Store
 from bots.keeper.strategy import Auction, KickMode, Pool, decide_kick, plan_take
 
@@ -24,7 +26,6 @@ log = logging.getLogger("gavel.keeper")
 
 WAD = 10**18
 GWEI = 10**9
-KICK_GAS = 600_000  # [gas] a one-asset kick is ~540k (README's gas table); an estimate for the decision
 OK = 0  # IOracleAdapter.Status.Ok
 
 
@@ -50,6 +51,7 @@ class Policy:
     max_fee_gwei: float = 200.0
     priority_fee_gwei: float = 1.0
     confirmations: int = 0
+    replace_after_blocks: int = 3
     dry_run: bool = False
 
 
@@ -63,7 +65,8 @@ class TickReport:
     redone: list[int] = field(default_factory=list)
     lost_races: int = 0
     would_send: list[str] = field(default_factory=list)  # dry run: what it would have sent
-    profit: int = 0  # [debt decimals] from takes this tick
+    replaced: int = 0  # transactions re-sent with higher fees after sitting in the pool
+    profit: int = 0  # [debt decimals] planned profit of takes mined this tick
 
 
 class Keeper:
@@ -73,7 +76,14 @@ class Keeper:
         self.c, self.signer, self.chain, self.store, self.policy = contracts, signer, chain, store, policy
         self.project = project
         self.indexer = Indexer(store, ApeChainView(chain, contracts.vault), policy.confirmations)
-        self.nonces = NonceTracker(signer.nonce)
+        self.sender = Sender(
+            signer,
+            chain,
+            store,
+            int(policy.max_fee_gwei * GWEI),
+            int(policy.priority_fee_gwei * GWEI),
+            policy.replace_after_blocks,
+        )
         self.debt_scale = 10 ** contracts.debt_asset.decimals()
         self._assets: list[str] = []
         self._tick_lock = threading.Lock()
@@ -89,6 +99,7 @@ class Keeper:
 
     def _tick(self) -> TickReport:
         report = TickReport(self.indexer.sync())
+        self._settle(report)  # first, so nothing already in flight is sent again
         book, prices, debt_price = self._book()
         report.accounts = len(book.accounts)
         if book.accounts:
@@ -97,7 +108,16 @@ class Keeper:
             self._maybe_kick(account, report)
         for auction_id in self.c.liquidator.activeAuctions():
             self._maybe_take_or_redo(int(auction_id), report)
+        self._settle(report)  # on an automining chain what was just sent is already mined
         return report
+
+    def _settle(self, report: TickReport) -> None:
+        settled = self.sender.settle() if not self.policy.dry_run else None
+        if settled is None:
+            return
+        report.lost_races += len(settled.reverted)  # raced inside the same block
+        report.replaced += len(settled.replaced)
+        report.profit += sum(tx.expected_profit for tx in settled.mined if tx.kind == "take")
 
     # ------------------------------------------------------------------ risk
 
@@ -127,20 +147,17 @@ class Keeper:
     # ------------------------------------------------------------------ kicks
 
     def _maybe_kick(self, account: str, report: TickReport) -> None:
-        if self.store.sent("kick", account) and self._still_pending("kick", account):
-            return  # sent before a restart and not mined yet: never a second one
-        try:
-            self.c.vault.liquidate.call(account, sender=self.signer)  # eth_call: costs nothing
-        except Exception as err:  # noqa: BLE001 - any revert means there is nothing to kick
-            report.lost_races += 1
-            log.info("kick %s skipped: %s", account, _reason(err))
+        if self.store.pending_for("kick", account):
+            return  # already in flight (perhaps sent before a restart): never a second one
+        prepared = self._prepare("kick", account, self.c.vault.liquidate, account, report=report)
+        if prepared is None:
             return
         debt = int(self.c.vault.debtOf(account))
         tab_estimate = debt * 11 // 10  # what the decision needs is an order of magnitude
         decision = decide_kick(
             int(self.c.liquidator.incentive(tab_estimate)),
             int(self.c.insurance_fund.coverage()),
-            KICK_GAS,
+            prepared.gas,
             self._gas_price(),
             self._eth_price_in_debt(),
             self.debt_scale,
@@ -150,23 +167,20 @@ class Keeper:
         if not decision.kick:
             log.info("kick %s not worth it: %s", account, decision.reason)
             return
-        if self._send("kick", account, self.c.vault.liquidate, account, report=report):
+        if self._send(prepared, report=report):
             report.kicked.append(account)
 
     # ------------------------------------------------------------------ takes and redos
 
     def _maybe_take_or_redo(self, auction_id: int, report: TickReport) -> None:
+        if self.store.pending_for("take", str(auction_id)) or self.store.pending_for("redo", str(auction_id)):
+            return
         needs_redo, price, lot, tab = self.c.liquidator.getStatus(auction_id)
         if lot == 0:
             return
         if needs_redo:
-            try:
-                self.c.liquidator.redo.call(auction_id, sender=self.signer)
-            except Exception as err:  # noqa: BLE001
-                report.lost_races += 1
-                log.info("redo %s skipped: %s", auction_id, _reason(err))
-                return
-            if self._send("redo", str(auction_id), self.c.liquidator.redo, auction_id, report=report):
+            prepared = self._prepare("redo", str(auction_id), self.c.liquidator.redo, auction_id, report=report)
+            if prepared is not None and self._send(prepared, report=report):
                 report.redone.append(auction_id)
             return
         asset = str(self.c.liquidator.auctions(auction_id).asset)
@@ -185,15 +199,9 @@ class Keeper:
             [asset, self.c.debt_asset.address],
             plan.profit // 2,
         )
-        try:
-            self.c.taker.takeAndSell.call(*args, sender=self.signer)
-        except Exception as err:  # noqa: BLE001
-            report.lost_races += 1
-            log.info("take %s skipped: %s", auction_id, _reason(err))
-            return
-        if self._send("take", str(auction_id), self.c.taker.takeAndSell, *args, report=report):
+        prepared = self._prepare("take", str(auction_id), self.c.taker.takeAndSell, *args, report=report)
+        if prepared is not None and self._send(prepared, report=report, expected_profit=plan.profit):
             report.taken.append(auction_id)
-            report.profit += plan.profit
 
     def _pool(self, asset: str) -> Pool | None:
         pair_address = self.c.uniswap_factory.getPair(asset, self.c.debt_asset)
@@ -205,39 +213,27 @@ class Keeper:
 
     # ------------------------------------------------------------------ execution
 
-    def _send(self, kind: str, target: str, method: Any, *args: Any, report: TickReport) -> bool:
-        if self.policy.dry_run:
-            report.would_send.append(f"{kind} {target}")
-            log.info("dry run: would send %s %s", kind, target)
-            return False
+    def _prepare(self, kind: str, target: str, method: Any, *args: Any, report: TickReport) -> Prepared | None:
+        """The call, simulated against the pending block; None (a lost race, no gas spent) if it
+        would revert."""
         try:
-            fees = fees_for(
-                self._base_fee(), int(self.policy.priority_fee_gwei * GWEI), int(self.policy.max_fee_gwei * GWEI)
-            )
-        except FeeCapExceeded as err:
-            log.warning("%s %s not sent: %s", kind, target, err)
-            return False
-        self.nonces.resync(self.signer.nonce)
-        nonce = self.nonces.take()
-        try:
-            receipt = method(
-                *args, sender=self.signer, nonce=nonce, max_fee=fees.max_fee, max_priority_fee=fees.priority_fee
-            )
-        except Exception as err:  # noqa: BLE001 - a revert on-chain after a good simulation: raced in the same block
-            self.nonces.resync(self.signer.nonce)
+            return self.sender.prepare(kind, target, method, *args)
+        except Exception as err:  # noqa: BLE001 - any revert means someone else got there first
             report.lost_races += 1
-            log.info("%s %s lost the race on-chain: %s", kind, target, _reason(err))
-            return False
-        self.store.record_sent(kind, target, receipt.txn_hash, nonce, receipt.block_number)
-        log.info("%s %s sent in block %s (%s gas)", kind, target, receipt.block_number, receipt.gas_used)
-        return True
+            log.info("%s %s skipped: %s", kind, target, _reason(err))
+            return None
 
-    def _still_pending(self, kind: str, target: str) -> bool:
-        sent = self.store.sent(kind, target)
-        if sent is None:
+    def _send(self, prepared: Prepared, report: TickReport, expected_profit: int = 0) -> bool:
+        if self.policy.dry_run:
+            report.would_send.append(f"{prepared.kind} {prepared.target}")
+            log.info("dry run: would send %s %s", prepared.kind, prepared.target)
             return False
-        _, nonce, _ = sent
-        return bool(nonce >= self.signer.nonce)  # the chain has not used that nonce yet
+        try:
+            fees = self.sender.fees_now()
+        except FeeCapExceeded as err:
+            log.warning("%s %s not sent: %s", prepared.kind, prepared.target, err)
+            return False
+        return self.sender.send(prepared, fees, expected_profit) is not None
 
     def _base_fee(self) -> int:
         return int(self.chain.blocks.head.base_fee or 0)

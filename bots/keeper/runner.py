@@ -98,6 +98,7 @@ def build_keeper(settings: KeeperSettings, project: Any, chain: Any, accounts: A
         max_fee_gwei=settings.max_fee_gwei,
         priority_fee_gwei=settings.priority_fee_gwei,
         confirmations=settings.confirmations,
+        replace_after_blocks=settings.replace_after_blocks,
         dry_run=settings.dry_run,
     )
     return Keeper(Contracts(**instances), signer or signer_for(settings, accounts), chain, store, policy, project)

@@ -20,11 +20,15 @@ CREATE TABLE IF NOT EXISTS collateral (
     account TEXT NOT NULL, asset TEXT NOT NULL, amount TEXT NOT NULL, PRIMARY KEY (account, asset)
 );
 CREATE TABLE IF NOT EXISTS debt (account TEXT PRIMARY KEY, scaled TEXT NOT NULL);
-CREATE TABLE IF NOT EXISTS sent (
-    kind TEXT NOT NULL, target TEXT NOT NULL, tx_hash TEXT NOT NULL, nonce INTEGER NOT NULL,
-    block INTEGER NOT NULL, PRIMARY KEY (kind, target)
+CREATE TABLE IF NOT EXISTS outbox (
+    nonce INTEGER PRIMARY KEY, kind TEXT NOT NULL, target TEXT NOT NULL, hashes TEXT NOT NULL,
+    max_fee TEXT NOT NULL, priority_fee TEXT NOT NULL, block INTEGER NOT NULL, expected_profit TEXT NOT NULL,
+    status TEXT NOT NULL, recipient TEXT NOT NULL, data TEXT NOT NULL, gas INTEGER NOT NULL
 );
+CREATE INDEX IF NOT EXISTS outbox_target ON outbox (kind, target, status);
 """
+
+PENDING = "pending"
 
 
 @dataclass(frozen=True)
@@ -58,6 +62,25 @@ def update_from_event(name: str, args: dict[str, object]) -> Update | None:
     if name in DEBT_EVENTS:
         return DebtSet(str(args["account"]), int(str(args["scaledDebt"])))
     return None
+
+
+@dataclass(frozen=True)
+class SentTx:
+    """A transaction the keeper signed and broadcast, by nonce. `hashes` holds the original and
+    every replacement (newest last): any one of them may be the one that is mined."""
+
+    nonce: int
+    kind: str  # kick | take | redo
+    target: str  # the account kicked, or the auction id
+    hashes: tuple[str, ...]
+    max_fee: int  # [wei per gas] of the newest
+    priority_fee: int  # [wei per gas] of the newest
+    block: int  # head when the newest was broadcast
+    expected_profit: int  # [debt decimals] what a take planned to earn; 0 otherwise
+    status: str  # pending | mined | reverted | dropped
+    to: str  # the call, kept so a replacement can re-sign it
+    data: str
+    gas: int
 
 
 @dataclass(frozen=True)
@@ -126,7 +149,7 @@ class Store:
 
     def reset(self) -> None:
         """Forget the mirror and the checkpoint (after a reorg below the checkpoint): indexing
-        starts again from the deployment's start block. The sent-transaction log is kept."""
+        starts again from the deployment's start block. The outbox is kept."""
         with self._transaction():
             self._db.execute("DELETE FROM collateral")
             self._db.execute("DELETE FROM debt")
@@ -141,23 +164,90 @@ class Store:
             out.setdefault(account, ({}, 0))[0][asset] = int(amount)
         return out
 
-    def record_sent(self, kind: str, target: str, tx_hash: str, nonce: int, block: int) -> None:
-        """Remember a transaction before waiting on it, so a restart does not send it twice."""
+    # ------------------------------------------------------------------ the outbox
+
+    def record_sent(self, tx: SentTx) -> None:
+        """Remember a transaction as soon as it is broadcast, so a restart neither sends it twice
+        nor forgets to watch it."""
         with self._transaction():
             self._db.execute(
-                "INSERT OR REPLACE INTO sent VALUES (?, ?, ?, ?, ?)", (kind, target.lower(), tx_hash, nonce, block)
+                "INSERT OR REPLACE INTO outbox VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)",
+                (
+                    tx.nonce,
+                    tx.kind,
+                    tx.target.lower(),
+                    ",".join(tx.hashes),
+                    str(tx.max_fee),
+                    str(tx.priority_fee),
+                    tx.block,
+                    str(tx.expected_profit),
+                    tx.status,
+                    tx.to,
+                    tx.data,
+                    tx.gas,
+                ),
             )
 
-    def sent(self, kind: str, target: str) -> tuple[str, int, int] | None:
-        """(tx hash, nonce, block sent at) of the last `kind` transaction for `target`, if any."""
-        row = self._db.execute(
-            "SELECT tx_hash, nonce, block FROM sent WHERE kind = ? AND target = ?", (kind, target.lower())
-        ).fetchone()
-        return (row[0], int(row[1]), int(row[2])) if row else None
+    def replaced(self, nonce: int, tx_hash: str, max_fee: int, priority_fee: int, block: int) -> SentTx:
+        """Record a replacement broadcast for the pending transaction at `nonce`."""
+        old = self._outbox_row(nonce)
+        new = SentTx(
+            nonce,
+            old.kind,
+            old.target,
+            (*old.hashes, tx_hash),
+            max_fee,
+            priority_fee,
+            block,
+            old.expected_profit,
+            old.status,
+            old.to,
+            old.data,
+            old.gas,
+        )
+        self.record_sent(new)
+        return new
 
-    def forget_sent(self, kind: str, target: str) -> None:
+    def settle(self, nonce: int, status: str) -> None:
         with self._transaction():
-            self._db.execute("DELETE FROM sent WHERE kind = ? AND target = ?", (kind, target.lower()))
+            self._db.execute("UPDATE outbox SET status = ? WHERE nonce = ?", (status, nonce))
+
+    def pending(self) -> list[SentTx]:
+        """Every transaction not yet known to be mined or dropped, oldest nonce first."""
+        rows = self._db.execute("SELECT * FROM outbox WHERE status = ? ORDER BY nonce", (PENDING,))
+        return [_sent_tx(row) for row in rows]
+
+    def pending_for(self, kind: str, target: str) -> SentTx | None:
+        """The pending `kind` transaction for `target`, if there is one."""
+        row = self._db.execute(
+            "SELECT * FROM outbox WHERE kind = ? AND target = ? AND status = ? ORDER BY nonce DESC",
+            (kind, target.lower(), PENDING),
+        ).fetchone()
+        return _sent_tx(row) if row else None
+
+    def _outbox_row(self, nonce: int) -> SentTx:
+        row = self._db.execute("SELECT * FROM outbox WHERE nonce = ?", (nonce,)).fetchone()
+        if row is None:
+            raise StoreError(f"no transaction with nonce {nonce} in the outbox")
+        return _sent_tx(row)
+
+
+def _sent_tx(row: tuple[object, ...]) -> SentTx:
+    nonce, kind, target, hashes, max_fee, priority_fee, block, profit, status, to, data, gas = row
+    return SentTx(
+        int(str(nonce)),
+        str(kind),
+        str(target),
+        tuple(str(hashes).split(",")),
+        int(str(max_fee)),
+        int(str(priority_fee)),
+        int(str(block)),
+        int(str(profit)),
+        str(status),
+        str(to),
+        str(data),
+        int(str(gas)),
+    )
 
 
 class _Transaction:
