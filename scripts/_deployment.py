@@ -149,10 +149,12 @@ def list_collateral(
     spec: CollateralSpec,
     config: ProtocolConfig,
     debt_scale: int,
+    quorum: int = 1,
 ) -> None:
-    """Price `asset` with `feeds` and list it as collateral with its auction."""
+    """Price `asset` with `feeds` (the median of at least `quorum` fresh ones) and list it as
+    collateral with its auction."""
     contracts["oracle"].setSources(
-        asset, feeds, [spec.heartbeat] * len(feeds), 1, config.max_deviation, sender=deployer
+        asset, feeds, [spec.heartbeat] * len(feeds), quorum, config.max_deviation, sender=deployer
     )
     contracts["vault"].setCollateralParams(
         asset,

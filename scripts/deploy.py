@@ -1,19 +1,25 @@
 """Deploy and configure Gavel, and record where it is.
 
     ape run deploy --network ethereum:local:foundry [--account ALIAS] [--force]
+    ape run deploy --network ethereum:mainnet:node --account ALIAS --guardian 0x... [--markets FILE]
 
 On a local chain this deploys test tokens and settable price feeds alongside the protocol and a
-real Uniswap V2, signing with Ape's first test account unless --account names another. The
-record goes to deployments/<ecosystem>-<network>.json; a record whose contracts are still live on
-the chain is never overwritten without --force.
+real Uniswap V2, signing with Ape's first test account unless --account names another. On any
+other network it lists the real tokens, feeds and Uniswap V2 of the network's markets file
+(markets/<ecosystem>-<network>.toml; a fork reads its parent's) and deploys only Gavel itself.
+The deployer becomes the governor. The record goes to deployments/<ecosystem>-<network>.json; a
+record whose contracts are still live on the chain is never overwritten without --force.
 """
+
+from pathlib import Path
 
 import click
 from ape import accounts, chain, project
 from ape.cli import ConnectedProviderCommand
 
 from bots.keeper.deployments import DeploymentExists, DeploymentRecord, check_can_write, deployments_path
-from scripts._deployment import deploy_local
+from scripts._deployment import DeploymentError, deploy_local
+from scripts._markets import deploy_markets, load_markets, markets_path
 
 LOCAL_NETWORKS = {"local"}
 
@@ -37,16 +43,32 @@ def signer(alias: str | None, network_name: str):
 @click.option(
     "--account", "alias", default=None, help="Ape account alias to sign with (default on local chains: test account 0)."
 )
+@click.option(
+    "--guardian",
+    default=None,
+    help="Address that may pause and raise the breaker (default on local chains: test account 1).",
+)
+@click.option(
+    "--markets",
+    "markets_file",
+    type=click.Path(path_type=Path),
+    default=None,
+    help="Markets file for a public network (default: markets/<ecosystem>-<network>.toml).",
+)
 @click.option("--force", is_flag=True, help="Replace a deployments file whose contracts are still live.")
-def cli(network, alias, force):
+def cli(network, alias, guardian, markets_file, force):
     """Deploy Gavel and write its deployments file."""
-    if network.name not in LOCAL_NETWORKS:
-        raise click.UsageError(
-            f"deploying to {network.choice} needs real markets (tokens, feeds, a DEX); only local chains "
-            "are supported by this script so far"
-        )
+    local = network.name in LOCAL_NETWORKS
+    markets = None
+    if not local:
+        try:
+            markets = load_markets(markets_file or markets_path(network.choice))
+        except DeploymentError as err:
+            raise click.ClickException(str(err)) from err
+        if guardian is None:
+            raise click.BadParameter(f"--guardian is required on {network.name!r}", param_hint="--guardian")
     deployer = signer(alias, network.name)
-    guardian = accounts.test_accounts[1]
+    guardian = guardian or accounts.test_accounts[1]
     path = deployments_path(network.choice)
     try:
         note = check_can_write(path, chain.chain_id, chain.provider.get_code, force)
@@ -56,7 +78,9 @@ def cli(network, alias, force):
         click.echo(note)
 
     start_block = chain.blocks.head.number + 1
-    contracts = deploy_local(project, deployer, guardian)
+    contracts = (
+        deploy_markets(project, deployer, guardian, markets) if markets else deploy_local(project, deployer, guardian)
+    )
     record = DeploymentRecord(
         network=network.choice,
         chain_id=chain.chain_id,

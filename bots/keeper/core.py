@@ -21,6 +21,7 @@ from bots.keeper.risk import RiskBook
 from bots.keeper.sender import Prepared, Sender
 from bots.keeper.store import Store
 from bots.keeper.strategy import Auction, KickMode, Pool, decide_kick, plan_take
+from bots.keeper.uniswap import pair_for, sort_tokens
 
 log = logging.getLogger("gavel.keeper")
 
@@ -204,12 +205,12 @@ class Keeper:
             report.taken.append(auction_id)
 
     def _pool(self, asset: str) -> Pool | None:
-        pair_address = self.c.uniswap_factory.getPair(asset, self.c.debt_asset)
-        if int(pair_address, 16) == 0:
-            return None
-        pair = self.project.IUniswapV2Pair.at(pair_address)
-        r0, r1, _ = pair.getReserves()
-        return Pool(r0, r1) if str(pair.token0()).lower() == asset.lower() else Pool(r1, r0)
+        pair_address = pair_for(str(self.c.uniswap_factory.address), asset, str(self.c.debt_asset.address))
+        if not self.chain.provider.get_code(pair_address):
+            return None  # no pool for this asset: nowhere to sell, so no take
+        r0, r1, _ = self.project.IUniswapV2Pair.at(pair_address).getReserves()
+        token0, _ = sort_tokens(asset, str(self.c.debt_asset.address))
+        return Pool(r0, r1) if token0.lower() == asset.lower() else Pool(r1, r0)
 
     # ------------------------------------------------------------------ execution
 

@@ -1,0 +1,138 @@
+"""Markets files: the real tokens, price feeds and DEX a deployment on a public network lists.
+
+`markets/<ecosystem>-<network>.toml` (a fork uses its parent's file: ethereum-mainnet-fork reads
+ethereum-mainnet). Every key is checked; a bad or unknown one is named in the error. Ratios are
+written as decimals ("0.80") and become WAD; amounts are whole tokens."""
+
+from __future__ import annotations
+
+import tomllib
+from decimal import Decimal
+from pathlib import Path
+from typing import Any
+
+from pydantic import BaseModel, ConfigDict, Field, ValidationError, field_validator
+
+from scripts._deployment import ROOT, WAD, CollateralSpec, DeploymentError, ProtocolConfig, list_collateral
+
+MARKETS_DIR = ROOT / "markets"
+_ADDRESS = r"^0x[0-9a-fA-F]{40}$"
+
+
+class _Strict(BaseModel):
+    model_config = ConfigDict(extra="forbid", frozen=True)
+
+
+class DebtMarket(_Strict):
+    symbol: str
+    address: str = Field(pattern=_ADDRESS)
+    feeds: list[str] = Field(min_length=1, max_length=5)
+    heartbeat: int = Field(gt=0, description="[s]")
+
+    @field_validator("feeds")
+    @classmethod
+    def _feeds_are_addresses(cls, feeds: list[str]) -> list[str]:
+        return _addresses(feeds)
+
+
+class CollateralMarket(DebtMarket):
+    max_ltv: Decimal | None = None
+    liquidation_threshold: Decimal | None = None
+    penalty: Decimal | None = None
+    supply_cap: int | None = Field(None, gt=0)
+    lot_cap: int | None = Field(None, gt=0)
+    live_tab_cap: int | None = Field(None, gt=0)
+    buf: Decimal | None = None
+    tail: int | None = Field(None, gt=0)
+    cusp: Decimal | None = None
+    quorum: int = Field(1, ge=1, le=5)
+
+
+class UniswapV2(_Strict):
+    factory: str = Field(pattern=_ADDRESS)
+    router: str = Field(pattern=_ADDRESS)
+
+
+class Markets(_Strict):
+    debt: DebtMarket
+    uniswap_v2: UniswapV2
+    collateral: list[CollateralMarket] = Field(min_length=1, max_length=10)
+
+
+def _addresses(values: list[str]) -> list[str]:
+    import re
+
+    for value in values:
+        if not re.fullmatch(_ADDRESS, value):
+            raise ValueError(f"{value!r} is not an address")
+    return values
+
+
+def markets_path(network_choice: str) -> Path:
+    ecosystem, network = network_choice.split(":")[:2]
+    return MARKETS_DIR / f"{ecosystem}-{network.removesuffix('-fork')}.toml"
+
+
+def load_markets(path: Path) -> Markets:
+    """The markets file at `path`; DeploymentError naming the file and the bad key otherwise."""
+    if not path.is_file():
+        raise DeploymentError(
+            f"no markets file {path}: write one (see markets/ethereum-mainnet.toml) or pass --markets"
+        )
+    try:
+        return Markets.model_validate(tomllib.loads(path.read_text()))
+    except tomllib.TOMLDecodeError as err:
+        raise DeploymentError(f"{path} is not valid TOML: {err}") from err
+    except ValidationError as err:
+        problems = "; ".join(f"key {'.'.join(str(p) for p in e['loc'])!r}: {e['msg']}" for e in err.errors())
+        raise DeploymentError(f"{path}: {problems}") from err
+
+
+def spec_for(market: CollateralMarket, decimals: int) -> CollateralSpec:
+    """The collateral's risk parameters: the file's values over the defaults."""
+    ratios = {
+        name: int(value * WAD)
+        for name in ("max_ltv", "liquidation_threshold", "penalty", "buf", "cusp")
+        if (value := getattr(market, name)) is not None
+    }
+    whole = {
+        name: value for name in ("supply_cap", "lot_cap", "live_tab_cap", "tail") if (value := getattr(market, name))
+    }
+    return CollateralSpec(market.symbol, decimals, usd_price=0, heartbeat=market.heartbeat, **ratios, **whole)
+
+
+def deploy_markets(
+    project: Any, deployer: Any, guardian: Any, markets: Markets, config: ProtocolConfig | None = None
+) -> dict[str, Any]:
+    """The protocol over the markets' real debt asset, its collaterals priced by their real
+    feeds, and the flash taker selling on the markets' Uniswap V2. Nothing else is deployed."""
+    from ape.contracts import ContractContainer
+
+    from scripts._deployment import deploy_protocol, npm_artifact
+
+    config = config or ProtocolConfig()
+    erc20 = project.MockERC20  # any ERC-20 ABI serves for reading decimals and symbol
+    debt = erc20.at(markets.debt.address)
+    contracts = deploy_protocol(project, deployer, deployer, guardian, debt, config)
+    contracts["oracle"].setSources(
+        debt,
+        markets.debt.feeds,
+        [markets.debt.heartbeat] * len(markets.debt.feeds),
+        1,
+        config.max_deviation,
+        sender=deployer,
+    )
+    contracts["debt_asset"] = debt
+    debt_scale = 10 ** debt.decimals()
+    for market in markets.collateral:
+        token = erc20.at(market.address)
+        list_collateral(
+            contracts, deployer, token, market.feeds, spec_for(market, token.decimals()), config, debt_scale,
+            quorum=market.quorum,
+        )  # fmt: skip
+        contracts[market.symbol.lower()] = token
+    router = ContractContainer(npm_artifact("@uniswap/v2-periphery", "UniswapV2Router02")).at(markets.uniswap_v2.router)
+    factory = ContractContainer(npm_artifact("@uniswap/v2-core", "UniswapV2Factory")).at(markets.uniswap_v2.factory)
+    taker = project.UniswapV2Taker.deploy(contracts["liquidator"], debt, sender=deployer)
+    contracts.update({"uniswap_factory": factory, "uniswap_router": router, "taker": taker})
+    return contracts
