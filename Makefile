@@ -14,8 +14,9 @@ export SOLCX_BINARY_PATH := $(CURDIR)/.solcx
 export APE_DISABLE_TELEMETRY := 1
 
 LOCAL := ethereum:local:foundry
+FORK := ethereum:mainnet-fork:foundry
 
-.PHONY: install demo deploy keeper test lint gas clean
+.PHONY: install demo deploy keeper test fork-test lint gas clean
 
 install: $(VENV)/.installed node_modules/.installed .solcx/solc-v$(SOLC_VERSION)
 
@@ -47,9 +48,15 @@ deploy: install
 keeper: install
 	python -m bots.keeper run $(ARGS)
 
-# Lint, then every test on Anvil (ape-foundry starts and stops it).
+# Lint, then every test on Anvil (ape-foundry starts and stops it), then the fork tests.
 test: install lint
 	ape test tests --network $(LOCAL)
+	$(MAKE) --no-print-directory fork-test
+
+# The fork tests: against MAINNET_RPC_URL (optionally pinned with MAINNET_FORK_BLOCK) if set,
+# else against the recorded mainnet block in tests/fork/mainnet-state, served by tests/fork/replay.py.
+fork-test: install
+	ape test tests/fork --network $(FORK)
 
 lint: install
 	ruff check scripts tests bots

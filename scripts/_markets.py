@@ -106,7 +106,7 @@ def deploy_markets(
 ) -> dict[str, Any]:
     """The protocol over the markets' real debt asset, its collaterals priced by their real
     feeds, and the flash taker selling on the markets' Uniswap V2. Nothing else is deployed."""
-    from ape.contracts import ContractContainer
+    from ape.contracts import ContractContainer, ContractInstance
 
     from scripts._deployment import deploy_protocol, npm_artifact
 
@@ -132,7 +132,9 @@ def deploy_markets(
         )  # fmt: skip
         contracts[market.symbol.lower()] = token
     router = ContractContainer(npm_artifact("@uniswap/v2-periphery", "UniswapV2Router02")).at(markets.uniswap_v2.router)
-    factory = ContractContainer(npm_artifact("@uniswap/v2-core", "UniswapV2Factory")).at(markets.uniswap_v2.factory)
+    # Not `.at()`: that insists on code at the address, and the factory is never called (pairs are
+    # computed from it), so a fork whose upstream did not record the factory still works.
+    factory = ContractInstance(markets.uniswap_v2.factory, npm_artifact("@uniswap/v2-core", "UniswapV2Factory"))
     taker = project.UniswapV2Taker.deploy(contracts["liquidator"], debt, sender=deployer)
     contracts.update({"uniswap_factory": factory, "uniswap_router": router, "taker": taker})
     return contracts

@@ -248,13 +248,28 @@ def uniswap(project, governor, usdc, weth):
     return {"factory": factory, "router": router, "pair": pair, "weth9": weth9}
 
 
+def pytest_ignore_collect(collection_path, config):
+    """tests/fork runs on a mainnet fork only (`make fork-test`, which `make test` includes); a
+    run on another network leaves the folder out, and its header says so."""
+    if collection_path.name == "fork" and "mainnet-fork" not in (config.getoption("network") or ""):
+        return True
+    return None
+
+
+def pytest_report_header(config):
+    if "mainnet-fork" not in (config.getoption("network") or ""):
+        return ["tests/fork left out: it runs with --network ethereum:mainnet-fork:foundry (make fork-test)"]
+    return []
+
+
 @pytest.fixture(autouse=True)
 def isolated(request):
     """Run every chain test from the session's base state and put it back afterwards (one EVM
     snapshot before, a revert after), and check that base state first: no debt, no auctions,
     no interest, so a leak shows in the next test's name rather than as a wrong figure.
-    Tests marked `unit` (pure Python, no chain) skip all of this."""
-    if request.node.get_closest_marker("unit"):
+    Tests marked `unit` (pure Python, no chain) skip all of this, and so do those marked `fork`
+    (tests/fork/conftest.py isolates them on the fork)."""
+    if request.node.get_closest_marker("unit") or request.node.get_closest_marker("fork"):
         yield
         return
     request.getfixturevalue("protocol")

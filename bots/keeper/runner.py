@@ -71,7 +71,7 @@ def signer_for(settings: KeeperSettings, accounts: Any) -> Any:
 def build_keeper(settings: KeeperSettings, project: Any, chain: Any, accounts: Any, signer: Any = None) -> Keeper:
     """Everything the keeper needs, from settings, on the connected network. `signer` overrides
     the settings' account (the Silverback bot passes the one given to `silverback run`)."""
-    from ape.contracts import ContractContainer
+    from ape.contracts import ContractContainer, ContractInstance
 
     from scripts._deployment import npm_artifact
 
@@ -84,8 +84,9 @@ def build_keeper(settings: KeeperSettings, project: Any, chain: Any, accounts: A
     for name, contract_type in CONTRACTS.items():
         if contract_type:
             instances[name] = getattr(project, contract_type).at(addresses[name])
-    instances["uniswap_factory"] = ContractContainer(npm_artifact("@uniswap/v2-core", "UniswapV2Factory")).at(
-        addresses["uniswap_factory"]
+    # Only the factory's address is used (pairs are computed from it), so no code check.
+    instances["uniswap_factory"] = ContractInstance(
+        addresses["uniswap_factory"], npm_artifact("@uniswap/v2-core", "UniswapV2Factory")
     )
     instances["uniswap_router"] = ContractContainer(npm_artifact("@uniswap/v2-periphery", "UniswapV2Router02")).at(
         addresses["uniswap_router"]
