@@ -221,3 +221,32 @@ def test_a_stuck_kick_is_replaced_at_the_same_nonce(
     assert chain.provider.get_receipt(replacement.hashes[-1]).status == 1
     keeper.tick()  # settles it (a partial kick may leave room for a further one, at the next nonce)
     assert all(tx.nonce != stuck.nonce for tx in keeper.store.pending())
+
+
+def test_a_keeper_with_inventory_pays_from_its_own_balance(
+    new_keeper, chain, vault, liquidator, usdc, weth, accounts, governor, eth_feed
+):
+    signer = accounts[9]
+    usdc.mint(signer, 50_000 * USDC, sender=governor)
+    keeper = new_keeper(signer, kick_mode=KickMode.ALWAYS, use_flash_taker=False)
+    borrowers = three_borrowers(vault, weth, accounts, governor)
+    eth_feed.setAnswer(1_600 * 10**8, sender=governor)  # deep: one kick closes it all
+    assert keeper.tick().kicked == [borrowers[0].address.lower()]
+    (auction_id,) = liquidator.activeAuctions()
+    assert usdc.allowance(signer, liquidator) == 0  # nothing worth taking yet, so no approval yet
+
+    at(chain, chain.blocks.head.timestamp + 900)  # the price decays below the pool's
+    eth_feed.setAnswer(1_600 * 10**8, sender=governor)
+    report = keeper.tick()  # approves the liquidator, then takes in the same tick
+    assert report.taken == [auction_id] and report.profit > 0
+    assert usdc.allowance(signer, liquidator) == 2**256 - 1
+    (take,) = liquidator.Take.query("*", start_block=chain.blocks.head.number).itertuples()
+    bought, paid = take.event_arguments["collateral"], take.event_arguments["paid"]
+    assert take.event_arguments["receiver"] == signer.address  # it keeps the collateral
+    since = chain.blocks.head.number - 10  # the kick and the take are the last few blocks
+    incentive = sum(
+        e.event_arguments["paid"]
+        for e in liquidator.KeeperIncentive.query("*", start_block=since).itertuples()
+        if e.event_arguments["keeper"] == signer.address
+    )
+    assert weth.balanceOf(signer) == bought and usdc.balanceOf(signer) == 50_000 * USDC - paid + incentive

@@ -95,6 +95,15 @@ class TestTake:
         tiny_pool = Pool(reserve_collateral=ETH // 100, reserve_debt=17 * USDC)  # absorbs a few dollars' worth
         assert plan_take(a, tiny_pool, MIN_DEBT, 0) is None
 
+    def test_a_budget_caps_what_the_take_charges(self):
+        whole = plan_take(auction(1_500), POOL, MIN_DEBT, 0)
+        assert whole.owe == 7_500 * USDC  # the whole 5 ETH lot at $1,500
+        budget = 3_000 * USDC + 1
+        capped = plan_take(auction(1_500), POOL, MIN_DEBT, 0, budget=budget)
+        assert capped.collateral == budget * ETH * WAD // (1_500 * WAD * USDC)  # what the budget buys, down
+        assert budget - 1 <= capped.owe <= budget and capped.profit > 0
+        assert plan_take(auction(1_500), POOL, MIN_DEBT, 0, budget=0) is None
+
     def test_minimum_profit(self):
         plan = plan_take(auction(1_500), POOL, MIN_DEBT, 0)
         margin_bps = plan.profit * 10_000 // plan.owe

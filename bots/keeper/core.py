@@ -53,6 +53,7 @@ class Policy:
     priority_fee_gwei: float = 1.0
     confirmations: int = 0
     replace_after_blocks: int = 3
+    use_flash_taker: bool = True  # False: pay takes from the signer's own debt-asset balance
     dry_run: bool = False
 
 
@@ -189,7 +190,11 @@ class Keeper:
         if pool is None:
             return
         auction = Auction(auction_id, int(price), int(lot), int(tab), 10 ** self._decimals[asset], self.debt_scale)
-        plan = plan_take(auction, pool, int(self.c.vault.minDebt()), self.policy.take_min_profit_bps)
+        dust = int(self.c.vault.minDebt())
+        if not self.policy.use_flash_taker:
+            self._take_from_inventory(auction, asset, pool, dust, report)
+            return
+        plan = plan_take(auction, pool, dust, self.policy.take_min_profit_bps)
         if plan is None:
             return
         args = (
@@ -203,6 +208,28 @@ class Keeper:
         prepared = self._prepare("take", str(auction_id), self.c.taker.takeAndSell, *args, report=report)
         if prepared is not None and self._send(prepared, report=report, expected_profit=plan.profit):
             report.taken.append(auction_id)
+
+    def _take_from_inventory(self, auction: Auction, asset: str, pool: Pool, dust: int, report: TickReport) -> None:
+        """Buy with the signer's own debt asset and keep the collateral: the same plan, capped by
+        the balance; `profit` is then the collateral's worth on the pool less what was paid."""
+        budget = int(self.c.debt_asset.balanceOf(self.signer))
+        plan = plan_take(auction, pool, dust, self.policy.take_min_profit_bps, budget=budget)
+        if plan is None:
+            return
+        liquidator = self.c.liquidator.address
+        if int(self.c.debt_asset.allowance(self.signer, liquidator)) < plan.owe and not self.store.pending_for(
+            "approve", str(liquidator)
+        ):
+            approve = self._prepare(
+                "approve", str(liquidator), self.c.debt_asset.approve, liquidator, 2**256 - 1, report=report
+            )
+            if approve is None or not self._send(approve, report=report):
+                return
+        # Simulated against the pending block, the take already sees an approval sent just before.
+        args = (auction.id, plan.max_collateral, plan.max_price, self.signer.address, b"")
+        prepared = self._prepare("take", str(auction.id), self.c.liquidator.take, *args, report=report)
+        if prepared is not None and self._send(prepared, report=report, expected_profit=plan.profit):
+            report.taken.append(auction.id)
 
     def _pool(self, asset: str) -> Pool | None:
         pair_address = pair_for(str(self.c.uniswap_factory.address), asset, str(self.c.debt_asset.address))

@@ -100,6 +100,7 @@ def build_keeper(settings: KeeperSettings, project: Any, chain: Any, accounts: A
         priority_fee_gwei=settings.priority_fee_gwei,
         confirmations=settings.confirmations,
         replace_after_blocks=settings.replace_after_blocks,
+        use_flash_taker=settings.use_flash_taker,
         dry_run=settings.dry_run,
     )
     return Keeper(Contracts(**instances), signer or signer_for(settings, accounts), chain, store, policy, project)

@@ -106,12 +106,18 @@ def plan_take(
     pool: Pool,
     dust: int,
     min_profit_bps: int,
+    budget: int | None = None,
 ) -> TakePlan | None:
     """How much to take so that selling it on `pool` pays the auction and leaves a profit of at
     least `min_profit_bps` of what is paid; None when no size does. The plan mirrors the
     liquidator's own rules (never more than the tab needs; never a tab left below dust), so the
-    amounts it predicts are the amounts the take will move."""
+    amounts it predicts are the amounts the take will move. `budget` [debt decimals], when the
+    keeper pays from its own inventory, caps what the take may charge."""
     request = min(best_sale_size(pool, auction), auction.lot)
+    if budget is not None:
+        request = min(
+            request, debt_to_collateral_down(budget, auction.price, auction.collateral_scale, auction.debt_scale)
+        )
     if request == 0:
         return None
     size = request
