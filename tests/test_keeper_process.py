@@ -212,6 +212,8 @@ def test_cli_survives_anvil_restarting_then_kicks_and_stops_cleanly(node, deploy
     finally:
         code = keeper.stop()
     assert code == 0 and keeper.logs("stopped"), keeper.output()
+    key = accounts[0].private_key.lower().removeprefix("0x")  # the key it signed with
+    assert key and not any(key in line.lower() for line in keeper.lines)  # never in a log
     saved = checkpoint(deployment["folder"] / "cli.sqlite")
 
     # Run again: it resumes from the checkpoint (no old events read again), and does not kick
