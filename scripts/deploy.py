@@ -24,6 +24,11 @@ from scripts._markets import deploy_markets, load_markets, markets_path
 LOCAL_NETWORKS = {"local"}
 
 
+def has_test_accounts(network_name: str) -> bool:
+    """Local chains and forks (`mainnet-fork`) fund Ape's test accounts; public networks do not."""
+    return network_name in LOCAL_NETWORKS or network_name.endswith("-fork")
+
+
 def signer(alias: str | None, network_name: str):
     if alias:
         try:
@@ -32,7 +37,7 @@ def signer(alias: str | None, network_name: str):
             raise click.BadParameter(
                 f"no Ape account named {alias!r} ({err}); see `ape accounts list`", param_hint="--account"
             ) from err
-    if network_name in LOCAL_NETWORKS:
+    if has_test_accounts(network_name):
         return accounts.test_accounts[0]
     raise click.BadParameter(
         f"--account is required on {network_name!r} (an alias from `ape accounts list`)", param_hint="--account"
@@ -41,12 +46,15 @@ def signer(alias: str | None, network_name: str):
 
 @click.command(cls=ConnectedProviderCommand)
 @click.option(
-    "--account", "alias", default=None, help="Ape account alias to sign with (default on local chains: test account 0)."
+    "--account",
+    "alias",
+    default=None,
+    help="Ape account alias to sign with (default on local chains and forks: test account 0).",
 )
 @click.option(
     "--guardian",
     default=None,
-    help="Address that may pause and raise the breaker (default on local chains: test account 1).",
+    help="Address that may pause and raise the breaker (default on local chains and forks: test account 1).",
 )
 @click.option(
     "--markets",
@@ -65,7 +73,7 @@ def cli(network, alias, guardian, markets_file, force):
             markets = load_markets(markets_file or markets_path(network.choice))
         except DeploymentError as err:
             raise click.ClickException(str(err)) from err
-        if guardian is None:
+        if guardian is None and not has_test_accounts(network.name):
             raise click.BadParameter(f"--guardian is required on {network.name!r}", param_hint="--guardian")
     deployer = signer(alias, network.name)
     guardian = guardian or accounts.test_accounts[1]
