@@ -57,13 +57,15 @@ def check_network(choice: str, networks: Any) -> None:
 
 
 def signer_for(settings: KeeperSettings, accounts: Any) -> Any:
-    """The Ape account to sign with: the configured alias, or test account 0 on a local chain."""
+    """The Ape account to sign with: the configured alias, or test account 0 on a local chain or a
+    fork (both fund Ape's test accounts)."""
     if settings.account:
         try:
             return accounts.load(settings.account)
         except Exception as err:  # noqa: BLE001
             raise ConfigError(f"config key 'account': no Ape account named {settings.account!r} ({err})") from err
-    if settings.network.split(":")[1:2] == ["local"]:
+    network = (settings.network.split(":") + [""])[1]
+    if network == "local" or network.endswith("-fork"):
         return accounts.test_accounts[0]
     raise ConfigError(f"config key 'account': required on {settings.network!r} (an alias from `ape accounts list`)")
 
