@@ -114,9 +114,9 @@ class Keeper:
         return report
 
     def _settle(self, report: TickReport) -> None:
-        settled = self.sender.settle() if not self.policy.dry_run else None
-        if settled is None:
+        if self.policy.dry_run:
             return
+        settled = self.sender.settle()
         report.lost_races += len(settled.reverted)  # raced inside the same block
         report.replaced += len(settled.replaced)
         report.profit += sum(tx.expected_profit for tx in settled.mined if tx.kind == "take")
@@ -160,7 +160,7 @@ class Keeper:
             int(self.c.liquidator.incentive(tab_estimate)),
             int(self.c.insurance_fund.coverage()),
             prepared.gas,
-            self._gas_price(),
+            self.sender.gas_price(),
             self._eth_price_in_debt(),
             self.debt_scale,
             self.policy.kick_margin_bps,
@@ -262,12 +262,6 @@ class Keeper:
             log.warning("%s %s not sent: %s", prepared.kind, prepared.target, err)
             return False
         return self.sender.send(prepared, fees, expected_profit) is not None
-
-    def _base_fee(self) -> int:
-        return int(self.chain.blocks.head.base_fee or 0)
-
-    def _gas_price(self) -> int:
-        return self._base_fee() + int(self.policy.priority_fee_gwei * GWEI)
 
     def _eth_price_in_debt(self) -> int:
         """[wad debt tokens per ETH]: the first collateral's oracle price stands in for ETH (it

@@ -22,7 +22,6 @@ from bots.keeper.store import PENDING, SentTx, Store
 
 log = logging.getLogger("gavel.keeper.sender")
 
-GWEI = 10**9
 GAS_HEADROOM_BPS = 2_000  # estimates are for the pending block; state may move a little before mining
 MINED, REVERTED, DROPPED = "mined", "reverted", "dropped"
 
@@ -75,6 +74,10 @@ class Sender:
         self._web3.eth.call(call, "pending")
         gas = int(self._web3.eth.estimate_gas(call, "pending"))
         return Prepared(kind, target, to, data, gas + gas * GAS_HEADROOM_BPS // 10_000)
+
+    def gas_price(self) -> int:
+        """[wei per gas] what a transaction sent now pays: the base fee plus the keeper's tip."""
+        return self._base_fee() + self.priority_fee
 
     def fees_now(self) -> Fees:
         """Fees for a transaction sent now; FeeCapExceeded when the network is above the cap."""

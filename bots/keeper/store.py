@@ -9,7 +9,7 @@ from __future__ import annotations
 
 import sqlite3
 from collections.abc import Iterable
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from pathlib import Path
 
 from bots.keeper.errors import StoreError
@@ -191,20 +191,7 @@ class Store:
     def replaced(self, nonce: int, tx_hash: str, max_fee: int, priority_fee: int, block: int) -> SentTx:
         """Record a replacement broadcast for the pending transaction at `nonce`."""
         old = self._outbox_row(nonce)
-        new = SentTx(
-            nonce,
-            old.kind,
-            old.target,
-            (*old.hashes, tx_hash),
-            max_fee,
-            priority_fee,
-            block,
-            old.expected_profit,
-            old.status,
-            old.to,
-            old.data,
-            old.gas,
-        )
+        new = replace(old, hashes=(*old.hashes, tx_hash), max_fee=max_fee, priority_fee=priority_fee, block=block)
         self.record_sent(new)
         return new
 
