@@ -17,16 +17,17 @@ import click
 from ape import accounts, chain, project
 from ape.cli import ConnectedProviderCommand
 
-from bots.keeper.deployments import DeploymentExists, DeploymentRecord, check_can_write, deployments_path
+from bots.keeper.deployments import (
+    DeploymentExists,
+    DeploymentRecord,
+    check_can_write,
+    deployments_path,
+    has_test_accounts,
+)
 from scripts._deployment import DeploymentError, deploy_local
 from scripts._markets import deploy_markets, load_markets, markets_path
 
 LOCAL_NETWORKS = {"local"}
-
-
-def has_test_accounts(network_name: str) -> bool:
-    """Local chains and forks (`mainnet-fork`) fund Ape's test accounts; public networks do not."""
-    return network_name in LOCAL_NETWORKS or network_name.endswith("-fork")
 
 
 def signer(alias: str | None, network_name: str):

@@ -13,6 +13,12 @@ from bots.keeper.errors import DeploymentNotFound, KeeperError
 DEPLOYMENTS_DIR = Path(__file__).resolve().parents[2] / "deployments"
 
 
+def has_test_accounts(network_name: str) -> bool:
+    """Local chains and forks (`mainnet-fork`) fund Ape's test accounts; public networks do not.
+    `network_name` is the network part of a choice: `local` in `ethereum:local:foundry`."""
+    return network_name == "local" or network_name.endswith("-fork")
+
+
 class DeploymentExists(KeeperError):
     """A record of a live deployment would be overwritten."""
 

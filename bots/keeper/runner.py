@@ -13,13 +13,12 @@ from typing import Any
 
 from bots.keeper.config import KeeperSettings
 from bots.keeper.core import Contracts, Keeper, Policy, TickReport
-from bots.keeper.deployments import DeploymentRecord, deployments_path
+from bots.keeper.deployments import DeploymentRecord, deployments_path, has_test_accounts
 from bots.keeper.errors import ConfigError, DeploymentNotFound
 from bots.keeper.metrics import KeeperMetrics
 from bots.keeper.store import Store
 
 log = logging.getLogger("gavel.keeper.runner")
-LOCAL_NETWORKS = {"local"}
 CONTRACTS = {
     "vault": "Vault",
     "liquidator": "DutchAuctionLiquidator",
@@ -64,8 +63,7 @@ def signer_for(settings: KeeperSettings, accounts: Any) -> Any:
             return accounts.load(settings.account)
         except Exception as err:  # noqa: BLE001
             raise ConfigError(f"config key 'account': no Ape account named {settings.account!r} ({err})") from err
-    network = (settings.network.split(":") + [""])[1]
-    if network == "local" or network.endswith("-fork"):
+    if has_test_accounts((settings.network.split(":") + [""])[1]):
         return accounts.test_accounts[0]
     raise ConfigError(f"config key 'account': required on {settings.network!r} (an alias from `ape accounts list`)")
 
