@@ -6,17 +6,19 @@ written as decimals ("0.80") and become WAD; amounts are whole tokens."""
 
 from __future__ import annotations
 
+import re
 import tomllib
 from decimal import Decimal
 from pathlib import Path
-from typing import Any
+from typing import Annotated, Any
 
-from pydantic import BaseModel, ConfigDict, Field, ValidationError, field_validator
+from pydantic import BaseModel, ConfigDict, Field, StringConstraints, ValidationError, field_validator
 
 from scripts._deployment import ROOT, WAD, CollateralSpec, DeploymentError, ProtocolConfig, list_collateral
 
 MARKETS_DIR = ROOT / "markets"
-_ADDRESS = r"^0x[0-9a-fA-F]{40}$"
+ADDRESS_PATTERN = r"^0x[0-9a-fA-F]{40}$"
+Address = Annotated[str, StringConstraints(pattern=ADDRESS_PATTERN)]
 
 
 class _Strict(BaseModel):
@@ -25,14 +27,18 @@ class _Strict(BaseModel):
 
 class DebtMarket(_Strict):
     symbol: str
-    address: str = Field(pattern=_ADDRESS)
+    address: Address
     feeds: list[str] = Field(min_length=1, max_length=5)
     heartbeat: int = Field(gt=0, description="[s]")
 
     @field_validator("feeds")
     @classmethod
     def _feeds_are_addresses(cls, feeds: list[str]) -> list[str]:
-        return _addresses(feeds)
+        # One message for the list (not one per index), naming the value that is not an address.
+        for feed in feeds:
+            if not re.fullmatch(ADDRESS_PATTERN, feed):
+                raise ValueError(f"{feed!r} is not an address")
+        return feeds
 
 
 class CollateralMarket(DebtMarket):
@@ -49,23 +55,14 @@ class CollateralMarket(DebtMarket):
 
 
 class UniswapV2(_Strict):
-    factory: str = Field(pattern=_ADDRESS)
-    router: str = Field(pattern=_ADDRESS)
+    factory: Address
+    router: Address
 
 
 class Markets(_Strict):
     debt: DebtMarket
     uniswap_v2: UniswapV2
     collateral: list[CollateralMarket] = Field(min_length=1, max_length=10)
-
-
-def _addresses(values: list[str]) -> list[str]:
-    import re
-
-    for value in values:
-        if not re.fullmatch(_ADDRESS, value):
-            raise ValueError(f"{value!r} is not an address")
-    return values
 
 
 def markets_path(network_choice: str) -> Path:
