@@ -7,12 +7,14 @@ token amounts are in each token's own decimals.
 
 from __future__ import annotations
 
+import socket
 from contextlib import contextmanager
 
 import pytest
 from ape.exceptions import ContractLogicError
 
 from scripts._deployment import add_liquidity, npm_artifact
+from upstream import FORK_NETWORK, is_fork_run
 
 WAD = 10**18
 YEAR = 365 * 24 * 3600
@@ -226,6 +228,13 @@ def kick(vault, liquidator, account, keeper) -> tuple:
     return tx, [log.id for log in tx.events.filter(liquidator.Kick)]
 
 
+def free_port() -> int:
+    """A local TCP port nothing listens on (yet): for a node a test starts, or one it must not reach."""
+    with socket.socket() as s:
+        s.bind(("127.0.0.1", 0))
+        return int(s.getsockname()[1])
+
+
 def at(chain, timestamp: int) -> None:
     """Make the next block's timestamp exactly `timestamp`."""
     chain.pending_timestamp = timestamp
@@ -251,14 +260,14 @@ def uniswap(project, governor, usdc, weth):
 def pytest_ignore_collect(collection_path, config):
     """tests/fork runs on a mainnet fork only (`make fork-test`, which `make test` includes); a
     run on another network leaves the folder out, and its header says so."""
-    if collection_path.name == "fork" and "mainnet-fork" not in (config.getoption("network") or ""):
+    if collection_path.name == "fork" and not is_fork_run(config):
         return True
     return None
 
 
 def pytest_report_header(config):
-    if "mainnet-fork" not in (config.getoption("network") or ""):
-        return ["tests/fork left out: it runs with --network ethereum:mainnet-fork:foundry (make fork-test)"]
+    if not is_fork_run(config):
+        return [f"tests/fork left out: it runs with --network {FORK_NETWORK} (make fork-test)"]
     return []
 
 

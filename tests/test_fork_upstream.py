@@ -4,7 +4,6 @@ URL's key), before Ape or Anvil start. Pure Python and local sockets; no chain."
 
 import json
 import os
-import socket
 import subprocess
 import sys
 import urllib.request
@@ -13,6 +12,7 @@ from pathlib import Path
 import pytest
 
 import replay
+from conftest import free_port
 from upstream import BLOCK_VAR, URL_VAR, UpstreamError, choose, redacted
 
 pytestmark = pytest.mark.unit
@@ -25,12 +25,6 @@ def rpc(url: str, method: str, *params):
     request = urllib.request.Request(url, data=body, headers={"Content-Type": "application/json"})
     with urllib.request.urlopen(request, timeout=5) as reply:
         return json.loads(reply.read())
-
-
-def closed_port() -> int:
-    with socket.socket() as s:
-        s.bind(("127.0.0.1", 0))
-        return int(s.getsockname()[1])
 
 
 def test_the_replay_answers_from_the_recording():
@@ -60,7 +54,7 @@ def test_the_replay_answers_from_the_recording():
 
 
 def test_an_unreachable_upstream_names_the_variable_and_hides_the_key():
-    url = f"http://127.0.0.1:{closed_port()}/v3/SECRETKEY"
+    url = f"http://127.0.0.1:{free_port()}/v3/SECRETKEY"
     with pytest.raises(UpstreamError) as info:
         choose({URL_VAR: url})
     message = str(info.value)
@@ -96,7 +90,7 @@ def test_bad_settings_are_named(env, message):
 
 
 def test_the_suite_stops_with_one_line_for_a_bad_upstream():
-    url = f"http://127.0.0.1:{closed_port()}/SECRETKEY"
+    url = f"http://127.0.0.1:{free_port()}/SECRETKEY"
     run = subprocess.run(
         [str(Path(sys.executable).parent / "ape"), "test", "tests/fork", "--network", "ethereum:mainnet-fork:foundry"],
         cwd=ROOT,

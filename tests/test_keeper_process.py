@@ -22,17 +22,12 @@ from pathlib import Path
 import pytest
 
 from bots.keeper.deployments import DeploymentRecord
+from conftest import free_port
 from scripts._deployment import ROOT, add_liquidity, deploy_local
 
 ETH, USDC = 10**18, 10**6
 BIN = Path(sys.executable).parent
 ANVIL = ROOT / "node_modules" / ".bin" / "anvil"
-
-
-def free_port() -> int:
-    with socket.socket() as s:
-        s.bind(("127.0.0.1", 0))
-        return int(s.getsockname()[1])
 
 
 class Node:

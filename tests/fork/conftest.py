@@ -11,14 +11,13 @@ import os
 import pytest
 
 from mainnet import ETH, ROUTER02, USDC, USDC_ADDRESS, WETH_ADDRESS
-from upstream import Upstream, UpstreamError, choose
+from upstream import FORK_NETWORK, Upstream, UpstreamError, choose, is_fork_run
 
-FORK_NETWORK = "mainnet-fork"
 _chosen: list[Upstream] = []
 
 
 def pytest_configure(config):
-    if FORK_NETWORK not in (config.getoption("network") or ""):
+    if not is_fork_run(config):
         return
     try:
         upstream = choose(os.environ)
@@ -58,26 +57,14 @@ def pytest_unconfigure(config):
 @pytest.fixture(scope="session")
 def upstream() -> Upstream:
     if not _chosen:
-        pytest.fail("the fork tests need --network ethereum:mainnet-fork:foundry (`make fork-test` runs them)")
+        pytest.fail(f"the fork tests need --network {FORK_NETWORK} (`make fork-test` runs them)")
     return _chosen[0]
 
 
 # ---------------------------------------------------------------------------- Gavel on the fork
 
 
-@pytest.fixture(scope="session")
-def governor(accounts):
-    return accounts[0]
-
-
-@pytest.fixture(scope="session")
-def lender(accounts):
-    return accounts[2]
-
-
-@pytest.fixture(scope="session")
-def borrower(accounts):
-    return accounts[3]
+# The role fixtures (governor, guardian, lender, borrower, ...) are tests/conftest.py's.
 
 
 @pytest.fixture(scope="session")
@@ -109,12 +96,12 @@ def buy_usdc(router, who, eth: int) -> None:
 
 
 @pytest.fixture(scope="session")
-def gavel(project, accounts, governor, lender, usdc, router):
+def gavel(project, governor, guardian, lender, usdc, router):
     """Gavel deployed from markets/ethereum-mainnet.toml (real USDC, WETH, Chainlink feeds and
     Uniswap V2), with 200,000 USDC of lenders' money and 1,000 USDC in the InsuranceFund."""
     from scripts._markets import MARKETS_DIR, deploy_markets, load_markets
 
-    c = deploy_markets(project, governor, accounts[1], load_markets(MARKETS_DIR / "ethereum-mainnet.toml"))
+    c = deploy_markets(project, governor, guardian, load_markets(MARKETS_DIR / "ethereum-mainnet.toml"))
     buy_usdc(router, lender, 150 * ETH)
     usdc.approve(c["vault"], 2**256 - 1, sender=lender)
     c["vault"].deposit(200_000 * USDC, lender, sender=lender)

@@ -10,12 +10,19 @@ import urllib.error
 import urllib.request
 from collections.abc import Mapping
 from dataclasses import dataclass
+from typing import Any
 from urllib.parse import urlsplit
 
 from replay import BLOCK, STATE_DIR, ReplayServer
 
 URL_VAR, BLOCK_VAR = "MAINNET_RPC_URL", "MAINNET_FORK_BLOCK"
 MAINNET = 1
+FORK_NETWORK = "ethereum:mainnet-fork:foundry"
+
+
+def is_fork_run(config: Any) -> bool:
+    """Whether pytest (its `config`) was asked for the mainnet fork (`--network ethereum:mainnet-fork:...`)."""
+    return "mainnet-fork" in (config.getoption("network") or "")
 
 
 class UpstreamError(Exception):
