@@ -36,6 +36,18 @@ BTC_PRICE = 30_000 * 10**8
 USD_PRICE = 1 * 10**8
 
 
+SECONDS_PER_BLOCK = 1
+
+
+@pytest.fixture(scope="session", autouse=True)
+def deterministic_clock(chain):
+    """The test chain's clock is driven by the tests, never by the wall clock: every block is
+    dated exactly SECONDS_PER_BLOCK after the one before it (unless a test sets a timestamp with
+    `at`), however long the machine takes between transactions. Views read at the latest block
+    see its timestamp; a transaction sent next runs one second later, on every run alike."""
+    chain.provider.make_request("anvil_setBlockTimestampInterval", [SECONDS_PER_BLOCK])
+
+
 @pytest.fixture(scope="session")
 def governor(accounts):
     return accounts[0]
@@ -151,6 +163,7 @@ def vault(project, governor, guardian, usdc, weth, wbtc, oracle, fund):
 def liquidator(project, governor, guardian, vault, fund, weth, wbtc, linear_curve):
     liquidator = project.DutchAuctionLiquidator.deploy(vault, governor, guardian, sender=governor)
     vault.setLiquidator(liquidator, sender=governor)
+    fund.setLiquidator(liquidator, sender=governor)
     payer = fund.PAYER_ROLE()
     fund.grantRole(payer, vault, sender=governor)
     fund.grantRole(payer, liquidator, sender=governor)
@@ -187,12 +200,16 @@ def open_position(vault, borrower, weth, weth_amount: int, borrow_amount: int) -
 
 
 @contextmanager
-def reverts_named(name: str):
-    """Expect a revert with the custom error `name`, whichever contract defines it. (Vault and
-    liquidator both define `Reentrancy()`: one selector, which Ape may attribute to either.)"""
+def reverts_named(name: str, **expected):
+    """Expect a revert with the custom error `name` (and, if given, these argument values),
+    whichever contract's ABI Ape decodes it with: an error one contract declares may be raised
+    by another (the Vault reverts with the liquidator's `BreakerActive`), one selector either way."""
     with pytest.raises(ContractLogicError) as info:
         yield
     assert type(info.value).__name__ == name, f"expected {name}, got {type(info.value).__name__}: {info.value}"
+    inputs = getattr(info.value, "inputs", {})
+    for key, value in expected.items():
+        assert inputs.get(key) == value, f"{name}: expected {key}={value}, got {inputs}"
 
 
 def error_data(container, name: str, *args) -> str:
