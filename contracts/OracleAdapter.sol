@@ -19,6 +19,11 @@ contract OracleAdapter is IOracleAdapter, Governed {
     uint256 public constant MIN_DEVIATION = 0.001e18; // [wad] 0.1%
     uint256 public constant MAX_DEVIATION = 0.5e18; // [wad] 50%
     uint32 public constant MAX_GRACE_PERIOD = 1 days;
+    /// @notice Gas one source may use for one read; a source that needs more does not count.
+    uint256 public constant SOURCE_GAS = 100_000;
+    /// @notice [wad] The largest price a source may report ($10^18 per whole token); above it,
+    /// the source does not count (its scaling would overflow the Vault's value arithmetic).
+    uint256 public constant MAX_PRICE = 1e36;
 
     struct AssetConfig {
         Source[] sources;
@@ -115,43 +120,71 @@ contract OracleAdapter is IOracleAdapter, Governed {
         return (priceWad, Status.Ok);
     }
 
-    /// @dev A source's answer in WAD, and whether it counts. A feed that reverts does not count
-    /// (rather than taking every caller down with it).
+    /// @dev A source's answer in WAD, and whether it counts. A source that reverts, runs out of
+    /// its gas stipend, answers something that does not decode as five words of the right ranges,
+    /// or answers a value too large to scale does not count, rather than taking every caller down.
     function _read(Source storage source) internal view returns (bool ok, uint256 answerWad) {
-        try AggregatorV3Interface(source.feed).latestRoundData() returns (
-            uint80 roundId, int256 answer, uint256, uint256 updatedAt, uint80 answeredInRound
-        ) {
-            if (answer <= 0 || updatedAt == 0 || updatedAt > block.timestamp) return (false, 0);
-            if (block.timestamp - updatedAt > source.heartbeat) return (false, 0);
-            if (answeredInRound < roundId) return (false, 0); // round not complete
-            uint256 raw = uint256(answer);
-            answerWad = source.decimals <= 18
-                ? raw * 10 ** (18 - source.decimals)
-                : raw / 10 ** (source.decimals - 18); // rounded down; >18-decimal feeds are rare
-            return (answerWad > 0, answerWad);
-        } catch {
-            return (false, 0);
+        (bool called, uint256 roundId, uint256 answer,, uint256 updatedAt, uint256 answeredInRound) =
+            _latestRoundData(source.feed);
+        if (!called || roundId > type(uint80).max || answeredInRound > type(uint80).max) return (false, 0);
+        // `answer` is an int256: the top bit set means negative.
+        if (answer == 0 || answer > uint256(type(int256).max)) return (false, 0);
+        if (updatedAt == 0 || updatedAt > block.timestamp) return (false, 0);
+        if (block.timestamp - updatedAt > source.heartbeat) return (false, 0);
+        if (answeredInRound < roundId) return (false, 0); // round not complete
+        uint8 decimals = source.decimals;
+        if (decimals <= 18) {
+            uint256 scale = 10 ** (18 - decimals);
+            if (answer > MAX_PRICE / scale) return (false, 0);
+            return (true, answer * scale);
         }
+        answerWad = answer / 10 ** (decimals - 18); // rounded down; >18-decimal feeds are rare
+        return (answerWad > 0 && answerWad <= MAX_PRICE, answerWad);
+    }
+
+    /// @dev `latestRoundData()` of `feed` by a staticcall given at most SOURCE_GAS, copying back
+    /// at most the five words it should return (so a huge return or revert costs this contract
+    /// nothing). `called` is false when the call failed or returned fewer than five words. A call
+    /// that failed because the caller left it less than its stipend reverts the whole call instead
+    /// (`OracleGasTooLow`): otherwise anyone could make a source "not count" by sending too little gas.
+    function _latestRoundData(address feed)
+        internal
+        view
+        returns (bool called, uint256 roundId, uint256 answer, uint256 startedAt, uint256 updatedAt, uint256 answeredInRound)
+    {
+        uint256 stipend = SOURCE_GAS;
+        assembly ("memory-safe") {
+            let p := mload(0x40)
+            mstore(p, shl(224, 0xfeaf968c)) // latestRoundData()
+            called := staticcall(stipend, feed, p, 4, p, 0xa0)
+            // Separately: Yul evaluates arguments right to left, so this must follow the call.
+            called := and(called, iszero(lt(returndatasize(), 0xa0)))
+            roundId := mload(p)
+            answer := mload(add(p, 0x20))
+            startedAt := mload(add(p, 0x40))
+            updatedAt := mload(add(p, 0x60))
+            answeredInRound := mload(add(p, 0x80))
+        }
+        // Starved: the source got 63/64 of what was left, less than its stipend, and failed.
+        if (!called && gasleft() < SOURCE_GAS / 63 + 1) revert OracleGasTooLow(gasleft(), SOURCE_GAS);
     }
 
     /// @dev Median of a non-empty array, sorting it in place. An even count averages the middle
     /// two, rounded down.
     function _median(uint256[] memory values) internal pure returns (uint256) {
-        Arrays.sort(values);
+        values = Arrays.sort(values); // in place; the same array comes back
         uint256 n = values.length;
         if (n % 2 == 1) return values[n / 2];
         return (values[n / 2 - 1] + values[n / 2]) / 2;
     }
 
-    /// @dev True when no sequencer feed is set, or it reports up (answer 0) for longer than the
-    /// grace period. A sequencer feed that reverts counts as down.
+    /// @dev True when no sequencer feed is set, or it reports up (answer 0) since longer than the
+    /// grace period. A sequencer feed that fails to answer, or dates its round in the future, counts as down.
     function _sequencerUp() internal view returns (bool) {
         address feed = sequencerFeed;
         if (feed == address(0)) return true;
-        try AggregatorV3Interface(feed).latestRoundData() returns (uint80, int256 answer, uint256 startedAt, uint256, uint80) {
-            return answer == 0 && startedAt != 0 && block.timestamp - startedAt > sequencerGracePeriod;
-        } catch {
-            return false;
-        }
+        (bool called,, uint256 answer, uint256 startedAt,,) = _latestRoundData(feed);
+        if (!called || answer != 0 || startedAt == 0 || startedAt > block.timestamp) return false;
+        return block.timestamp - startedAt > sequencerGracePeriod;
     }
 }

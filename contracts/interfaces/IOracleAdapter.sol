@@ -6,7 +6,9 @@ pragma solidity ^0.8.20;
 /// TWAP or anything else joins by wrapping itself in that interface). A source counts only if its
 /// answer is positive, its round complete, and it is no older than that source's heartbeat. The
 /// price is the median of the sources that count. Too few of them, or too wide a spread, is a
-/// status and not a price.
+/// status and not a price. Each source is read with a bounded gas stipend; a source that reverts,
+/// runs out of gas, answers what does not decode, or answers a value too large to scale simply
+/// does not count.
 interface IOracleAdapter {
     /// @notice Why an asset has no usable price, or `Ok`.
     /// `Stale`: no source counts. `NoQuorum`: some count, fewer than the asset's quorum.
@@ -50,6 +52,8 @@ interface IOracleAdapter {
     error InvalidDeviation(uint256 maxDeviation);
     /// @dev The sequencer grace period must be at most MAX_GRACE_PERIOD.
     error InvalidGracePeriod(uint32 gracePeriod);
+    /// @dev A source failed after the caller left it less gas than its stipend: send more gas.
+    error OracleGasTooLow(uint256 gasLeft, uint256 stipend);
 
     /// @notice Configure an asset's sources, replacing any before. Governor only.
     /// @param feeds 1 to 5 distinct AggregatorV3Interface feeds.
@@ -68,7 +72,7 @@ interface IOracleAdapter {
 
     /// @notice The asset's median price [wad] (zero when no source counts) and its status; never
     /// reverts for a configured asset.
-    function peek(address asset) external view returns (uint256 priceWad, Status status);
+    function peek(address asset) external view returns (uint256 priceWad, Status assetStatus);
 
     /// @notice The asset's status alone.
     function status(address asset) external view returns (Status);
