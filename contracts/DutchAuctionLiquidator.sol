@@ -21,7 +21,7 @@ interface IVaultForLiquidator {
     function insuranceFund() external view returns (IInsuranceFund);
     function minDebt() external view returns (uint256);
     function recordAuctionProceeds(uint256 debtRepaid, uint256 penalty) external;
-    function returnCollateral(address account, address asset, uint256 amount) external;
+    function returnCollateral(address account, address collateral, uint256 amount) external;
     function settleShortfall(address account, uint256 shortfall) external;
     function lock() external;
     function unlock() external;
@@ -65,7 +65,8 @@ contract DutchAuctionLiquidator is IDutchAuctionLiquidator, Governed {
     mapping(uint256 id => Auction) public auctions;
     uint256[] internal _active;
     mapping(uint256 id => uint256) internal _activePosition; // index in _active + 1
-    mapping(address asset => uint256) public liveTab; // [debt decimals]
+    mapping(address asset => uint256) public liveTab; // [debt decimals] borrowers' auctions only
+    uint256 public expectedLoss; // [debt decimals] sum of live auctions' `loss`
     uint256 private _lock = UNLOCKED;
 
     modifier nonReentrant() {
@@ -97,14 +98,46 @@ contract DutchAuctionLiquidator is IDutchAuctionLiquidator, Governed {
 
         uint256 debtPrice = oracle.price(address(debtAsset));
         ids = new uint256[](lots.length);
-        uint256 totalTab;
+        (uint256 totalTab, uint256 totalPenalty, uint256 lossBefore) = (0, 0, expectedLoss);
         for (uint256 i; i < lots.length; ++i) {
             ids[i] = _start(account, lots[i], debtPrice, kicker);
             totalTab += lots[i].tab;
+            totalPenalty += lots[i].tab - lots[i].debt;
         }
-        // A kick below dust is allowed (a dusty account must be closable) but never pays.
-        if (totalTab >= vault.minDebt()) _payIncentive(kicker, totalTab);
+        if (expectedLoss != lossBefore) emit ExpectedLossUpdated(expectedLoss);
+        // A kick below dust is allowed (a dusty account must be closable) but never pays; no kick
+        // pays more than half the penalty it charges (the other half is its auctions' redo budget).
+        if (totalTab >= vault.minDebt()) _payIncentive(kicker, Math.min(incentive(totalTab), totalPenalty / 2));
         _lock = UNLOCKED;
+    }
+
+    /// @inheritdoc IDutchAuctionLiquidator
+    function startSale(address collateral, uint256 amount) external returns (uint256 id) {
+        if (msg.sender != address(insuranceFund)) revert OnlyInsuranceFund(msg.sender);
+        if (breaker >= 1) revert BreakerActive(breaker);
+        if (_lock == LOCKED) revert Reentrancy();
+        if (amount == 0) revert ZeroAmount();
+        AuctionConfig storage config = _configs[collateral];
+        if (config.curve == address(0)) revert AuctionNotConfigured(collateral);
+        uint256 refPrice = _marketPrice(collateral, oracle.price(address(debtAsset)));
+        uint256 top = refPrice.wMulUp(config.buf); // up: start high
+        uint256 tab = amount.collateralToDebtUp(top, _collateralScale[collateral], _debtScale);
+        id = ++kicks;
+        auctions[id] = Auction({
+            account: address(insuranceFund),
+            asset: collateral,
+            startedAt: uint64(block.timestamp),
+            lot: amount,
+            tab: tab,
+            debt: 0,
+            top: top,
+            refPrice: refPrice,
+            loss: 0,
+            incentiveLeft: 0
+        });
+        _active.push(id);
+        _activePosition[id] = _active.length;
+        emit Kick(id, address(insuranceFund), collateral, amount, tab, 0, top, address(insuranceFund));
     }
 
     /// @inheritdoc IDutchAuctionLiquidator
@@ -123,17 +156,16 @@ contract DutchAuctionLiquidator is IDutchAuctionLiquidator, Governed {
         if (price > maxPrice) revert PriceAboveMax(price, maxPrice);
 
         (collateral, owe) = _slice(id, a, maxCollateral, price);
-        address asset = a.asset;
-        uint256 debtRepaid = Math.min(owe, a.debt);
-        a.lot -= collateral;
-        a.tab -= owe;
-        a.debt -= debtRepaid;
-        liveTab[asset] -= owe;
+        uint256 debtRepaid = _sell(a, collateral, owe);
 
-        IERC20(asset).safeTransfer(receiver, collateral);
-        if (data.length > 0) ITakeCallee(receiver).onTake(msg.sender, id, asset, collateral, owe, data);
-        debtAsset.safeTransferFrom(msg.sender, address(vault), owe);
-        vault.recordAuctionProceeds(debtRepaid, owe - debtRepaid);
+        IERC20(a.asset).safeTransfer(receiver, collateral);
+        if (data.length > 0) ITakeCallee(receiver).onTake(msg.sender, id, a.asset, collateral, owe, data);
+        if (a.account == address(insuranceFund)) {
+            debtAsset.safeTransferFrom(msg.sender, address(insuranceFund), owe);
+        } else {
+            debtAsset.safeTransferFrom(msg.sender, address(vault), owe);
+            vault.recordAuctionProceeds(debtRepaid, owe - debtRepaid);
+        }
         emit Take(id, msg.sender, receiver, price, collateral, owe, a.tab, a.lot);
 
         if (a.tab == 0 || a.lot == 0) _end(id, a);
@@ -149,7 +181,8 @@ contract DutchAuctionLiquidator is IDutchAuctionLiquidator, Governed {
 
         uint256 marketPrice = _marketPrice(a.asset, oracle.price(address(debtAsset)));
         uint256 dust = vault.minDebt();
-        uint256 lotValue = a.lot.collateralToDebtUp(marketPrice, _collateralScale[a.asset], _debtScale);
+        uint256 scale = _collateralScale[a.asset];
+        uint256 lotValue = a.lot.collateralToDebtUp(marketPrice, scale, _debtScale);
         if (lotValue < dust) {
             // No keeper will pay gas for a dust lot: restarting it would hide its unpaid debt
             // forever. Give the dust to the fund and settle the rest as a shortfall now.
@@ -160,11 +193,18 @@ contract DutchAuctionLiquidator is IDutchAuctionLiquidator, Governed {
             return;
         }
         uint256 top = marketPrice.wMulUp(_configs[a.asset].buf);
-        a.top = top;
-        a.startedAt = uint64(block.timestamp);
+        (a.top, a.refPrice, a.startedAt) = (top, marketPrice, uint64(block.timestamp));
+        // A sale of the fund's collateral may raise what the lot is worth at the new start price.
+        if (a.account == address(insuranceFund)) a.tab = a.lot.collateralToDebtUp(top, scale, _debtScale);
+        _revalue(a);
         emit Redo(id, top, a.tab, a.lot, msg.sender);
-        // As for kicks, restarting an auction with a dust tab is allowed but never pays.
-        if (a.tab >= dust) _payIncentive(msg.sender, a.tab);
+        // As for kicks, restarting an auction with a dust tab is allowed but never pays; redos
+        // together never pay more than the auction's budget (half its penalty).
+        if (a.tab >= dust && a.incentiveLeft > 0) {
+            uint256 owed = Math.min(incentive(a.tab), a.incentiveLeft);
+            a.incentiveLeft -= owed;
+            _payIncentive(msg.sender, owed);
+        }
     }
 
     /// @inheritdoc IDutchAuctionLiquidator
@@ -181,6 +221,7 @@ contract DutchAuctionLiquidator is IDutchAuctionLiquidator, Governed {
     }
 
     /// @inheritdoc IDutchAuctionLiquidator
+    /// @dev tip + chip * tab, rounded down (the fund pays no more than owed).
     function incentive(uint256 tab) public view returns (uint256) {
         return tip + tab.wMulDown(chip); // down: the fund pays no more than owed
     }
@@ -197,7 +238,10 @@ contract DutchAuctionLiquidator is IDutchAuctionLiquidator, Governed {
         _checkBounds("buf", config.buf, MIN_BUF, MAX_BUF);
         _checkBounds("tail", config.tail, MIN_TAIL, MAX_TAIL);
         _checkBounds("cusp", config.cusp, MIN_CUSP, MAX_CUSP);
-        IAuctionCurve(config.curve).price(WAD_ONE, 0); // reverts for an address that is no curve
+        // A curve starts at its top price and never above it. (Any contract whose fallback returns
+        // data would answer this call: what it answers must make sense as a curve's.)
+        uint256 start = IAuctionCurve(config.curve).price(WAD_ONE, 0);
+        if (start == 0 || start > WAD_ONE) revert InvalidCurve(config.curve);
         uint8 decimals = IERC20Metadata(asset).decimals();
         _checkBounds("collateralDecimals", decimals, 0, 36);
         _collateralScale[asset] = 10 ** decimals;
@@ -227,18 +271,16 @@ contract DutchAuctionLiquidator is IDutchAuctionLiquidator, Governed {
     function _start(address account, Lot calldata lot, uint256 debtPrice, address kicker) internal returns (uint256 id) {
         AuctionConfig storage config = _configs[lot.asset];
         if (config.curve == address(0)) revert AuctionNotConfigured(lot.asset);
-        uint256 top = _marketPrice(lot.asset, debtPrice).wMulUp(config.buf); // up: start high
+        uint256 refPrice = _marketPrice(lot.asset, debtPrice);
+        uint256 top = refPrice.wMulUp(config.buf); // up: start high
 
         id = ++kicks;
-        auctions[id] = Auction({
-            account: account,
-            asset: lot.asset,
-            startedAt: uint64(block.timestamp),
-            lot: lot.amount,
-            tab: lot.tab,
-            debt: lot.debt,
-            top: top
-        });
+        Auction storage a = auctions[id];
+        (a.account, a.asset, a.startedAt) = (account, lot.asset, uint64(block.timestamp));
+        (a.lot, a.tab, a.debt, a.top, a.refPrice) = (lot.amount, lot.tab, lot.debt, top, refPrice);
+        a.incentiveLeft = (lot.tab - lot.debt) / 2; // down: the fund pays no more than owed
+        a.loss = _lossOf(a);
+        expectedLoss += a.loss;
         _active.push(id);
         _activePosition[id] = _active.length;
         liveTab[lot.asset] += lot.tab;
@@ -269,6 +311,17 @@ contract DutchAuctionLiquidator is IDutchAuctionLiquidator, Governed {
         if (collateral == 0 || owe == 0) revert TakeTooSmall(id);
     }
 
+    /// @dev Books a take of `collateral` for `owe` against the auction: debt is repaid first,
+    /// then the penalty. Returns the debt repaid.
+    function _sell(Auction storage a, uint256 collateral, uint256 owe) internal returns (uint256 debtRepaid) {
+        debtRepaid = Math.min(owe, a.debt);
+        a.lot -= collateral;
+        a.tab -= owe;
+        a.debt -= debtRepaid;
+        if (a.account != address(insuranceFund)) liveTab[a.asset] -= owe;
+        _revalue(a);
+    }
+
     /// @dev Closes an auction whose tab is raised (leftover collateral back to the account) or
     /// whose collateral is sold out (unraised debt to the Vault as a shortfall).
     function _end(uint256 id, Auction storage a) internal {
@@ -276,7 +329,12 @@ contract DutchAuctionLiquidator is IDutchAuctionLiquidator, Governed {
         address asset = a.asset;
         uint256 leftover = a.lot;
         uint256 shortfall = a.tab == 0 ? 0 : a.debt;
-        liveTab[asset] -= a.tab;
+        bool sale = account == address(insuranceFund);
+        if (!sale) liveTab[asset] -= a.tab;
+        if (a.loss > 0) {
+            expectedLoss -= a.loss; // from here the shortfall itself is settled
+            emit ExpectedLossUpdated(expectedLoss);
+        }
 
         uint256 position = _activePosition[id];
         uint256 lastId = _active[_active.length - 1];
@@ -286,7 +344,9 @@ contract DutchAuctionLiquidator is IDutchAuctionLiquidator, Governed {
         delete _activePosition[id];
         delete auctions[id];
 
-        if (leftover > 0) {
+        if (leftover > 0 && sale) {
+            IERC20(asset).safeTransfer(address(insuranceFund), leftover);
+        } else if (leftover > 0) {
             IERC20(asset).safeTransfer(address(vault), leftover);
             vault.returnCollateral(account, asset, leftover);
         }
@@ -296,10 +356,28 @@ contract DutchAuctionLiquidator is IDutchAuctionLiquidator, Governed {
 
     /// @dev Current price and whether the auction is too old or too cheap to be taken.
     function _status(Auction storage a) internal view returns (bool done, uint256 price) {
-        uint256 elapsed = block.timestamp - a.startedAt;
+        // Seen from a block dated before the auction started (a view on an earlier block), no time
+        // has passed: it shows its start price rather than a panic.
+        uint256 elapsed = block.timestamp > a.startedAt ? block.timestamp - a.startedAt : 0;
         AuctionConfig storage config = _configs[a.asset];
         price = IAuctionCurve(config.curve).price(a.top, elapsed);
         done = elapsed > config.tail || price.wDivDown(a.top) < config.cusp;
+    }
+
+    /// @dev Debt beyond what the lot is worth at the auction's reference price (rounded down, so the
+    /// loss is never understated).
+    function _lossOf(Auction storage a) internal view returns (uint256) {
+        uint256 worth = a.lot.collateralToDebtDown(a.refPrice, _collateralScale[a.asset], _debtScale);
+        return a.debt > worth ? a.debt - worth : 0;
+    }
+
+    /// @dev Brings the auction's certain loss, and the sum of them, up to date after a change.
+    function _revalue(Auction storage a) internal {
+        uint256 loss = _lossOf(a);
+        if (loss == a.loss) return;
+        expectedLoss = expectedLoss - a.loss + loss;
+        a.loss = loss;
+        emit ExpectedLossUpdated(expectedLoss);
     }
 
     /// @dev [wad debt tokens per whole collateral token] from the oracle's USD prices, rounded up.
@@ -307,8 +385,7 @@ contract DutchAuctionLiquidator is IDutchAuctionLiquidator, Governed {
         return oracle.price(asset).wDivUp(debtPrice);
     }
 
-    function _payIncentive(address keeper, uint256 tab) internal {
-        uint256 owed = incentive(tab);
+    function _payIncentive(address keeper, uint256 owed) internal {
         if (owed == 0) return;
         uint256 paid = insuranceFund.payIncentive(keeper, owed);
         emit KeeperIncentive(keeper, owed, paid);

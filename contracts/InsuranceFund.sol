@@ -5,17 +5,22 @@ import {IERC20} from "@openzeppelin/contracts/token/ERC20/IERC20.sol";
 import {SafeERC20} from "@openzeppelin/contracts/token/ERC20/utils/SafeERC20.sol";
 import {Math} from "@openzeppelin/contracts/utils/math/Math.sol";
 import {IInsuranceFund} from "./interfaces/IInsuranceFund.sol";
+import {IDutchAuctionLiquidator} from "./interfaces/IDutchAuctionLiquidator.sol";
+import {IVault} from "./interfaces/IVault.sol";
 import {Governed} from "./base/Governed.sol";
 
 /// @title InsuranceFund. See IInsuranceFund.
 /// @dev The governor grants PAYER_ROLE to the Vault and the liquidator at deployment. There is
-/// deliberately no way to take funds out other than incentives and shortfall cover.
+/// deliberately no way to take funds out other than incentives and shortfall cover; collateral the
+/// fund receives (seized from dust) leaves only through the liquidator's auctions, whose proceeds
+/// come back here.
 contract InsuranceFund is IInsuranceFund, Governed {
     using SafeERC20 for IERC20;
 
     bytes32 public constant PAYER_ROLE = keccak256("PAYER_ROLE");
 
     IERC20 internal immutable _asset;
+    IDutchAuctionLiquidator public liquidator; // sells the collateral the fund seized; set once
 
     constructor(address asset_, address governor, address guardian) Governed(governor, guardian) {
         if (asset_ == address(0)) revert ZeroAddress();
@@ -37,6 +42,26 @@ contract InsuranceFund is IInsuranceFund, Governed {
         if (amount == 0) revert ZeroAmount();
         _asset.safeTransferFrom(msg.sender, address(this), amount);
         emit Funded(msg.sender, amount);
+    }
+
+    /// @inheritdoc IInsuranceFund
+    function sellCollateral(address collateral) external returns (uint256 id) {
+        IDutchAuctionLiquidator liq = liquidator;
+        if (address(liq) == address(0)) revert IVault.LiquidatorNotSet();
+        if (collateral == address(_asset)) revert NotSellable(collateral);
+        uint256 amount = IERC20(collateral).balanceOf(address(this));
+        if (amount == 0) revert ZeroAmount();
+        IERC20(collateral).safeTransfer(address(liq), amount);
+        id = liq.startSale(collateral, amount);
+        emit CollateralSaleStarted(collateral, amount, id);
+    }
+
+    /// @notice Set the liquidator that sells the fund's collateral, once. Governor only.
+    function setLiquidator(IDutchAuctionLiquidator liquidator_) external onlyRole(GOVERNOR_ROLE) {
+        if (address(liquidator) != address(0)) revert IVault.LiquidatorAlreadySet(address(liquidator));
+        if (address(liquidator_) == address(0)) revert ZeroAddress();
+        liquidator = liquidator_;
+        emit LiquidatorSet(address(liquidator_));
     }
 
     /// @inheritdoc IInsuranceFund

@@ -37,6 +37,11 @@ contract Vault is IVault, ERC4626, Governed {
     uint256 public constant MAX_RESERVE_FACTOR = 0.5e18; // [wad]
     uint256 public constant MIN_CLOSE_FACTOR = 0.1e18; // [wad]
     uint256 public constant MIN_DEEP_HEALTH = 0.5e18; // [wad]
+    /// @notice [wad] The smallest penalty: every kick charges the account more than the kicker earns
+    /// (the incentive is at most half the penalty), and a kick always pays something.
+    uint256 public constant MIN_PENALTY = 0.01e18;
+    /// @notice [seconds] Lenders' share of a penalty reaches the share price over this long.
+    uint256 public constant INCOME_UNLOCK = 1 days;
 
     uint256 private constant UNLOCKED = 1;
     uint256 private constant LOCKED = 2;
@@ -55,6 +60,7 @@ contract Vault is IVault, ERC4626, Governed {
     uint256 public totalScaledDebt; // [debt decimals at index 1]
     uint256 public reserves; // [debt decimals] owed to the InsuranceFund, still held here
     uint256 public auctionDebt; // [debt decimals] principal owed by live auctions
+    IncomeLock internal _income; // lenders' penalty income, unlocking into the share price
     bool public paused;
     uint256 private _lock = UNLOCKED;
 
@@ -74,7 +80,9 @@ contract Vault is IVault, ERC4626, Governed {
         uint256 collateralValue; // [wad] rounded down
         uint256 liquidationValue; // [wad] rounded down
         uint256 borrowLimit; // [wad] rounded down
-        uint256[] values; // [wad] rounded down
+        uint256[] values; // [wad] rounded down; zero for an asset without an Ok price
+        address unpriced; // a held asset without an Ok price (the last one found); zero if none
+        IOracleAdapter.Status unpricedStatus; // its status
     }
 
     modifier nonReentrant() {
@@ -198,35 +206,39 @@ contract Vault is IVault, ERC4626, Governed {
     // ------------------------------------------------------------------ liquidation
 
     /// @inheritdoc IVault
+    /// @dev Every liquidation path, the dust write-off included, stops at breaker level 1.
     function liquidate(address account) external nonReentrant returns (uint256[] memory ids) {
-        if (address(liquidator) == address(0)) revert LiquidatorNotSet();
+        IDutchAuctionLiquidator liq = liquidator;
+        if (address(liq) == address(0)) revert LiquidatorNotSet();
+        uint8 level = liq.breaker();
+        if (level != 0) revert IDutchAuctionLiquidator.BreakerActive(level);
         _accrue();
         uint256 index = borrowIndex;
         uint256 scaledDebt = scaledDebtOf[account];
         if (scaledDebt == 0) revert NotLiquidatable(account, type(uint256).max);
 
-        Position memory p = _position(account, index); // reverts PriceUnavailable on a bad status
+        Position memory p = _position(account, index); // an asset without a price counts as worth nothing
         uint256 hf = p.liquidationValue.wDivDown(p.debtValue);
         if (hf >= WAD) revert NotLiquidatable(account, hf);
 
         LiquidationConfig memory c = _liquidationConfig;
-        // Collateral worth less than dust cannot pay a keeper to sell it: realise the debt now
-        // rather than leave bad debt hidden behind it (and give the dust to the fund that pays).
-        if (p.collateralValue < c.minDebt.toValueUp(p.debtPrice, _debtScale)) {
-            _removeDebt(account, scaledDebt);
-            emit Liquidated(account, msg.sender, p.debt, hf, 0);
-            _seizeAll(account);
-            _settleShortfall(account, p.debt);
+        uint256 dustValue = c.minDebt.toValueUp(p.debtPrice, _debtScale);
+        // Priced collateral worth less than dust cannot pay a keeper to sell it: realise the debt
+        // now rather than leave bad debt hidden behind it (and give the dust to the fund that pays).
+        if (p.collateralValue < dustValue) {
+            _realise(account, p, hf, scaledDebt);
             return ids;
         }
 
-        uint256 covered = _debtToCover(p, hf, c);
-        uint256 scaledCovered = covered == p.debt ? scaledDebt : covered.wDivDown(index); // down: account keeps the rounding
+        KickPlan memory plan = _planKick(p, hf, c, dustValue, liq);
+        uint256 scaledCovered = plan.covered == p.debt ? scaledDebt : plan.covered.wDivDown(index); // down: account keeps the rounding
         _removeDebt(account, scaledCovered);
-        auctionDebt += covered;
-        emit Liquidated(account, msg.sender, covered, hf, scaledDebt - scaledCovered);
+        auctionDebt += plan.auctioned;
+        emit Liquidated(account, msg.sender, plan.covered, hf, scaledDebt - scaledCovered);
 
-        ids = liquidator.kick(account, _moveLots(account, covered, p), msg.sender);
+        IDutchAuctionLiquidator.Lot[] memory lots = _moveParts(account, plan, liq);
+        if (plan.writtenOff > 0) _settleShortfall(account, plan.writtenOff);
+        if (lots.length > 0) ids = liq.kick(account, lots, msg.sender);
     }
 
     /// @inheritdoc IVault
@@ -234,6 +246,9 @@ contract Vault is IVault, ERC4626, Governed {
         auctionDebt -= debtRepaid;
         uint256 toFund = penalty.wMulDown(_liquidationConfig.penaltyFundShare); // down: lenders keep the rounding
         if (toFund > 0) IERC20(asset()).safeTransfer(address(insuranceFund), toFund);
+        // The lenders' share reaches the share price over INCOME_UNLOCK, not in this transaction:
+        // a deposit made just before a take and redeemed just after earns none of it.
+        if (penalty > toFund) _lockIncome(penalty - toFund);
         emit AuctionProceeds(debtRepaid, penalty, toFund);
     }
 
@@ -250,67 +265,164 @@ contract Vault is IVault, ERC4626, Governed {
         _settleShortfall(account, shortfall);
     }
 
-    /// @dev The debt a kick covers: the tier, then each asset's lot and live-auction caps, then
-    /// the dust rule (never leave a remainder below dust; never kick below dust unless closing it all).
-    function _debtToCover(Position memory p, uint256 hf, LiquidationConfig memory c) internal view returns (uint256 covered) {
-        covered = (p.debt <= c.smallDebt || hf < c.deepHealth) ? p.debt : p.debt.wMulUp(c.closeFactor);
-
-        for (uint256 i; i < p.values.length; ++i) {
-            if (p.values[i] == 0) continue;
-            address asset = _collateralAssets[i];
-            CollateralParams storage params = _params[asset];
-            uint256 live = liquidator.liveTab(asset);
-            if (live >= params.liveTabCap) revert AuctionCapReached(asset, live, params.liveTabCap);
-            uint256 room = Math.min(params.lotCap, params.liveTabCap - live);
-            // This asset's tab is covered * value_i / total * (1 + penalty); keep it within room.
-            uint256 maxCovered = room.mulDivDown(p.collateralValue, p.values[i].wMulUp(WAD + params.penalty));
-            if (maxCovered < covered) covered = maxCovered;
-        }
-
-        if (covered < p.debt && p.debt - covered < c.minDebt) covered = p.debt > c.minDebt ? p.debt - c.minDebt : 0;
-        if (covered == 0 || (covered < c.minDebt && covered != p.debt)) revert KickBelowDust(covered, c.minDebt);
+    /// @dev What one kick does with each collateral asset of the account (indexed as `_collateralAssets`).
+    struct KickPlan {
+        uint256[] shares; // [debt decimals] the debt the asset carries if all of it goes
+        uint256[] debts; // [debt decimals] the debt leaving with this kick's part of it
+        bool[] toFund; // the part is worth less than dust: it goes to the fund, not to an auction
+        uint256 covered; // [debt decimals] sum of debts
+        uint256 auctioned; // [debt decimals] the part of `covered` that goes to auctions
+        uint256 writtenOff; // [debt decimals] the part of `covered` settled at once as a shortfall
+        uint256 lots; // how many auctions
     }
 
-    /// @dev Moves the matching share of each collateral to the liquidator and splits the covered
-    /// debt between them by value; the last lot takes the rounding so the parts sum to `covered`.
-    function _moveLots(address account, uint256 covered, Position memory p)
+    /// @dev The kick, asset by asset:
+    /// 1. the tier sets the debt to cover: all of it when small or below `deepHealth`, else
+    ///    `closeFactor` of it, never leaving a remainder below dust;
+    /// 2. each priced asset carries its share of that debt: by value when every held asset has a
+    ///    price; when one has none, at most what the asset supports at its liquidation threshold,
+    ///    so the rest of the debt stays with the unpriced asset (which counts for nothing and is
+    ///    never moved: it can neither shield the account nor be taken at no value);
+    /// 3. a part whose collateral is worth less than dust is written off to the InsuranceFund
+    ///    (no keeper would pay gas to take it, and no auction may exist with nothing to sell);
+    /// 4. a part whose auction would not fit the asset's room (`lotCap`, and `liveTabCap` less its
+    ///    live tab) is cut to the room, or stays in the account when the room is below dust;
+    /// 5. a kick that would leave a debt below dust leaves exactly dust instead.
+    function _planKick(Position memory p, uint256 hf, LiquidationConfig memory c, uint256 dustValue, IDutchAuctionLiquidator liq)
+        internal
+        view
+        returns (KickPlan memory plan)
+    {
+        uint256 n = p.values.length;
+        (plan.shares, plan.debts, plan.toFund) = (new uint256[](n), new uint256[](n), new bool[](n));
+        uint256 target = (p.debt <= c.smallDebt || hf < c.deepHealth) ? p.debt : p.debt.wMulUp(c.closeFactor);
+        if (target < p.debt && p.debt - target < c.minDebt) target = p.debt - c.minDebt; // debt >= minDebt always
+        Split memory split = Split(target, p.debt, p.collateralValue, dustValue, c.minDebt, n, address(0));
+        for (uint256 i; i < n; ++i) {
+            if (p.values[i] > 0) _planPart(plan, split, p, i, liq);
+        }
+
+        // Never leave a debt below dust: the largest auction carries less, so exactly dust stays.
+        uint256 largest = split.largest;
+        if (plan.covered < p.debt && p.debt - plan.covered < c.minDebt && largest < n) {
+            uint256 cut = c.minDebt - (p.debt - plan.covered);
+            if (plan.debts[largest] > cut) {
+                plan.debts[largest] -= cut;
+                (plan.covered, plan.auctioned) = (plan.covered - cut, plan.auctioned - cut);
+            }
+        }
+        address capped = split.capped;
+        if (plan.covered == 0 && capped != address(0)) {
+            uint256 live = liq.liveTab(capped);
+            if (live >= _params[capped].liveTabCap) revert AuctionCapReached(capped, live, _params[capped].liveTabCap);
+        }
+        bool dustLeft = plan.covered < p.debt && p.debt - plan.covered < c.minDebt;
+        if (plan.covered == 0 || dustLeft || (plan.covered < c.minDebt && plan.covered != p.debt)) {
+            revert KickBelowDust(plan.covered, c.minDebt);
+        }
+    }
+
+    /// @dev Running state of `_planKick` across assets.
+    struct Split {
+        uint256 target; // [debt decimals] the debt the tier covers
+        uint256 debtLeft; // [debt decimals] of the debt, not yet shared out by value
+        uint256 valueLeft; // [wad] of the priced collateral, not yet shared out
+        uint256 dustValue; // [wad] minDebt's value
+        uint256 minDebt; // [debt decimals]
+        uint256 largest; // index of the auctioned part carrying the most debt; the asset count if none
+        address capped; // the first asset left out for want of room
+    }
+
+    /// @dev Steps 2 to 4 of `_planKick` for asset `i` (priced and held).
+    function _planPart(KickPlan memory plan, Split memory split, Position memory p, uint256 i, IDutchAuctionLiquidator liq)
+        internal
+        view
+    {
+        uint256 value = p.values[i];
+        address collateral = _collateralAssets[i];
+        CollateralParams storage params = _params[collateral];
+        uint256 share;
+        if (p.unpriced == address(0)) {
+            // By value; the last priced asset takes the rounding, so the shares sum to the debt.
+            share = value == split.valueLeft ? split.debtLeft : split.debtLeft.mulDivDown(value, split.valueLeft);
+            (split.debtLeft, split.valueLeft) = (split.debtLeft - share, split.valueLeft - value);
+        } else {
+            share = value.wMulDown(params.liquidationThreshold).toAmountDown(p.debtPrice, _debtScale);
+        }
+        uint256 want = share.mulDivDown(split.target, p.debt);
+        if (want == 0) return; // its part rounds to nothing: it stays in the account
+        plan.shares[i] = share;
+
+        if (value.mulDivDown(want, share) < split.dustValue) {
+            plan.toFund[i] = true;
+            plan.writtenOff += want;
+        } else {
+            uint256 room = _room(collateral, params, liq);
+            if (want.wMulUp(WAD + params.penalty) > room) {
+                if (room < split.minDebt) {
+                    if (split.capped == address(0)) split.capped = collateral;
+                    return; // no room for an auction above dust: this part waits for a later kick
+                }
+                want = room.wDivDown(WAD + params.penalty); // down: the tab stays within the room
+            }
+            plan.auctioned += want;
+            plan.lots += 1;
+            if (split.largest == p.values.length || want > plan.debts[split.largest]) split.largest = i;
+        }
+        plan.debts[i] = want;
+        plan.covered += want;
+    }
+
+    /// @dev [debt decimals] the largest tab a new auction of `collateral` may carry now.
+    function _room(address collateral, CollateralParams storage params, IDutchAuctionLiquidator liq)
+        internal
+        view
+        returns (uint256)
+    {
+        uint256 live = liq.liveTab(collateral);
+        return live >= params.liveTabCap ? 0 : Math.min(params.lotCap, params.liveTabCap - live);
+    }
+
+    /// @dev Moves each part of the plan out of the account: `debt / share` of the asset (rounded
+    /// up, so an auction holds at least its share; what it does not sell comes back), to the
+    /// liquidator as a lot, or to the InsuranceFund when it is worth less than dust.
+    function _moveParts(address account, KickPlan memory plan, IDutchAuctionLiquidator liq)
         internal
         returns (IDutchAuctionLiquidator.Lot[] memory lots)
     {
-        uint256 count;
-        uint256 last;
-        for (uint256 i; i < p.values.length; ++i) {
-            if (p.values[i] > 0) (count, last) = (count + 1, i);
-        }
-        lots = new IDutchAuctionLiquidator.Lot[](count);
-        uint256 debtLeft = covered;
-        uint256 k;
-        for (uint256 i; i <= last; ++i) {
-            if (p.values[i] == 0) continue;
-            uint256 debtPart = i == last ? debtLeft : covered.mulDivDown(p.values[i], p.collateralValue);
-            debtLeft -= debtPart;
-            lots[k++] = _moveLot(account, _collateralAssets[i], covered, p.debt, debtPart);
+        lots = new IDutchAuctionLiquidator.Lot[](plan.lots);
+        uint256 k = 0;
+        for (uint256 i; i < plan.debts.length; ++i) {
+            uint256 debtPart = plan.debts[i];
+            if (debtPart == 0) continue;
+            address collateral = _collateralAssets[i];
+            uint256 held = collateralOf[account][collateral];
+            uint256 amount = debtPart == plan.shares[i] ? held : Math.min(held, held.mulDivUp(debtPart, plan.shares[i]));
+            address to = plan.toFund[i] ? address(insuranceFund) : address(liq);
+            collateralOf[account][collateral] = held - amount;
+            totalCollateral[collateral] -= amount;
+            IERC20(collateral).safeTransfer(to, amount);
+            emit CollateralSeized(account, collateral, to, amount, held - amount);
+            if (!plan.toFund[i]) {
+                lots[k++] = IDutchAuctionLiquidator.Lot({
+                    asset: collateral,
+                    amount: amount,
+                    tab: debtPart.wMulUp(WAD + _params[collateral].penalty), // up: the penalty is owed in full
+                    debt: debtPart
+                });
+            }
         }
     }
 
-    /// @dev Moves `covered / debt` of the account's `asset` to the liquidator as one lot.
-    function _moveLot(address account, address asset, uint256 covered, uint256 debt, uint256 debtPart)
-        internal
-        returns (IDutchAuctionLiquidator.Lot memory)
-    {
-        uint256 held = collateralOf[account][asset];
-        // Up: the auction holds at least the matching share; what it does not sell comes back.
-        uint256 amount = covered == debt ? held : Math.min(held, held.mulDivUp(covered, debt));
-        collateralOf[account][asset] = held - amount;
-        totalCollateral[asset] -= amount;
-        IERC20(asset).safeTransfer(address(liquidator), amount);
-        emit CollateralSeized(account, asset, address(liquidator), amount, held - amount);
-        return IDutchAuctionLiquidator.Lot({
-            asset: asset,
-            amount: amount,
-            tab: debtPart.wMulUp(WAD + _params[asset].penalty), // up: the penalty is owed in full
-            debt: debtPart
-        });
+    /// @dev An account whose priced collateral is worth less than dust: its whole debt is settled
+    /// as a shortfall and its collateral goes to the fund. Not while it holds an asset without a
+    /// price: that asset might be worth the debt, and it would be taken at no value.
+    function _realise(address account, Position memory p, uint256 hf, uint256 scaledDebt) internal {
+        if (p.unpriced != address(0)) revert IOracleAdapter.PriceUnavailable(p.unpriced, p.unpricedStatus);
+        _removeDebt(account, scaledDebt);
+        emit Liquidated(account, msg.sender, p.debt, hf, 0);
+        _seizeAll(account);
+        _settleShortfall(account, p.debt);
     }
 
     function _removeDebt(address account, uint256 scaled) internal {
@@ -331,12 +443,15 @@ contract Vault is IVault, ERC4626, Governed {
         }
     }
 
-    /// @dev The InsuranceFund covers what it can; the rest leaves lenders' assets (the share
-    /// price falls) in the open.
+    /// @dev Reserves not yet collected cover a shortfall first (they are the fund's), then the
+    /// InsuranceFund's balance; the rest leaves lenders' assets (the share price falls) in the open.
     function _settleShortfall(address account, uint256 shortfall) internal {
-        uint256 covered = insuranceFund.coverShortfall(shortfall);
-        uint256 badDebt = shortfall - covered;
-        emit ShortfallSettled(account, shortfall, covered, badDebt);
+        uint256 fromReserves = Math.min(shortfall, reserves);
+        if (fromReserves > 0) reserves -= fromReserves;
+        uint256 rest = shortfall - fromReserves;
+        uint256 fromFund = rest > 0 ? insuranceFund.coverShortfall(rest) : 0;
+        uint256 badDebt = rest - fromFund;
+        emit ShortfallSettled(account, shortfall, fromReserves + fromFund, badDebt, fromReserves);
         if (badDebt > 0) emit BadDebtRealized(account, badDebt);
     }
 
@@ -358,7 +473,7 @@ contract Vault is IVault, ERC4626, Governed {
     }
 
     function _accrue() internal {
-        if (block.timestamp == lastAccrual) return;
+        if (block.timestamp <= lastAccrual) return;
         (uint256 index, uint256 interest, uint256 newReserves) = _accrued();
         lastAccrual = block.timestamp;
         if (interest == 0 && index == borrowIndex) return;
@@ -371,7 +486,9 @@ contract Vault is IVault, ERC4626, Governed {
     function _accrued() internal view returns (uint256 index, uint256 interest, uint256 newReserves) {
         index = borrowIndex;
         newReserves = reserves;
-        uint256 elapsed = block.timestamp - lastAccrual;
+        // A view may be evaluated in a block dated before the last accrual (a pending block, or a
+        // node's clock): no time has passed for it, rather than a panic.
+        uint256 elapsed = block.timestamp > lastAccrual ? block.timestamp - lastAccrual : 0;
         if (elapsed == 0 || totalScaledDebt == 0) return (index, 0, newReserves);
 
         uint256 borrowed = totalScaledDebt.wMulDown(index);
@@ -396,11 +513,50 @@ contract Vault is IVault, ERC4626, Governed {
 
     // ------------------------------------------------------------------ ERC-4626
 
-    /// @dev Cash + borrowed debt (accrued to now) + debt in live auctions - reserves.
+    /// @dev Cash + borrowed debt (accrued to now) + debt in live auctions, less: reserves (owed
+    /// to the fund), penalty income not yet unlocked, and the loss live auctions already make
+    /// certain beyond what reserves and the fund can cover (see `expectedLenderLoss`).
     function totalAssets() public view override returns (uint256) {
         (uint256 index,, uint256 newReserves) = _accrued();
         uint256 assets = _cash() + totalScaledDebt.wMulDown(index) + auctionDebt;
-        return assets > newReserves ? assets - newReserves : 0;
+        uint256 deductions = newReserves + unvestedIncome() + _expectedLenderLoss(newReserves);
+        return assets > deductions ? assets - deductions : 0;
+    }
+
+    /// @inheritdoc IVault
+    function expectedLenderLoss() external view returns (uint256) {
+        (,, uint256 newReserves) = _accrued();
+        return _expectedLenderLoss(newReserves);
+    }
+
+    /// @dev The live auctions' certain loss (debt beyond what their lots are worth at the oracle
+    /// price when kicked, redone or last taken) less what reserves and the InsuranceFund would
+    /// cover: lenders' assets count it from the moment it is certain, so every lender holding
+    /// shares then shares it, not only those who did not leave in time.
+    function _expectedLenderLoss(uint256 reserves_) internal view returns (uint256) {
+        IDutchAuctionLiquidator liq = liquidator;
+        if (address(liq) == address(0)) return 0;
+        uint256 loss = liq.expectedLoss();
+        if (loss == 0) return 0;
+        uint256 cover = reserves_ + IERC20(asset()).balanceOf(address(insuranceFund));
+        return loss > cover ? loss - cover : 0;
+    }
+
+    /// @inheritdoc IVault
+    /// @dev amount * (end - now) / (end - start), rounded up (lenders' assets are never overstated).
+    function unvestedIncome() public view returns (uint256) {
+        IncomeLock memory lock_ = _income;
+        if (lock_.amount == 0 || block.timestamp >= lock_.end) return 0;
+        if (block.timestamp <= lock_.start) return lock_.amount;
+        return uint256(lock_.amount).mulDivUp(lock_.end - block.timestamp, lock_.end - lock_.start);
+    }
+
+    /// @dev Adds `amount` to the income unlocking; what is still locked unlocks with it over the
+    /// next INCOME_UNLOCK.
+    function _lockIncome(uint256 amount) internal {
+        uint256 locked = unvestedIncome() + amount;
+        _income = IncomeLock(uint128(locked), uint64(block.timestamp), uint64(block.timestamp + INCOME_UNLOCK));
+        emit IncomeLocked(amount, locked, block.timestamp + INCOME_UNLOCK);
     }
 
     function maxDeposit(address receiver) public view override returns (uint256) {
@@ -552,26 +708,26 @@ contract Vault is IVault, ERC4626, Governed {
 
     /// @notice List a collateral asset or change its parameters. Governor only. The oracle must
     /// already price it.
-    function setCollateralParams(address asset, CollateralParams calldata params) external onlyRole(GOVERNOR_ROLE) {
-        if (asset == address(0) || asset == this.asset()) revert InvalidCollateral(asset);
-        oracle.peek(asset); // reverts AssetNotConfigured for an asset the oracle cannot price
+    function setCollateralParams(address collateral, CollateralParams calldata params) external onlyRole(GOVERNOR_ROLE) {
+        if (collateral == address(0) || collateral == asset()) revert InvalidCollateral(collateral);
+        oracle.peek(collateral); // reverts AssetNotConfigured for a token the oracle cannot price
         _checkBounds("liquidationThreshold", params.liquidationThreshold, MIN_LIQUIDATION_THRESHOLD, MAX_LIQUIDATION_THRESHOLD);
         _checkBounds("maxLtv", params.maxLtv, 0, params.liquidationThreshold);
         // The collateral seized at health factor 1 must still cover debt plus penalty.
         uint256 maxPenalty = Math.min(MAX_PENALTY, WAD.wDivDown(params.liquidationThreshold) - WAD);
-        _checkBounds("penalty", params.penalty, 0, maxPenalty);
+        _checkBounds("penalty", params.penalty, MIN_PENALTY, maxPenalty);
         _checkBounds("lotCap", params.lotCap, 1, type(uint128).max);
         _checkBounds("liveTabCap", params.liveTabCap, params.lotCap, type(uint128).max);
 
-        if (_collateralScale[asset] == 0) {
+        if (_collateralScale[collateral] == 0) {
             if (_collateralAssets.length == MAX_COLLATERAL_ASSETS) revert TooManyCollateralAssets(MAX_COLLATERAL_ASSETS);
-            uint8 decimals = IERC20Metadata(asset).decimals();
+            uint8 decimals = IERC20Metadata(collateral).decimals();
             _checkBounds("collateralDecimals", decimals, 0, 36);
-            _collateralScale[asset] = 10 ** decimals;
-            _collateralAssets.push(asset);
+            _collateralScale[collateral] = 10 ** decimals;
+            _collateralAssets.push(collateral);
         }
-        _params[asset] = params;
-        emit CollateralConfigSet(asset, params);
+        _params[collateral] = params;
+        emit CollateralConfigSet(collateral, params);
     }
 
     /// @notice Set the interest rate model. Governor only; interest so far accrues at the old one.
@@ -655,17 +811,24 @@ contract Vault is IVault, ERC4626, Governed {
         if (p.debtValue > p.borrowLimit) revert InsufficientCollateral(account, p.debtValue, p.borrowLimit);
     }
 
-    /// @dev Values an account at oracle prices; reverts `PriceUnavailable` if any asset it holds,
-    /// or the debt asset while it has debt, has no `Ok` price. Collateral rounds down, debt up.
+    /// @dev Values an account at oracle prices, collateral rounded down and debt up. A held asset
+    /// without an `Ok` price counts as worth nothing (so it can never protect a borrower: it neither
+    /// raises the borrow limit nor blocks a kick); the debt asset needs an `Ok` price while there is
+    /// debt (`PriceUnavailable` otherwise).
     function _position(address account, uint256 index) internal view returns (Position memory p) {
         uint256 n = _collateralAssets.length;
         p.values = new uint256[](n);
         for (uint256 i; i < n; ++i) {
-            address asset = _collateralAssets[i];
-            uint256 amount = collateralOf[account][asset];
+            address collateral = _collateralAssets[i];
+            uint256 amount = collateralOf[account][collateral];
             if (amount == 0) continue;
-            uint256 value = amount.toValueDown(oracle.price(asset), _collateralScale[asset]);
-            CollateralParams storage params = _params[asset];
+            (uint256 price, IOracleAdapter.Status status) = oracle.peek(collateral);
+            if (status != IOracleAdapter.Status.Ok) {
+                (p.unpriced, p.unpricedStatus) = (collateral, status);
+                continue;
+            }
+            uint256 value = amount.toValueDown(price, _collateralScale[collateral]);
+            CollateralParams storage params = _params[collateral];
             p.values[i] = value;
             p.collateralValue += value;
             p.liquidationValue += value.wMulDown(params.liquidationThreshold);

@@ -122,6 +122,7 @@ def deploy_protocol(
         raise DeploymentError(f"curve must be 'linear' or 'exponential', not {config.curve!r}")
 
     vault.setLiquidator(liquidator, sender=deployer)
+    fund.setLiquidator(liquidator, sender=deployer)  # sells the collateral the fund seizes
     payer = fund.PAYER_ROLE()
     fund.grantRole(payer, vault, sender=deployer)
     fund.grantRole(payer, liquidator, sender=deployer)

@@ -89,11 +89,17 @@ def test_borrow_drop_kick_decay_take_take_leftover(
     assert vault.auctionDebt() == 0 and liquidator.liveTab(weth) == 0
     assert list(liquidator.activeAuctions()) == []
     assert liquidator.getStatus(auction_id) == (False, 0, 0, 0)
-    # Lenders keep the penalty the fund did not take.
+    # Lenders keep the penalty the fund did not take, unlocking into the share price over a day
+    # (so no deposit made just before the take can share in it).
+    assert vault.unvestedIncome() == penalty - to_fund and vault.totalAssets() == total_assets_before
+    # Staged partial liquidation: the kick moved a matching share of collateral and debt, and the
+    # leftover coming back leaves the account healthier than before (a later kick takes the rest).
+    assert hf < vault.healthFactor(borrower) < WAD
+
+    at(chain, kicked_at + 630 + vault.INCOME_UNLOCK())
+    chain.mine()
+    assert vault.unvestedIncome() == 0
     assert vault.totalAssets() == total_assets_before + penalty - to_fund
     assert vault.convertToAssets(lender_shares) == lender_shares * (vault.totalAssets() + 1) // (
         vault.totalSupply() + 10**6
     )
-    # Staged partial liquidation: the kick moved a matching share of collateral and debt, and the
-    # leftover coming back leaves the account healthier than before (a later kick takes the rest).
-    assert hf < vault.healthFactor(borrower) < WAD

@@ -3,7 +3,7 @@
 import ape
 import pytest
 
-from conftest import MIN_DEBT, WAD, open_position
+from conftest import MIN_DEBT, WAD, open_position, reverts_named
 from money import mul_div_up, wdiv_down, wdiv_up, wmul_down
 
 USDC = 10**6
@@ -139,12 +139,15 @@ def test_bad_oracle_stops_borrow_and_kick_not_repay_or_supply(
         oracle.setSources(weth, [eth_feed, second], [3600, 3600], 2, WAD // 50, sender=governor)
         second.setAnswer(1_800 * 10**8, sender=governor)
         status = 3
-    with ape.reverts(oracle.PriceUnavailable, asset=weth.address, status=status):
+    # Collateral without an Ok price counts as worth nothing: no borrowing or withdrawing against it...
+    with ape.reverts(vault.InsufficientCollateral, account=borrower.address, borrowLimit=0):
         vault.borrow(MIN_DEBT, borrower, borrower, sender=borrower)
-    with ape.reverts(oracle.PriceUnavailable, asset=weth.address, status=status):
-        vault.liquidate(borrower, sender=keeper)
-    with ape.reverts(oracle.PriceUnavailable):
+    with ape.reverts(vault.InsufficientCollateral, account=borrower.address, borrowLimit=0):
         vault.withdrawCollateral(weth, 1, borrower, borrower, sender=borrower)
+    # ...and no kick either: there is nothing priced to auction, and the account is not written
+    # off as dust while it holds something that may be worth its debt.
+    with reverts_named("PriceUnavailable", asset=weth.address, status=status):
+        vault.liquidate(borrower, sender=keeper)
     # Repaying and adding collateral never stop.
     vault.supplyCollateral(weth, 10**18, borrower, sender=borrower)
     vault.repay(500 * USDC, borrower, sender=borrower)

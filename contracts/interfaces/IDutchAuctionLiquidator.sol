@@ -17,13 +17,16 @@ interface IDutchAuctionLiquidator {
     }
 
     struct Auction {
-        address account; // borrower; zero once the auction has ended
+        address account; // borrower (the InsuranceFund for a sale of its collateral); zero once ended
         address asset; // collateral being sold
         uint64 startedAt; // [seconds] last kick or redo
         uint256 lot; // [collateral decimals] collateral left to sell
         uint256 tab; // [debt decimals] still to raise, debt first then penalty
         uint256 debt; // [debt decimals] part of the remaining tab owed to lenders
         uint256 top; // [wad] start price of the current run
+        uint256 refPrice; // [wad] the oracle's price when kicked or redone, which values the lot
+        uint256 loss; // [debt decimals] debt beyond the lot's worth at refPrice: a loss already certain
+        uint256 incentiveLeft; // [debt decimals] what redos may still pay (half the penalty)
     }
 
     /// @notice Per collateral asset.
@@ -63,6 +66,8 @@ interface IDutchAuctionLiquidator {
     event DustLotWrittenOff(uint256 indexed id, uint256 lot, uint256 tab);
     /// @notice `owed` incentive for a kick or redo; `paid` is what the InsuranceFund could pay.
     event KeeperIncentive(address indexed keeper, uint256 owed, uint256 paid);
+    /// @notice The sum of live auctions' certain losses is now `expectedLoss`.
+    event ExpectedLossUpdated(uint256 expectedLoss);
     event AuctionConfigSet(address indexed asset, address curve, uint256 buf, uint256 tail, uint256 cusp);
     event IncentiveSet(uint256 tip, uint256 chip);
     event BreakerSet(uint8 level, address indexed by);
@@ -91,10 +96,21 @@ interface IDutchAuctionLiquidator {
     error ZeroAmount();
     /// @dev An entry point was called again while one was running (for example from `onTake`).
     error Reentrancy();
+    /// @dev The curve's price at the start is zero or above the top price: it is no curve.
+    error InvalidCurve(address curve);
+    /// @dev Only the InsuranceFund may start a sale of its collateral.
+    error OnlyInsuranceFund(address caller);
 
-    /// @notice Start one auction per lot; pays `kicker` tip + chip * total tab when the total tab
-    /// is at least dust. Vault only.
+    /// @notice Start one auction per lot; when the total tab is at least dust, pays `kicker`
+    /// tip + chip * total tab, but never more than half the penalty the lots charge (so a kick
+    /// always costs the account more than it pays its kicker). Vault only.
     function kick(address account, Lot[] calldata lots, address kicker) external returns (uint256[] memory ids);
+
+    /// @notice Sell `amount` of `collateral`, already sent here by the InsuranceFund (collateral it
+    /// seized), through an auction like any other: proceeds and anything unsold go to the fund.
+    /// Its tab is what the lot would raise at the start price, and it pays no incentive. Refused at
+    /// breaker level 1 or above. InsuranceFund only.
+    function startSale(address collateral, uint256 amount) external returns (uint256 id);
 
     /// @notice Buy up to `maxCollateral` from auction `id` at the current price, if it is at most
     /// `maxPrice`. Sends the collateral to `receiver`; if `data` is not empty, calls
@@ -108,7 +124,8 @@ interface IDutchAuctionLiquidator {
         returns (uint256 collateral, uint256 owe);
 
     /// @notice Restart a too old or too cheap auction from a fresh oracle price; pays the caller
-    /// tip + chip * tab when the tab is at least dust. An auction whose remaining lot is worth less
+    /// tip + chip * tab when the tab is at least dust, as far as the auction's incentive budget
+    /// (half its penalty) goes. An auction whose remaining lot is worth less
     /// than dust is not restarted but ended: the lot goes to the InsuranceFund and the unpaid debt
     /// is settled as a shortfall (no incentive).
     function redo(uint256 id) external;
@@ -129,6 +146,11 @@ interface IDutchAuctionLiquidator {
     /// @notice The current breaker level, 0 to 3.
     function breaker() external view returns (uint8);
 
-    /// @notice [debt decimals] keeper incentive owed for kicking or redoing `tab`.
+    /// @notice [debt decimals] tip + chip * `tab`: the keeper incentive for kicking or redoing `tab`
+    /// before the cap at half the penalty.
     function incentive(uint256 tab) external view returns (uint256);
+
+    /// @notice [debt decimals] the sum over live auctions of their debt beyond the lot's worth at
+    /// the oracle price when kicked, redone or last taken: losses already certain.
+    function expectedLoss() external view returns (uint256);
 }

@@ -13,9 +13,15 @@ interface IInsuranceFund {
     event ShortfallCovered(address indexed vault, uint256 owed, uint256 covered);
     /// @notice Someone added `amount` to the fund.
     event Funded(address indexed from, uint256 amount);
+    /// @notice The fund's whole balance of `collateral`, `amount`, went to auction `id`.
+    event CollateralSaleStarted(address indexed collateral, uint256 amount, uint256 indexed id);
+    /// @notice The liquidator that sells the fund's collateral was set.
+    event LiquidatorSet(address indexed liquidator);
 
     /// @dev Zero amount where a positive one is required.
     error ZeroAmount();
+    /// @dev The fund's own asset is what it pays with, not something it sells.
+    error NotSellable(address token);
 
     /// @notice The debt asset the fund holds.
     function asset() external view returns (address);
@@ -25,6 +31,11 @@ interface IInsuranceFund {
 
     /// @notice Add `amount` of the debt asset, pulled from the caller.
     function fund(uint256 amount) external;
+
+    /// @notice Put the fund's whole balance of `collateral` (seized from dust) up for auction in
+    /// the liquidator; proceeds and anything unsold come back to the fund. Anyone may call it.
+    /// @return id the auction.
+    function sellCollateral(address collateral) external returns (uint256 id);
 
     /// @notice Pay a keeper incentive, as far as the balance goes. PAYER_ROLE only.
     /// @return paid [debt decimals] what was sent to `to`.

@@ -33,6 +33,14 @@ interface IVault {
         uint256 penaltyFundShare; // [wad] share of collected penalties sent to the InsuranceFund
     }
 
+    /// @notice Lenders' penalty income unlocking into the share price: `amount` was locked at
+    /// `start` and unlocks linearly until `end`.
+    struct IncomeLock {
+        uint128 amount; // [debt decimals]
+        uint64 start; // [seconds]
+        uint64 end; // [seconds]
+    }
+
     /// @notice An account's position at current prices.
     struct AccountSnapshot {
         uint256 debt; // [debt decimals]
@@ -56,16 +64,22 @@ interface IVault {
     event InterestAccrued(uint256 borrowIndex, uint256 interest, uint256 reserves);
     event ReservesCollected(uint256 amount);
     event AuctionProceeds(uint256 debtRepaid, uint256 penalty, uint256 penaltyToFund);
-    /// @notice Debt an auction (or an account with no collateral value left) could not raise:
-    /// `covered` came from the InsuranceFund, `badDebt` was realised against lenders' share price.
-    event ShortfallSettled(address indexed account, uint256 shortfall, uint256 covered, uint256 badDebt);
+    /// @notice Debt an auction (or collateral worth less than dust) could not raise: `covered` came
+    /// from reserves not yet collected (`fromReserves` of it) and then the InsuranceFund; `badDebt`
+    /// was realised against lenders' share price.
+    event ShortfallSettled(
+        address indexed account, uint256 shortfall, uint256 covered, uint256 badDebt, uint256 fromReserves
+    );
+    /// @notice Lenders' share of a penalty, `amount`, was locked; `locked` in all now unlocks into
+    /// the share price until `unlockAt`.
+    event IncomeLocked(uint256 amount, uint256 locked, uint256 unlockAt);
     event BadDebtRealized(address indexed account, uint256 amount);
     event AuthorizationSet(address indexed owner, address indexed operator, bool allowed);
     event CollateralConfigSet(address indexed asset, CollateralParams params);
     event RateModelSet(RateModel model);
     event ReserveFactorSet(uint256 reserveFactor);
     event LiquidationConfigSet(LiquidationConfig config);
-    event LiquidatorSet(address liquidator);
+    event LiquidatorSet(address indexed liquidator);
     event PausedSet(bool paused, address indexed by);
 
     /// @dev Zero amount where a positive one is required.
@@ -128,12 +142,15 @@ interface IVault {
 
     // ---- liquidation ----
 
-    /// @notice Kick auctions for an account whose health factor is below 1: all of the debt when
-    /// it is small or the health factor is below `deepHealth`, else `closeFactor` of it; each lot
-    /// capped by `lotCap` and the asset's `liveTabCap`; never leaving a debt below dust. The
-    /// matching share of every collateral moves to the liquidator. Pays the caller tip + chip.
-    /// @return ids the auctions started (empty when an account with no collateral value left had
-    /// its debt realised at once).
+    /// @notice Kick auctions for an account whose health factor is below 1 (an asset without an
+    /// `Ok` price counts as worth nothing): all of the debt when it is small or the health factor
+    /// is below `deepHealth`, else `closeFactor` of it; never leaving a debt below dust. Each priced
+    /// asset's matching part moves to an auction, cut to the asset's room under `lotCap` and
+    /// `liveTabCap` (or left for a later kick when that room is below dust); a part worth less than
+    /// dust goes to the InsuranceFund with its debt settled as a shortfall. An account whose
+    /// priced collateral is worth less than dust has its whole debt realised that way. Refused at
+    /// breaker level 1 or above. Pays the caller the liquidator's incentive.
+    /// @return ids the auctions started (empty when every part was written off).
     function liquidate(address account) external returns (uint256[] memory ids);
 
     /// @notice Liquidator hook: `debtRepaid` + `penalty` were paid into the Vault by a taker.
@@ -193,4 +210,11 @@ interface IVault {
 
     /// @notice [debt decimals] the minimum (dust) debt.
     function minDebt() external view returns (uint256);
+
+    /// @notice [debt decimals] lenders' penalty income not yet in the share price.
+    function unvestedIncome() external view returns (uint256);
+
+    /// @notice [debt decimals] the live auctions' certain loss beyond what reserves and the
+    /// InsuranceFund can cover; `totalAssets` already excludes it.
+    function expectedLenderLoss() external view returns (uint256);
 }

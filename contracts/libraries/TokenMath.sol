@@ -39,6 +39,16 @@ library TokenMath {
         return Math.mulDiv(collateral, price * debtScale, collateralScale * WAD, Math.Rounding.Ceil);
     }
 
+    /// @dev Collateral [collateral token] to what it is worth in the debt token at `price`,
+    /// rounded down (a lot is never overvalued).
+    function collateralToDebtDown(uint256 collateral, uint256 price, uint256 collateralScale, uint256 debtScale)
+        internal
+        pure
+        returns (uint256)
+    {
+        return Math.mulDiv(collateral, price * debtScale, collateralScale * WAD);
+    }
+
     /// @dev Debt tokens to the collateral they buy at `price`, rounded down (the buyer gets at most).
     function debtToCollateralDown(uint256 debt, uint256 price, uint256 collateralScale, uint256 debtScale)
         internal
