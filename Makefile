@@ -16,7 +16,7 @@ export APE_DISABLE_TELEMETRY := 1
 LOCAL := ethereum:local:foundry
 FORK := ethereum:mainnet-fork:foundry
 
-.PHONY: install demo deploy keeper test fork-test lint gas clean
+.PHONY: install demo deploy keeper test fork-test lint slither fuzz gas clean
 
 install: $(VENV)/.installed node_modules/.installed .solcx/solc-v$(SOLC_VERSION)
 
@@ -48,8 +48,9 @@ deploy: install
 keeper: install
 	python -m bots.keeper run $(ARGS)
 
-# Lint, then every test on Anvil (ape-foundry starts and stops it), then the fork tests.
-test: install lint
+# Lint and Slither, then every test on Anvil (ape-foundry starts and stops it; the stateful
+# fuzzer runs its fixed CI budget), then the fork tests.
+test: install lint slither
 	ape test tests --network $(LOCAL)
 	$(MAKE) --no-print-directory fork-test
 
@@ -59,9 +60,19 @@ fork-test: install
 	ape test tests/fork --network $(FORK)
 
 lint: install
-	ruff check scripts tests bots
-	ruff format --check scripts tests bots
+	ruff check scripts tests bots tools
+	ruff format --check scripts tests bots tools
 	mypy bots
+
+# Every Slither finding fixed or listed, with its reason, in slither.toml.
+slither: install
+	python tools/slither_check.py --solc .solcx/solc-v$(SOLC_VERSION)
+
+# The stateful fuzzer searching new random sequences for FUZZ_SECONDS (default 10 minutes):
+#   make fuzz FUZZ_SECONDS=3600 FUZZ_STEPS=50
+FUZZ_SECONDS ?= 600
+fuzz: install
+	FUZZ_SECONDS=$(FUZZ_SECONDS) ape test tests/test_fuzz.py --network $(LOCAL) -s
 
 # Gas per entry point, as the table in the README.
 gas: install
