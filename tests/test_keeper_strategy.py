@@ -3,7 +3,7 @@ except the last tests, which hold the predictions against the real contracts and
 
 import pytest
 
-from bots.keeper.strategy import Auction, KickMode, Pool, best_sale_size, decide_kick, plan_take
+from bots.keeper.strategy import Auction, KickMode, Pool, best_sale_size, decide_kick, kick_incentive, plan_take
 from conftest import MIN_DEBT, TAU, at, kick, open_position
 from money import linear_price
 
@@ -29,6 +29,10 @@ class TestKick:
     def test_always_mode_kicks_at_a_loss(self):
         decision = decide_kick(0, 0, 300_000, 20 * 10**9, ETH_IN_USDC, USDC, 0, KickMode.ALWAYS)
         assert decision.kick and decision.reason == "always mode"
+
+    def test_incentive_is_at_most_half_the_penalty(self):
+        assert kick_incentive(82 * USDC, 7_700 * USDC, 7_000 * USDC) == 82 * USDC  # tip + chip, well under
+        assert kick_incentive(82 * USDC, 101 * USDC, 100 * USDC) == USDC // 2  # a 1 USDC penalty pays 0.5
 
     def test_gas_cost_rounds_up(self):
         decision = decide_kick(0, 0, 1, 1, ETH_IN_USDC, USDC, 0, KickMode.PROFIT)

@@ -20,7 +20,7 @@ from bots.keeper.indexer import ApeChainView, Indexer, SyncResult
 from bots.keeper.risk import RiskBook
 from bots.keeper.sender import Prepared, Sender
 from bots.keeper.store import Store
-from bots.keeper.strategy import Auction, KickMode, Pool, decide_kick, plan_take
+from bots.keeper.strategy import Auction, KickMode, Pool, decide_kick, kick_incentive, plan_take
 from bots.keeper.uniswap import pair_for, sort_tokens
 
 log = logging.getLogger("gavel.keeper")
@@ -157,7 +157,7 @@ class Keeper:
         debt = int(self.c.vault.debtOf(account))
         tab_estimate = debt * 11 // 10  # what the decision needs is an order of magnitude
         decision = decide_kick(
-            int(self.c.liquidator.incentive(tab_estimate)),
+            kick_incentive(int(self.c.liquidator.incentive(tab_estimate)), tab_estimate, debt),
             int(self.c.insurance_fund.coverage()),
             prepared.gas,
             self.sender.gas_price(),

@@ -28,6 +28,13 @@ class KickDecision:
     reason: str
 
 
+def kick_incentive(tip_and_chip: int, tab: int, debt: int) -> int:
+    """[debt decimals] what a kick of `debt` with `tab` (debt plus penalty) owes its kicker, as the
+    liquidator computes it: tip + chip * tab (`tip_and_chip`, from its `incentive(tab)` view), but
+    never more than half the penalty, so a kick always costs the account more than it pays."""
+    return min(tip_and_chip, (tab - debt) // 2)
+
+
 def decide_kick(
     incentive: int,
     fund_coverage: int,
