@@ -2,35 +2,12 @@
 pragma solidity 0.8.28;
 
 import {IERC20} from "@openzeppelin/contracts/token/ERC20/IERC20.sol";
+import {Vault} from "../Vault.sol";
+import {IDutchAuctionLiquidator} from "../interfaces/IDutchAuctionLiquidator.sol";
 
-/// @notice The public views the invariants read, by name (no storage layout).
-interface IVaultViews {
-    function asset() external view returns (address);
-    function collateralOf(address account, address collateral) external view returns (uint256);
-    function totalCollateral(address collateral) external view returns (uint256);
-    function scaledDebtOf(address account) external view returns (uint256);
-    function debtOf(address account) external view returns (uint256);
-    function totalScaledDebt() external view returns (uint256);
-    function totalDebt() external view returns (uint256);
-    function auctionDebt() external view returns (uint256);
-    function reserves() external view returns (uint256);
-    function unvestedIncome() external view returns (uint256);
-    function expectedLenderLoss() external view returns (uint256);
-    function totalAssets() external view returns (uint256);
-    function borrowIndex() external view returns (uint256);
-    function minDebt() external view returns (uint256);
-    function accrueInterest() external;
-}
-
-interface ILiquidatorViews {
-    function getStatus(uint256 id) external view returns (bool needsRedo, uint256 price, uint256 lot, uint256 tab);
-    function liveTab(address collateral) external view returns (uint256);
-    function breaker() external view returns (uint8);
-}
-
-/// @title TEST ONLY: every figure the fuzzer's invariants need, in one eth_call, read through
-/// the contracts' public views. The fuzzer compares them with each other and with its own model.
-/// `read` accrues interest first (so stored reserves are current), which is why it is not a view:
+/// @title TEST ONLY: every figure the fuzzer's invariants need, in one eth_call, read through the
+/// contracts' public views (by name, never by storage layout). The fuzzer compares them with each
+/// other and with its own model. `read` accrues interest first (so stored reserves are current), which is why it is not a view:
 /// the fuzzer only ever runs it with eth_call, so nothing it does is kept.
 contract InvariantLens {
     struct Reading {
@@ -57,8 +34,8 @@ contract InvariantLens {
     }
 
     function read(
-        IVaultViews vault,
-        ILiquidatorViews liquidator,
+        Vault vault,
+        IDutchAuctionLiquidator liquidator,
         address[] calldata accounts,
         address[] calldata collaterals,
         uint256[] calldata ids
