@@ -55,8 +55,8 @@ contract DutchAuctionLiquidator is IDutchAuctionLiquidator, Governed {
     uint256 public immutable maxTip; // [debt decimals] 1,000 whole debt tokens
     uint256 internal immutable _debtScale; // 10 ** debt decimals
 
-    mapping(address asset => AuctionConfig) internal _configs;
-    mapping(address asset => uint256) internal _collateralScale; // 10 ** decimals
+    mapping(address collateral => AuctionConfig) internal _configs;
+    mapping(address collateral => uint256) internal _collateralScale; // 10 ** decimals
     uint256 public tip; // [debt decimals] flat keeper reward per kick or redo
     uint256 public chip; // [wad] keeper reward per unit of tab
     uint8 public breaker; // 0 none, 1 no kick, 2 no redo, 3 no take
@@ -65,7 +65,7 @@ contract DutchAuctionLiquidator is IDutchAuctionLiquidator, Governed {
     mapping(uint256 id => Auction) public auctions;
     uint256[] internal _active;
     mapping(uint256 id => uint256) internal _activePosition; // index in _active + 1
-    mapping(address asset => uint256) public liveTab; // [debt decimals] borrowers' auctions only
+    mapping(address collateral => uint256) public liveTab; // [debt decimals] borrowers' auctions only
     uint256 public expectedLoss; // [debt decimals] sum of live auctions' `loss`
     uint256 private _lock = UNLOCKED;
 
@@ -125,7 +125,7 @@ contract DutchAuctionLiquidator is IDutchAuctionLiquidator, Governed {
         id = ++kicks;
         auctions[id] = Auction({
             account: address(insuranceFund),
-            asset: collateral,
+            collateral: collateral,
             startedAt: uint64(block.timestamp),
             lot: amount,
             tab: tab,
@@ -144,7 +144,7 @@ contract DutchAuctionLiquidator is IDutchAuctionLiquidator, Governed {
     function take(uint256 id, uint256 maxCollateral, uint256 maxPrice, address receiver, bytes calldata data)
         external
         nonReentrant
-        returns (uint256 collateral, uint256 owe)
+        returns (uint256 bought, uint256 owe)
     {
         if (breaker >= 3) revert BreakerActive(breaker);
         if (maxCollateral == 0) revert ZeroAmount();
@@ -155,18 +155,18 @@ contract DutchAuctionLiquidator is IDutchAuctionLiquidator, Governed {
         if (done) revert AuctionNeedsRedo(id);
         if (price > maxPrice) revert PriceAboveMax(price, maxPrice);
 
-        (collateral, owe) = _slice(id, a, maxCollateral, price);
-        uint256 debtRepaid = _sell(a, collateral, owe);
+        (bought, owe) = _slice(id, a, maxCollateral, price);
+        uint256 debtRepaid = _sell(a, bought, owe);
 
-        IERC20(a.asset).safeTransfer(receiver, collateral);
-        if (data.length > 0) ITakeCallee(receiver).onTake(msg.sender, id, a.asset, collateral, owe, data);
+        IERC20(a.collateral).safeTransfer(receiver, bought);
+        if (data.length > 0) ITakeCallee(receiver).onTake(msg.sender, id, a.collateral, bought, owe, data);
         if (a.account == address(insuranceFund)) {
             debtAsset.safeTransferFrom(msg.sender, address(insuranceFund), owe);
         } else {
             debtAsset.safeTransferFrom(msg.sender, address(vault), owe);
             vault.recordAuctionProceeds(debtRepaid, owe - debtRepaid);
         }
-        emit Take(id, msg.sender, receiver, price, collateral, owe, a.tab, a.lot);
+        emit Take(id, msg.sender, receiver, price, bought, owe, a.tab, a.lot);
 
         if (a.tab == 0 || a.lot == 0) _end(id, a);
     }
@@ -179,20 +179,20 @@ contract DutchAuctionLiquidator is IDutchAuctionLiquidator, Governed {
         (bool done,) = _status(a);
         if (!done) revert AuctionNotDone(id);
 
-        uint256 marketPrice = _marketPrice(a.asset, oracle.price(address(debtAsset)));
+        uint256 marketPrice = _marketPrice(a.collateral, oracle.price(address(debtAsset)));
         uint256 dust = vault.minDebt();
-        uint256 scale = _collateralScale[a.asset];
+        uint256 scale = _collateralScale[a.collateral];
         uint256 lotValue = a.lot.collateralToDebtUp(marketPrice, scale, _debtScale);
         if (lotValue < dust) {
             // No keeper will pay gas for a dust lot: restarting it would hide its unpaid debt
             // forever. Give the dust to the fund and settle the rest as a shortfall now.
             emit DustLotWrittenOff(id, a.lot, a.tab);
-            IERC20(a.asset).safeTransfer(address(insuranceFund), a.lot);
+            IERC20(a.collateral).safeTransfer(address(insuranceFund), a.lot);
             a.lot = 0;
             _end(id, a);
             return;
         }
-        uint256 top = marketPrice.wMulUp(_configs[a.asset].buf);
+        uint256 top = marketPrice.wMulUp(_configs[a.collateral].buf);
         (a.top, a.refPrice, a.startedAt) = (top, marketPrice, uint64(block.timestamp));
         // A sale of the fund's collateral may raise what the lot is worth at the new start price.
         if (a.account == address(insuranceFund)) a.tab = a.lot.collateralToDebtUp(top, scale, _debtScale);
@@ -226,15 +226,15 @@ contract DutchAuctionLiquidator is IDutchAuctionLiquidator, Governed {
         return tip + tab.wMulDown(chip); // down: the fund pays no more than owed
     }
 
-    function auctionConfig(address asset) external view returns (AuctionConfig memory) {
-        return _configs[asset];
+    function auctionConfig(address collateral) external view returns (AuctionConfig memory) {
+        return _configs[collateral];
     }
 
     // ------------------------------------------------------------------ governance
 
     /// @notice Set an asset's auction curve and parameters. Governor only.
-    function setAuctionConfig(address asset, AuctionConfig calldata config) external onlyRole(GOVERNOR_ROLE) {
-        if (asset == address(0) || config.curve == address(0)) revert ZeroAddress();
+    function setAuctionConfig(address collateral, AuctionConfig calldata config) external onlyRole(GOVERNOR_ROLE) {
+        if (collateral == address(0) || config.curve == address(0)) revert ZeroAddress();
         _checkBounds("buf", config.buf, MIN_BUF, MAX_BUF);
         _checkBounds("tail", config.tail, MIN_TAIL, MAX_TAIL);
         _checkBounds("cusp", config.cusp, MIN_CUSP, MAX_CUSP);
@@ -242,11 +242,11 @@ contract DutchAuctionLiquidator is IDutchAuctionLiquidator, Governed {
         // data would answer this call: what it answers must make sense as a curve's.)
         uint256 start = IAuctionCurve(config.curve).price(WAD_ONE, 0);
         if (start == 0 || start > WAD_ONE) revert InvalidCurve(config.curve);
-        uint8 decimals = IERC20Metadata(asset).decimals();
+        uint8 decimals = IERC20Metadata(collateral).decimals();
         _checkBounds("collateralDecimals", decimals, 0, 36);
-        _collateralScale[asset] = 10 ** decimals;
-        _configs[asset] = config;
-        emit AuctionConfigSet(asset, config.curve, config.buf, config.tail, config.cusp);
+        _collateralScale[collateral] = 10 ** decimals;
+        _configs[collateral] = config;
+        emit AuctionConfigSet(collateral, config.curve, config.buf, config.tail, config.cusp);
     }
 
     /// @notice Set the keeper reward: flat `tip` [debt decimals] plus `chip` [wad] of the tab. Governor only.
@@ -269,22 +269,22 @@ contract DutchAuctionLiquidator is IDutchAuctionLiquidator, Governed {
 
     /// @dev Opens one auction for one lot.
     function _start(address account, Lot calldata lot, uint256 debtPrice, address kicker) internal returns (uint256 id) {
-        AuctionConfig storage config = _configs[lot.asset];
-        if (config.curve == address(0)) revert AuctionNotConfigured(lot.asset);
-        uint256 refPrice = _marketPrice(lot.asset, debtPrice);
+        AuctionConfig storage config = _configs[lot.collateral];
+        if (config.curve == address(0)) revert AuctionNotConfigured(lot.collateral);
+        uint256 refPrice = _marketPrice(lot.collateral, debtPrice);
         uint256 top = refPrice.wMulUp(config.buf); // up: start high
 
         id = ++kicks;
         Auction storage a = auctions[id];
-        (a.account, a.asset, a.startedAt) = (account, lot.asset, uint64(block.timestamp));
+        (a.account, a.collateral, a.startedAt) = (account, lot.collateral, uint64(block.timestamp));
         (a.lot, a.tab, a.debt, a.top, a.refPrice) = (lot.amount, lot.tab, lot.debt, top, refPrice);
         a.incentiveLeft = (lot.tab - lot.debt) / 2; // down: the fund pays no more than owed
         a.loss = _lossOf(a);
         expectedLoss += a.loss;
         _active.push(id);
         _activePosition[id] = _active.length;
-        liveTab[lot.asset] += lot.tab;
-        emit Kick(id, account, lot.asset, lot.amount, lot.tab, lot.debt, top, kicker);
+        liveTab[lot.collateral] += lot.tab;
+        emit Kick(id, account, lot.collateral, lot.amount, lot.tab, lot.debt, top, kicker);
     }
 
     /// @dev How much collateral a take buys and what it pays: never more than the tab needs, and
@@ -292,33 +292,33 @@ contract DutchAuctionLiquidator is IDutchAuctionLiquidator, Governed {
     function _slice(uint256 id, Auction storage a, uint256 maxCollateral, uint256 price)
         internal
         view
-        returns (uint256 collateral, uint256 owe)
+        returns (uint256 amount, uint256 owe)
     {
-        uint256 scale = _collateralScale[a.asset];
-        collateral = Math.min(a.lot, maxCollateral);
-        owe = collateral.collateralToDebtUp(price, scale, _debtScale);
+        uint256 scale = _collateralScale[a.collateral];
+        amount = Math.min(a.lot, maxCollateral);
+        owe = amount.collateralToDebtUp(price, scale, _debtScale);
         if (owe > a.tab) {
             owe = a.tab;
-            collateral = owe.debtToCollateralDown(price, scale, _debtScale);
-        } else if (owe < a.tab && collateral < a.lot) {
+            amount = owe.debtToCollateralDown(price, scale, _debtScale);
+        } else if (owe < a.tab && amount < a.lot) {
             uint256 dust = vault.minDebt();
             if (a.tab - owe < dust) {
                 if (a.tab <= dust) revert TakeWouldLeaveDust(a.tab - owe, dust);
                 owe = a.tab - dust;
-                collateral = owe.debtToCollateralDown(price, scale, _debtScale);
+                amount = owe.debtToCollateralDown(price, scale, _debtScale);
             }
         }
-        if (collateral == 0 || owe == 0) revert TakeTooSmall(id);
+        if (amount == 0 || owe == 0) revert TakeTooSmall(id);
     }
 
-    /// @dev Books a take of `collateral` for `owe` against the auction: debt is repaid first,
+    /// @dev Books a take of `amount` of collateral for `owe` against the auction: debt is repaid first,
     /// then the penalty. Returns the debt repaid.
-    function _sell(Auction storage a, uint256 collateral, uint256 owe) internal returns (uint256 debtRepaid) {
+    function _sell(Auction storage a, uint256 amount, uint256 owe) internal returns (uint256 debtRepaid) {
         debtRepaid = Math.min(owe, a.debt);
-        a.lot -= collateral;
+        a.lot -= amount;
         a.tab -= owe;
         a.debt -= debtRepaid;
-        if (a.account != address(insuranceFund)) liveTab[a.asset] -= owe;
+        if (a.account != address(insuranceFund)) liveTab[a.collateral] -= owe;
         _revalue(a);
     }
 
@@ -326,11 +326,11 @@ contract DutchAuctionLiquidator is IDutchAuctionLiquidator, Governed {
     /// whose collateral is sold out (unraised debt to the Vault as a shortfall).
     function _end(uint256 id, Auction storage a) internal {
         address account = a.account;
-        address asset = a.asset;
+        address collateral = a.collateral;
         uint256 leftover = a.lot;
         uint256 shortfall = a.tab == 0 ? 0 : a.debt;
         bool sale = account == address(insuranceFund);
-        if (!sale) liveTab[asset] -= a.tab;
+        if (!sale) liveTab[collateral] -= a.tab;
         if (a.loss > 0) {
             expectedLoss -= a.loss; // from here the shortfall itself is settled
             emit ExpectedLossUpdated(expectedLoss);
@@ -345,10 +345,10 @@ contract DutchAuctionLiquidator is IDutchAuctionLiquidator, Governed {
         delete auctions[id];
 
         if (leftover > 0 && sale) {
-            IERC20(asset).safeTransfer(address(insuranceFund), leftover);
+            IERC20(collateral).safeTransfer(address(insuranceFund), leftover);
         } else if (leftover > 0) {
-            IERC20(asset).safeTransfer(address(vault), leftover);
-            vault.returnCollateral(account, asset, leftover);
+            IERC20(collateral).safeTransfer(address(vault), leftover);
+            vault.returnCollateral(account, collateral, leftover);
         }
         if (shortfall > 0) vault.settleShortfall(account, shortfall);
         emit AuctionEnded(id, account, leftover, shortfall);
@@ -359,7 +359,7 @@ contract DutchAuctionLiquidator is IDutchAuctionLiquidator, Governed {
         // Seen from a block dated before the auction started (a view on an earlier block), no time
         // has passed: it shows its start price rather than a panic.
         uint256 elapsed = block.timestamp > a.startedAt ? block.timestamp - a.startedAt : 0;
-        AuctionConfig storage config = _configs[a.asset];
+        AuctionConfig storage config = _configs[a.collateral];
         price = IAuctionCurve(config.curve).price(a.top, elapsed);
         done = elapsed > config.tail || price.wDivDown(a.top) < config.cusp;
     }
@@ -367,7 +367,7 @@ contract DutchAuctionLiquidator is IDutchAuctionLiquidator, Governed {
     /// @dev Debt beyond what the lot is worth at the auction's reference price (rounded down, so the
     /// loss is never understated).
     function _lossOf(Auction storage a) internal view returns (uint256) {
-        uint256 worth = a.lot.collateralToDebtDown(a.refPrice, _collateralScale[a.asset], _debtScale);
+        uint256 worth = a.lot.collateralToDebtDown(a.refPrice, _collateralScale[a.collateral], _debtScale);
         return a.debt > worth ? a.debt - worth : 0;
     }
 
@@ -381,8 +381,8 @@ contract DutchAuctionLiquidator is IDutchAuctionLiquidator, Governed {
     }
 
     /// @dev [wad debt tokens per whole collateral token] from the oracle's USD prices, rounded up.
-    function _marketPrice(address asset, uint256 debtPrice) internal view returns (uint256) {
-        return oracle.price(asset).wDivUp(debtPrice);
+    function _marketPrice(address collateral, uint256 debtPrice) internal view returns (uint256) {
+        return oracle.price(collateral).wDivUp(debtPrice);
     }
 
     function _payIncentive(address keeper, uint256 owed) internal {

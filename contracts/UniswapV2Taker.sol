@@ -24,7 +24,7 @@ contract UniswapV2Taker is ITakeCallee {
     /// @dev The sale would not pay the auction plus the minimum profit.
     error InsufficientProceeds(uint256 proceeds, uint256 needed);
 
-    event TakenAndSold(uint256 indexed id, address indexed keeper, uint256 collateral, uint256 paid, uint256 profit);
+    event TakenAndSold(uint256 indexed id, address indexed keeper, uint256 bought, uint256 paid, uint256 profit);
 
     constructor(IDutchAuctionLiquidator liquidator_, IERC20 debtAsset_) {
         liquidator = liquidator_;
@@ -43,22 +43,24 @@ contract UniswapV2Taker is ITakeCallee {
         uint256 minProfit
     ) external returns (uint256 profit) {
         bytes memory data = abi.encode(router, path, minProfit);
-        (uint256 collateral, uint256 paid) = liquidator.take(id, maxCollateral, maxPrice, address(this), data);
+        (uint256 bought, uint256 paid) = liquidator.take(id, maxCollateral, maxPrice, address(this), data);
         profit = debtAsset.balanceOf(address(this));
         if (profit > 0) debtAsset.safeTransfer(msg.sender, profit);
-        emit TakenAndSold(id, msg.sender, collateral, paid, profit);
+        emit TakenAndSold(id, msg.sender, bought, paid, profit);
     }
 
     /// @inheritdoc ITakeCallee
-    function onTake(address taker, uint256, address asset, uint256 collateral, uint256 owe, bytes calldata data) external {
+    function onTake(address taker, uint256, address collateral, uint256 amount, uint256 owe, bytes calldata data)
+        external
+    {
         if (msg.sender != address(liquidator) || taker != address(this)) revert UnexpectedCallback(msg.sender, taker);
         (IUniswapV2Router02 router, address[] memory path, uint256 minProfit) =
             abi.decode(data, (IUniswapV2Router02, address[], uint256));
-        if (path.length < 2 || path[0] != asset || path[path.length - 1] != address(debtAsset)) {
+        if (path.length < 2 || path[0] != collateral || path[path.length - 1] != address(debtAsset)) {
             revert InvalidPath(path.length > 0 ? path[0] : address(0), path.length > 0 ? path[path.length - 1] : address(0));
         }
-        IERC20(asset).forceApprove(address(router), collateral);
-        uint256[] memory amounts = router.swapExactTokensForTokens(collateral, 0, path, address(this), block.timestamp);
+        IERC20(collateral).forceApprove(address(router), amount);
+        uint256[] memory amounts = router.swapExactTokensForTokens(amount, 0, path, address(this), block.timestamp);
         uint256 proceeds = amounts[amounts.length - 1];
         if (proceeds < owe + minProfit) revert InsufficientProceeds(proceeds, owe + minProfit);
         debtAsset.forceApprove(address(liquidator), owe);

@@ -63,12 +63,13 @@ contract Vault is IVault, ERC4626, Governed {
     IncomeLock internal _income; // lenders' penalty income, unlocking into the share price
     bool public paused;
     uint256 private _lock = UNLOCKED;
+    uint256 private _assetsAtLock; // [debt decimals] totalAssets when the liquidator took the lock
 
     address[] internal _collateralAssets;
-    mapping(address asset => CollateralParams) internal _params;
-    mapping(address asset => uint256) internal _collateralScale; // 10 ** decimals; zero if not listed
-    mapping(address asset => uint256) public totalCollateral; // [collateral decimals]
-    mapping(address account => mapping(address asset => uint256)) public collateralOf; // [collateral decimals]
+    mapping(address collateral => CollateralParams) internal _params;
+    mapping(address collateral => uint256) internal _collateralScale; // 10 ** decimals; zero if not listed
+    mapping(address collateral => uint256) public totalCollateral; // [collateral decimals]
+    mapping(address account => mapping(address collateral => uint256)) public collateralOf; // [collateral decimals]
     mapping(address account => uint256) public scaledDebtOf; // [debt decimals at index 1]
     mapping(address owner => mapping(address operator => bool)) public isAuthorized;
 
@@ -120,33 +121,33 @@ contract Vault is IVault, ERC4626, Governed {
     // ------------------------------------------------------------------ borrowers
 
     /// @inheritdoc IVault
-    function supplyCollateral(address asset, uint256 amount, address onBehalf) external nonReentrant {
+    function supplyCollateral(address collateral, uint256 amount, address onBehalf) external nonReentrant {
         if (amount == 0) revert ZeroAmount();
         if (onBehalf == address(0)) revert ZeroAddress();
-        if (_collateralScale[asset] == 0) revert InvalidCollateral(asset);
-        uint256 total = totalCollateral[asset] + amount;
-        if (total > _params[asset].supplyCap) revert SupplyCapExceeded(asset, total, _params[asset].supplyCap);
+        if (_collateralScale[collateral] == 0) revert InvalidCollateral(collateral);
+        uint256 total = totalCollateral[collateral] + amount;
+        if (total > _params[collateral].supplyCap) revert SupplyCapExceeded(collateral, total, _params[collateral].supplyCap);
 
-        totalCollateral[asset] = total;
-        uint256 balance = collateralOf[onBehalf][asset] += amount;
-        IERC20(asset).safeTransferFrom(msg.sender, address(this), amount);
-        emit CollateralSupplied(onBehalf, asset, msg.sender, amount, balance);
+        totalCollateral[collateral] = total;
+        uint256 balance = collateralOf[onBehalf][collateral] += amount;
+        IERC20(collateral).safeTransferFrom(msg.sender, address(this), amount);
+        emit CollateralSupplied(onBehalf, collateral, msg.sender, amount, balance);
     }
 
     /// @inheritdoc IVault
-    function withdrawCollateral(address asset, uint256 amount, address onBehalf, address receiver) external nonReentrant {
+    function withdrawCollateral(address collateral, uint256 amount, address onBehalf, address receiver) external nonReentrant {
         if (amount == 0) revert ZeroAmount();
         if (receiver == address(0)) revert ZeroAddress();
         _checkAuthorized(onBehalf);
-        uint256 held = collateralOf[onBehalf][asset];
-        if (amount > held) revert InsufficientCollateralBalance(asset, amount, held);
+        uint256 held = collateralOf[onBehalf][collateral];
+        if (amount > held) revert InsufficientCollateralBalance(collateral, amount, held);
         _accrue();
 
-        collateralOf[onBehalf][asset] = held - amount;
-        totalCollateral[asset] -= amount;
+        collateralOf[onBehalf][collateral] = held - amount;
+        totalCollateral[collateral] -= amount;
         _checkBorrowLimit(onBehalf);
-        IERC20(asset).safeTransfer(receiver, amount);
-        emit CollateralWithdrawn(onBehalf, asset, receiver, amount, held - amount);
+        IERC20(collateral).safeTransfer(receiver, amount);
+        emit CollateralWithdrawn(onBehalf, collateral, receiver, amount, held - amount);
     }
 
     /// @inheritdoc IVault
@@ -220,6 +221,7 @@ contract Vault is IVault, ERC4626, Governed {
         Position memory p = _position(account, index); // an asset without a price counts as worth nothing
         uint256 hf = p.liquidationValue.wDivDown(p.debtValue);
         if (hf >= WAD) revert NotLiquidatable(account, hf);
+        uint256 assetsBefore = totalAssets();
 
         LiquidationConfig memory c = _liquidationConfig;
         uint256 dustValue = c.minDebt.toValueUp(p.debtPrice, _debtScale);
@@ -227,6 +229,7 @@ contract Vault is IVault, ERC4626, Governed {
         // now rather than leave bad debt hidden behind it (and give the dust to the fund that pays).
         if (p.collateralValue < dustValue) {
             _realise(account, p, hf, scaledDebt);
+            _lockGain(assetsBefore);
             return ids;
         }
 
@@ -239,6 +242,7 @@ contract Vault is IVault, ERC4626, Governed {
         IDutchAuctionLiquidator.Lot[] memory lots = _moveParts(account, plan, liq);
         if (plan.writtenOff > 0) _settleShortfall(account, plan.writtenOff);
         if (lots.length > 0) ids = liq.kick(account, lots, msg.sender);
+        _lockGain(assetsBefore);
     }
 
     /// @inheritdoc IVault
@@ -246,17 +250,16 @@ contract Vault is IVault, ERC4626, Governed {
         auctionDebt -= debtRepaid;
         uint256 toFund = penalty.wMulDown(_liquidationConfig.penaltyFundShare); // down: lenders keep the rounding
         if (toFund > 0) IERC20(asset()).safeTransfer(address(insuranceFund), toFund);
-        // The lenders' share reaches the share price over INCOME_UNLOCK, not in this transaction:
-        // a deposit made just before a take and redeemed just after earns none of it.
-        if (penalty > toFund) _lockIncome(penalty - toFund);
+        // The lenders' share raises totalAssets, and `unlock` turns that rise into income that
+        // unlocks over INCOME_UNLOCK: nothing of it is in the share price within this transaction.
         emit AuctionProceeds(debtRepaid, penalty, toFund);
     }
 
     /// @inheritdoc IVault
-    function returnCollateral(address account, address asset, uint256 amount) external onlyLiquidator {
-        totalCollateral[asset] += amount;
-        uint256 balance = collateralOf[account][asset] += amount;
-        emit CollateralReturned(account, asset, amount, balance);
+    function returnCollateral(address account, address collateral, uint256 amount) external onlyLiquidator {
+        totalCollateral[collateral] += amount;
+        uint256 balance = collateralOf[account][collateral] += amount;
+        emit CollateralReturned(account, collateral, amount, balance);
     }
 
     /// @inheritdoc IVault
@@ -405,7 +408,7 @@ contract Vault is IVault, ERC4626, Governed {
             emit CollateralSeized(account, collateral, to, amount, held - amount);
             if (!plan.toFund[i]) {
                 lots[k++] = IDutchAuctionLiquidator.Lot({
-                    asset: collateral,
+                    collateral: collateral,
                     amount: amount,
                     tab: debtPart.wMulUp(WAD + _params[collateral].penalty), // up: the penalty is owed in full
                     debt: debtPart
@@ -433,13 +436,13 @@ contract Vault is IVault, ERC4626, Governed {
     /// @dev Gives every collateral balance of `account` to the InsuranceFund.
     function _seizeAll(address account) internal {
         for (uint256 i; i < _collateralAssets.length; ++i) {
-            address asset = _collateralAssets[i];
-            uint256 held = collateralOf[account][asset];
+            address collateral = _collateralAssets[i];
+            uint256 held = collateralOf[account][collateral];
             if (held == 0) continue;
-            collateralOf[account][asset] = 0;
-            totalCollateral[asset] -= held;
-            IERC20(asset).safeTransfer(address(insuranceFund), held);
-            emit CollateralSeized(account, asset, address(insuranceFund), held, 0);
+            collateralOf[account][collateral] = 0;
+            totalCollateral[collateral] -= held;
+            IERC20(collateral).safeTransfer(address(insuranceFund), held);
+            emit CollateralSeized(account, collateral, address(insuranceFund), held, 0);
         }
     }
 
@@ -551,6 +554,15 @@ contract Vault is IVault, ERC4626, Governed {
         return uint256(lock_.amount).mulDivUp(lock_.end - block.timestamp, lock_.end - lock_.start);
     }
 
+    /// @dev No liquidation step may raise the share price within its own transaction (a deposit
+    /// just before it and a redemption just after would take the rise from the lenders who carried
+    /// the risk): any rise in totalAssets since `before` is locked, to unlock over INCOME_UNLOCK.
+    /// Falls are not: a loss is shared by whoever holds shares when it becomes certain.
+    function _lockGain(uint256 before) internal {
+        uint256 afterwards = totalAssets();
+        if (afterwards > before) _lockIncome(afterwards - before);
+    }
+
     /// @dev Adds `amount` to the income unlocking; what is still locked unlocks with it over the
     /// next INCOME_UNLOCK.
     function _lockIncome(uint256 amount) internal {
@@ -631,16 +643,16 @@ contract Vault is IVault, ERC4626, Governed {
 
     /// @inheritdoc IVault
     /// @dev (debt value - sum over other assets of value * threshold) / (amount * threshold), rounded up.
-    function liquidationPrice(address account, address asset) external view returns (uint256) {
-        uint256 amount = collateralOf[account][asset];
+    function liquidationPrice(address account, address collateral) external view returns (uint256) {
+        uint256 amount = collateralOf[account][collateral];
         if (amount == 0 || scaledDebtOf[account] == 0) return 0;
         (uint256 index,,) = _accrued();
         Position memory p = _position(account, index);
-        uint256 threshold = _params[asset].liquidationThreshold;
-        uint256 own = amount.toValueDown(oracle.price(asset), _collateralScale[asset]).wMulDown(threshold);
+        uint256 threshold = _params[collateral].liquidationThreshold;
+        uint256 own = amount.toValueDown(oracle.price(collateral), _collateralScale[collateral]).wMulDown(threshold);
         uint256 others = p.liquidationValue - own;
         if (p.debtValue <= others) return 0;
-        return (p.debtValue - others).wDivUp(threshold).mulDivUp(_collateralScale[asset], amount);
+        return (p.debtValue - others).wDivUp(threshold).mulDivUp(_collateralScale[collateral], amount);
     }
 
     /// @inheritdoc IVault
@@ -663,8 +675,8 @@ contract Vault is IVault, ERC4626, Governed {
     }
 
     /// @inheritdoc IVault
-    function collateralParams(address asset) external view returns (CollateralParams memory) {
-        return _params[asset];
+    function collateralParams(address collateral) external view returns (CollateralParams memory) {
+        return _params[collateral];
     }
 
     function rateModel() external view returns (RateModel memory) {
@@ -785,10 +797,14 @@ contract Vault is IVault, ERC4626, Governed {
     /// the Vault can be entered from inside a take's callback. Liquidator only.
     function lock() external onlyLiquidator {
         _enter();
+        _assetsAtLock = totalAssets();
     }
 
-    /// @notice Release the lock taken by `lock`. Liquidator only.
+    /// @notice Release the lock taken by `lock`. Whatever the liquidator's entry point raised
+    /// lenders' assets by (a penalty paid, a certain loss that turned out smaller) is locked as
+    /// income. Liquidator only.
     function unlock() external onlyLiquidator {
+        _lockGain(_assetsAtLock);
         _lock = UNLOCKED;
     }
 

@@ -84,10 +84,10 @@ def test_2_capped_dust_cannot_shield_an_account(
 
     tx, _ = kick(vault, liquidator, borrower, keeper)
 
-    (weth_kick,) = [k for k in kicks_of(tx, liquidator) if k.asset == weth.address]
+    (weth_kick,) = [k for k in kicks_of(tx, liquidator) if k.collateral == weth.address]
     assert weth_kick.lot == 10 * ETH and weth_kick.debt > 13_999 * USDC
     assert vault.debtOf(borrower) == 0 and vault.collateralOf(borrower, weth) == 0
-    assert not [k for k in kicks_of(tx, liquidator) if k.asset == wbtc.address]  # no auction over the cap
+    assert not [k for k in kicks_of(tx, liquidator) if k.collateral == wbtc.address]  # no auction over the cap
 
 
 @pytest.fixture
@@ -120,7 +120,7 @@ def test_2_stale_dust_blocks_neither_the_owner_nor_a_kick(
     debt = vault.debtOf(borrower)
     tx, _ = kick(vault, liquidator, borrower, keeper)
     (weth_kick,) = kicks_of(tx, liquidator)
-    assert weth_kick.asset == weth.address and weth_kick.lot == vault.collateralOf(borrower, weth) + weth_kick.lot
+    assert weth_kick.collateral == weth.address and vault.collateralOf(borrower, weth) == 0  # all of it, in auction
     # The unpriced wei stays in the account, and so does the debt the auctioned WETH does not
     # support at its liquidation threshold: the account owes what it owed less what was kicked.
     assert vault.collateralOf(borrower, stale_token) == 1
@@ -160,6 +160,25 @@ def test_3_a_just_in_time_deposit_does_not_steal_the_penalty(
     at(chain, kicked_at + 60 + 86_400)
     chain.mine()
     assert vault.convertToAssets(vault.balanceOf(lender)) - lender_before >= 6_999 * USDC
+
+
+def test_3_a_take_that_shrinks_a_certain_loss_raises_no_share_price_within_it(
+    project, vault, liquidator, usdc, weth, borrower, keeper, eth_feed, governor, chain
+):
+    """Found by the fuzzer: taking an auction whose lot is worth less than its debt, above the
+    oracle price, shrinks the loss lenders' assets already left out; the share price rose inside
+    the take, and a deposit-take-redeem around it made a profit. Every rise a liquidation step
+    causes is now locked as income instead."""
+    weth.mint(borrower, 100 * ETH, sender=governor)
+    open_position(vault, borrower, weth, 100 * ETH, 140_000 * USDC)
+    eth_feed.setAnswer(700 * 10**8, sender=governor)  # the lot is worth 70,000 against 140,000
+    tx, (auction_id,) = kick(vault, liquidator, borrower, keeper)
+    assert vault.expectedLenderLoss() > 50_000 * USDC  # beyond what the fund's 10,000 covers
+    jit = project.JitLender.deploy(sender=governor)
+    usdc.mint(jit, 9_000_000 * USDC + 80_000 * USDC, sender=governor)
+    # A few seconds after the kick, the price is still about 1.1 times the oracle's.
+    deposited, redeemed = jit.attack(vault, liquidator, auction_id, 9_000_000 * USDC, MAX, sender=governor).return_value
+    assert redeemed <= deposited
 
 
 # ---------------------------------------------------------------------- 4. leaving ahead of a known loss
@@ -288,7 +307,7 @@ def test_8_the_fund_sells_the_collateral_it_seized(
 
     tx = fund.sellCollateral(weth, sender=keeper)  # anyone may start the sale
     (sale,) = kicks_of(tx, liquidator)
-    assert (sale.account, sale.asset, sale.lot, sale.debt) == (fund.address, weth.address, ETH // 10, 0)
+    assert (sale.account, sale.collateral, sale.lot, sale.debt) == (fund.address, weth.address, ETH // 10, 0)
     tx = liquidator.take(sale.id, ETH, MAX, keeper, b"", sender=keeper)
     paid = tx.events.filter(liquidator.Take)[0].paid
     assert paid >= 90 * USDC  # bought at the start price, above the oracle's $90

@@ -70,7 +70,7 @@ def test_partial_take_never_leaves_dust(liquidator, auction, keeper, chain):
     tx = liquidator.take(auction_id, wanted, TOP, keeper, b"", sender=keeper)
     take = tx.events.filter(liquidator.Take)[0]
     assert take.tabLeft == MIN_DEBT and take.paid == TAB - MIN_DEBT
-    assert take.collateral == debt_to_collateral_down(TAB - MIN_DEBT, TOP, ETH, USDC)
+    assert take.bought == debt_to_collateral_down(TAB - MIN_DEBT, TOP, ETH, USDC)
     # Now the tab is dust: only a take that clears it is allowed.
     with ape.reverts(liquidator.TakeWouldLeaveDust, dust=MIN_DEBT):
         liquidator.take(auction_id, ETH // 1000, TOP, keeper, b"", sender=keeper)
@@ -197,7 +197,7 @@ def test_unconfigured_collateral_cannot_be_kicked(
     vault.supplyCollateral(token, 1_000 * ETH, borrower, sender=borrower)  # $1,000
     vault.borrow(500 * USDC, borrower, borrower, sender=borrower)
     vault.setCollateralParams(token, (WAD // 10, WAD // 10, WAD // 10, 10**30, 10**15, 10**16), sender=governor)
-    with ape.reverts(liquidator.AuctionNotConfigured, asset=token.address):
+    with ape.reverts(liquidator.AuctionNotConfigured, collateral=token.address):
         vault.liquidate(borrower, sender=keeper)
 
 

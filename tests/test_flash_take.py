@@ -42,7 +42,7 @@ def test_flash_take_sells_on_uniswap_and_pays_inside_the_callback(
     tx = taker.takeAndSell(auction_id, 5 * ETH, price, router, [weth, usdc], 0, sender=other)
 
     event = tx.events.filter(taker.TakenAndSold)[0]
-    assert (event.collateral, event.paid, event.profit) == (collateral, tab, expected_out - tab)
+    assert (event.bought, event.paid, event.profit) == (collateral, tab, expected_out - tab)
     assert usdc.balanceOf(other) == expected_out - tab > 0  # the keeper ends with more than it started
     assert usdc.balanceOf(taker) == 0 and weth.balanceOf(taker) == 0  # the taker keeps nothing
     swap = tx.events.filter(pair.Swap)[0]

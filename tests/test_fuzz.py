@@ -135,7 +135,7 @@ class Gavel(RuleBasedStateMachine):
     def follow(self, tx) -> None:
         liquidator = self.ctx["liquidator"]
         for e in tx.events.filter(liquidator.Kick):
-            self.auctions[e.id] = Lot(e.account, e.asset, e.lot, e.tab, e.debt)
+            self.auctions[e.id] = Lot(e.account, e.collateral, e.lot, e.tab, e.debt)
         for e in tx.events.filter(liquidator.Take):
             a = self.auctions[e.id]
             a.debt -= min(e.paid, a.debt)

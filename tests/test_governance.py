@@ -15,7 +15,7 @@ def bounds(name: str) -> bytes:
 
 def test_every_vault_setter_emits(vault, liquidator, governor, weth):
     tx = vault.setCollateralParams(weth, collateral_params(max_ltv=60), sender=governor)
-    assert tx.events[0].asset == weth.address and tx.events[0].params[0] == 60 * WAD // 100
+    assert tx.events[0].collateral == weth.address and tx.events[0].params[0] == 60 * WAD // 100
     assert vault.collateralParams(weth).maxLtv == 60 * WAD // 100
     model = (WAD // 100, 2 * WAD // 100, WAD, 9 * WAD // 10)
     tx = vault.setRateModel(model, sender=governor)
@@ -31,7 +31,7 @@ def test_every_vault_setter_emits(vault, liquidator, governor, weth):
 def test_every_liquidator_setter_emits(liquidator, governor, weth, exp_curve):
     tx = liquidator.setAuctionConfig(weth, (exp_curve, WAD, 600, WAD // 10), sender=governor)
     event = tx.events[0]
-    assert (event.asset, event.curve, event.buf, event.tail, event.cusp) == (
+    assert (event.collateral, event.curve, event.buf, event.tail, event.cusp) == (
         weth.address,
         exp_curve.address,
         WAD,
@@ -63,7 +63,7 @@ def test_collateral_params_bounds(vault, governor, weth, params, name):
 
 
 def test_collateral_listing_rules(project, vault, oracle, governor, usdc, usdc_feed):
-    with ape.reverts(vault.InvalidCollateral, asset=usdc.address):
+    with ape.reverts(vault.InvalidCollateral, collateral=usdc.address):
         vault.setCollateralParams(usdc, collateral_params(), sender=governor)
     with ape.reverts(vault.InvalidCollateral):
         vault.setCollateralParams(ape.utils.ZERO_ADDRESS, collateral_params(), sender=governor)

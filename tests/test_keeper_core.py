@@ -241,7 +241,7 @@ def test_a_keeper_with_inventory_pays_from_its_own_balance(
     assert report.taken == [auction_id] and report.profit > 0
     assert usdc.allowance(signer, liquidator) == 2**256 - 1
     (take,) = liquidator.Take.query("*", start_block=chain.blocks.head.number).itertuples()
-    bought, paid = take.event_arguments["collateral"], take.event_arguments["paid"]
+    bought, paid = take.event_arguments["bought"], take.event_arguments["paid"]
     assert take.event_arguments["receiver"] == signer.address  # it keeps the collateral
     since = chain.blocks.head.number - 10  # the kick and the take are the last few blocks
     incentive = sum(

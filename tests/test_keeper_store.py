@@ -69,7 +69,7 @@ def test_the_outbox_survives_a_restart_and_tracks_replacements(tmp_path):
 
 
 def test_events_map_to_updates():
-    assert update_from_event("CollateralSeized", {"account": ALICE, "asset": WETH, "balance": 5}) == CollateralSet(
+    assert update_from_event("CollateralSeized", {"account": ALICE, "collateral": WETH, "balance": 5}) == CollateralSet(
         ALICE, WETH, 5
     )
     assert update_from_event("Liquidated", {"account": ALICE, "scaledDebt": 0}) == DebtSet(ALICE, 0)

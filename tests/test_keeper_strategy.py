@@ -142,4 +142,4 @@ def test_plan_predicts_the_flash_take_to_the_wei(
         auction_id, plan.max_collateral, plan.max_price, uniswap["router"], [weth, usdc], 0, sender=other
     )
     event = tx.events.filter(taker.TakenAndSold)[0]
-    assert (event.collateral, event.paid, event.profit) == (plan.collateral, plan.owe, plan.profit)
+    assert (event.bought, event.paid, event.profit) == (plan.collateral, plan.owe, plan.profit)

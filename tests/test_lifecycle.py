@@ -54,7 +54,7 @@ def test_borrow_drop_kick_decay_take_take_leftover(
     owe1 = collateral_to_debt_up(2 * ETH, price1, ETH, USDC)
     tx = liquidator.take(auction_id, 2 * ETH, price1, keeper, b"", sender=keeper)
     take = tx.events.filter(liquidator.Take)[0]
-    assert (take.price, take.collateral, take.paid) == (price1, 2 * ETH, owe1)
+    assert (take.price, take.bought, take.paid) == (price1, 2 * ETH, owe1)
     assert (take.tabLeft, take.lotLeft) == (tab - owe1, 3 * ETH)
     assert liquidator.getStatus(auction_id) == (False, price1, 3 * ETH, tab - owe1)
 
@@ -67,7 +67,7 @@ def test_borrow_drop_kick_decay_take_take_leftover(
     leftover = 3 * ETH - slice2
     tx = liquidator.take(auction_id, 3 * ETH, price2, keeper, b"", sender=keeper)
     take = tx.events.filter(liquidator.Take)[0]
-    assert (take.collateral, take.paid, take.tabLeft) == (slice2, tab2, 0)
+    assert (take.bought, take.paid, take.tabLeft) == (slice2, tab2, 0)
     ended = tx.events.filter(liquidator.AuctionEnded)[0]
     assert (ended.leftover, ended.shortfall) == (leftover, 0)
     penalty = tab - covered

@@ -100,7 +100,7 @@ def test_full_live_auction_cap_refuses_kicks(vault, liquidator, weth, borrower, 
     two_positions_under_water(vault, weth, borrower, other, eth_feed, governor)
     kick(vault, liquidator, borrower, keeper)
     assert liquidator.liveTab(weth) == 7_700 * USDC
-    with ape.reverts(vault.AuctionCapReached, asset=weth.address, liveTab=7_700 * USDC, liveTabCap=7_700 * USDC):
+    with ape.reverts(vault.AuctionCapReached, collateral=weth.address, liveTab=7_700 * USDC, liveTabCap=7_700 * USDC):
         vault.liquidate(other, sender=keeper)
 
 
@@ -160,7 +160,7 @@ def test_cross_margin_kick_splits_by_value(
     vault.borrow(5_000 * USDC, borrower, borrower, sender=borrower)
     drop_eth(eth_feed, governor, 1_500)  # $3,000 * 0.8 + $3,000 * 0.75 = 4,650 < 5,000: hf 0.93, all of it
     tx, ids = kick(vault, liquidator, borrower, keeper)
-    kicks = {log.asset: log for log in tx.events.filter(liquidator.Kick)}
+    kicks = {log.collateral: log for log in tx.events.filter(liquidator.Kick)}
     assert len(ids) == 2
     assert kicks[weth.address].lot == 2 * ETH and kicks[wbtc.address].lot == 10**7
     weth_debt = mul_div_down(5_000 * USDC, 3_000 * WAD, 6_000 * WAD)
@@ -178,7 +178,7 @@ def test_partial_cross_margin_moves_matching_share(vault, liquidator, weth, wbtc
     drop_eth(eth_feed, governor, 1_000)  # 3,000*0.8 + 9,000*0.75 = 9,150 < 10,000: hf 0.915 -> all
     vault.setLiquidationConfig((MIN_DEBT, 1_000 * USDC, 90 * WAD // 100, WAD // 2, WAD // 2), sender=governor)
     tx, _ = kick(vault, liquidator, borrower, keeper)  # hf 0.915 >= 0.90: half
-    kicks = {log.asset: log for log in tx.events.filter(liquidator.Kick)}
+    kicks = {log.collateral: log for log in tx.events.filter(liquidator.Kick)}
     assert kicks[weth.address].lot == mul_div_up(3 * ETH, 5_000 * USDC, 10_000 * USDC)
     assert kicks[wbtc.address].lot == mul_div_up(3 * 10**7, 5_000 * USDC, 10_000 * USDC)
     assert vault.collateralOf(borrower, weth) == 3 * ETH // 2

@@ -10,7 +10,7 @@ USDC = 10**6
 def test_supply_and_withdraw(protocol, vault, weth, borrower, other):
     tx = vault.supplyCollateral(weth, 3 * 10**18, borrower, sender=borrower)
     event = tx.events.filter(vault.CollateralSupplied)[0]
-    assert (event.account, event.asset, event.amount, event.balance) == (
+    assert (event.account, event.collateral, event.amount, event.balance) == (
         borrower.address,
         weth.address,
         3 * 10**18,
@@ -45,12 +45,12 @@ def test_withdraw_on_behalf_needs_authorisation(protocol, vault, weth, borrower,
 def test_bad_collateral_input(protocol, vault, weth, usdc, borrower):
     with ape.reverts(vault.ZeroAmount):
         vault.supplyCollateral(weth, 0, borrower, sender=borrower)
-    with ape.reverts(vault.InvalidCollateral, asset=usdc.address):
+    with ape.reverts(vault.InvalidCollateral, collateral=usdc.address):
         vault.supplyCollateral(usdc, 1, borrower, sender=borrower)
     with ape.reverts(vault.ZeroAddress):
         vault.supplyCollateral(weth, 1, ape.utils.ZERO_ADDRESS, sender=borrower)
     vault.supplyCollateral(weth, 10, borrower, sender=borrower)
-    with ape.reverts(vault.InsufficientCollateralBalance, asset=weth.address, requested=11, balance=10):
+    with ape.reverts(vault.InsufficientCollateralBalance, collateral=weth.address, requested=11, balance=10):
         vault.withdrawCollateral(weth, 11, borrower, borrower, sender=borrower)
     with ape.reverts(vault.ZeroAmount):
         vault.withdrawCollateral(weth, 0, borrower, borrower, sender=borrower)
@@ -62,7 +62,7 @@ def test_bad_collateral_input(protocol, vault, weth, usdc, borrower):
 def test_supply_cap(protocol, vault, weth, borrower, governor):
     vault.setCollateralParams(weth, collateral_params(supply_cap=5 * 10**18), sender=governor)
     vault.supplyCollateral(weth, 5 * 10**18, borrower, sender=borrower)
-    with ape.reverts(vault.SupplyCapExceeded, asset=weth.address, total=5 * 10**18 + 1, cap=5 * 10**18):
+    with ape.reverts(vault.SupplyCapExceeded, collateral=weth.address, total=5 * 10**18 + 1, cap=5 * 10**18):
         vault.supplyCollateral(weth, 1, borrower, sender=borrower)
     # Withdrawing makes room again.
     vault.withdrawCollateral(weth, 1, borrower, borrower, sender=borrower)

@@ -185,7 +185,7 @@ class Keeper:
             if prepared is not None and self._send(prepared, report=report):
                 report.redone.append(auction_id)
             return
-        asset = str(self.c.liquidator.auctions(auction_id).asset)
+        asset = str(self.c.liquidator.auctions(auction_id).collateral)
         pool = self._pool(asset)
         if pool is None:
             return

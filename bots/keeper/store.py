@@ -58,7 +58,7 @@ DEBT_EVENTS = {"Borrowed", "Repaid", "Liquidated"}
 def update_from_event(name: str, args: dict[str, object]) -> Update | None:
     """The mirror update a Vault event implies, or None for events that move no account."""
     if name in COLLATERAL_EVENTS:
-        return CollateralSet(str(args["account"]), str(args["asset"]), int(str(args["balance"])))
+        return CollateralSet(str(args["account"]), str(args["collateral"]), int(str(args["balance"])))
     if name in DEBT_EVENTS:
         return DebtSet(str(args["account"]), int(str(args["scaledDebt"])))
     return None

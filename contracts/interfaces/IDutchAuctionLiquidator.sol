@@ -10,7 +10,7 @@ pragma solidity ^0.8.20;
 interface IDutchAuctionLiquidator {
     /// @notice What the Vault hands over for one collateral asset of a kick.
     struct Lot {
-        address asset; // collateral
+        address collateral; // collateral
         uint256 amount; // [collateral decimals] collateral moved to the liquidator
         uint256 tab; // [debt decimals] debt + penalty to raise
         uint256 debt; // [debt decimals] the part of the tab owed to lenders
@@ -18,7 +18,7 @@ interface IDutchAuctionLiquidator {
 
     struct Auction {
         address account; // borrower (the InsuranceFund for a sale of its collateral); zero once ended
-        address asset; // collateral being sold
+        address collateral; // collateral being sold
         uint64 startedAt; // [seconds] last kick or redo
         uint256 lot; // [collateral decimals] collateral left to sell
         uint256 tab; // [debt decimals] still to raise, debt first then penalty
@@ -40,7 +40,7 @@ interface IDutchAuctionLiquidator {
     event Kick(
         uint256 indexed id,
         address indexed account,
-        address indexed asset,
+        address indexed collateral,
         uint256 lot,
         uint256 tab,
         uint256 debt,
@@ -52,7 +52,7 @@ interface IDutchAuctionLiquidator {
         address indexed taker,
         address receiver,
         uint256 price,
-        uint256 collateral,
+        uint256 bought,
         uint256 paid,
         uint256 tabLeft,
         uint256 lotLeft
@@ -68,7 +68,7 @@ interface IDutchAuctionLiquidator {
     event KeeperIncentive(address indexed keeper, uint256 owed, uint256 paid);
     /// @notice The sum of live auctions' certain losses is now `expectedLoss`.
     event ExpectedLossUpdated(uint256 expectedLoss);
-    event AuctionConfigSet(address indexed asset, address curve, uint256 buf, uint256 tail, uint256 cusp);
+    event AuctionConfigSet(address indexed collateral, address curve, uint256 buf, uint256 tail, uint256 cusp);
     event IncentiveSet(uint256 tip, uint256 chip);
     event BreakerSet(uint8 level, address indexed by);
 
@@ -89,7 +89,7 @@ interface IDutchAuctionLiquidator {
     /// @dev At the current price the take buys nothing.
     error TakeTooSmall(uint256 id);
     /// @dev No auction curve is configured for the collateral asset.
-    error AuctionNotConfigured(address asset);
+    error AuctionNotConfigured(address collateral);
     /// @dev The guardian may only raise the breaker.
     error BreakerNotRaised(uint8 current, uint8 requested);
     /// @dev Zero amount where a positive one is required.
@@ -117,11 +117,11 @@ interface IDutchAuctionLiquidator {
     /// `ITakeCallee(receiver).onTake(msg.sender, id, asset, collateral, owe, data)`; then pulls `owe` of the
     /// debt asset from msg.sender. Never sells more than the tab needs and never leaves a tab below
     /// dust (it sells less instead).
-    /// @return collateral [collateral decimals] bought.
+    /// @return bought [collateral decimals] collateral bought.
     /// @return owe [debt decimals] paid.
     function take(uint256 id, uint256 maxCollateral, uint256 maxPrice, address receiver, bytes calldata data)
         external
-        returns (uint256 collateral, uint256 owe);
+        returns (uint256 bought, uint256 owe);
 
     /// @notice Restart a too old or too cheap auction from a fresh oracle price; pays the caller
     /// tip + chip * tab when the tab is at least dust, as far as the auction's incentive budget
@@ -140,8 +140,8 @@ interface IDutchAuctionLiquidator {
     /// @notice Ids of every live auction.
     function activeAuctions() external view returns (uint256[] memory);
 
-    /// @notice [debt decimals] total tab of live auctions of `asset`.
-    function liveTab(address asset) external view returns (uint256);
+    /// @notice [debt decimals] total tab of live auctions of `collateral`.
+    function liveTab(address collateral) external view returns (uint256);
 
     /// @notice The current breaker level, 0 to 3.
     function breaker() external view returns (uint8);

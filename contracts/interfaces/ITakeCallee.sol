@@ -6,9 +6,10 @@ pragma solidity ^0.8.20;
 interface ITakeCallee {
     /// @param taker who called `take` and will pay `owe`.
     /// @param id the auction.
-    /// @param asset the collateral token.
-    /// @param collateral [collateral decimals] already sent to this contract.
+    /// @param collateral the collateral token.
+    /// @param amount [collateral decimals] of it, already sent to this contract.
     /// @param owe [debt decimals] the liquidator pulls from `taker` when this returns.
     /// @param data the taker's own instructions, passed through from `take`.
-    function onTake(address taker, uint256 id, address asset, uint256 collateral, uint256 owe, bytes calldata data) external;
+    function onTake(address taker, uint256 id, address collateral, uint256 amount, uint256 owe, bytes calldata data)
+        external;
 }

@@ -53,10 +53,10 @@ interface IVault {
 
     // Account events carry the balance after the change, so an indexer can mirror accounts by
     // overwriting rather than summing.
-    event CollateralSupplied(address indexed account, address indexed asset, address from, uint256 amount, uint256 balance);
-    event CollateralWithdrawn(address indexed account, address indexed asset, address to, uint256 amount, uint256 balance);
-    event CollateralSeized(address indexed account, address indexed asset, address to, uint256 amount, uint256 balance);
-    event CollateralReturned(address indexed account, address indexed asset, uint256 amount, uint256 balance);
+    event CollateralSupplied(address indexed account, address indexed collateral, address from, uint256 amount, uint256 balance);
+    event CollateralWithdrawn(address indexed account, address indexed collateral, address to, uint256 amount, uint256 balance);
+    event CollateralSeized(address indexed account, address indexed collateral, address to, uint256 amount, uint256 balance);
+    event CollateralReturned(address indexed account, address indexed collateral, uint256 amount, uint256 balance);
     event Borrowed(address indexed account, address to, uint256 amount, uint256 scaledDebt);
     event Repaid(address indexed account, address payer, uint256 amount, uint256 scaledDebt);
     /// @notice A kick: `debtCovered` moved from the account into auctions at health factor `healthFactor`.
@@ -70,12 +70,13 @@ interface IVault {
     event ShortfallSettled(
         address indexed account, uint256 shortfall, uint256 covered, uint256 badDebt, uint256 fromReserves
     );
-    /// @notice Lenders' share of a penalty, `amount`, was locked; `locked` in all now unlocks into
-    /// the share price until `unlockAt`.
+    /// @notice A liquidation step raised lenders' assets by `amount` (a penalty, a loss smaller
+    /// than was certain); it was locked, and `locked` in all now unlocks into the share price
+    /// until `unlockAt`.
     event IncomeLocked(uint256 amount, uint256 locked, uint256 unlockAt);
     event BadDebtRealized(address indexed account, uint256 amount);
     event AuthorizationSet(address indexed owner, address indexed operator, bool allowed);
-    event CollateralConfigSet(address indexed asset, CollateralParams params);
+    event CollateralConfigSet(address indexed collateral, CollateralParams params);
     event RateModelSet(RateModel model);
     event ReserveFactorSet(uint256 reserveFactor);
     event LiquidationConfigSet(LiquidationConfig config);
@@ -85,11 +86,11 @@ interface IVault {
     /// @dev Zero amount where a positive one is required.
     error ZeroAmount();
     /// @dev The asset is not a listed collateral (or cannot be one: zero, or the debt asset).
-    error InvalidCollateral(address asset);
+    error InvalidCollateral(address collateral);
     /// @dev Supplying would take the asset's total above its supply cap.
-    error SupplyCapExceeded(address asset, uint256 total, uint256 cap);
+    error SupplyCapExceeded(address collateral, uint256 total, uint256 cap);
     /// @dev Withdrawing more collateral than the account holds.
-    error InsufficientCollateralBalance(address asset, uint256 requested, uint256 balance);
+    error InsufficientCollateralBalance(address collateral, uint256 requested, uint256 balance);
     /// @dev The action would leave the account's debt value above its borrow limit.
     error InsufficientCollateral(address account, uint256 debtValue, uint256 borrowLimit);
     /// @dev The Vault has less free cash than asked for.
@@ -105,7 +106,7 @@ interface IVault {
     /// @dev After caps and the dust rule the kick would cover less than dust.
     error KickBelowDust(uint256 debtCovered, uint256 minDebt);
     /// @dev The asset's live auctions already carry its whole cap.
-    error AuctionCapReached(address asset, uint256 liveTab, uint256 liveTabCap);
+    error AuctionCapReached(address collateral, uint256 liveTab, uint256 liveTabCap);
     /// @dev Deposits, mints and borrows are paused.
     error EnforcedPause();
     /// @dev An entry point was called again while one was running (for example from `onTake`).
@@ -121,12 +122,12 @@ interface IVault {
 
     // ---- borrowers ----
 
-    /// @notice Add `amount` of `asset` to `onBehalf`'s account, pulled from the caller. Never paused.
-    function supplyCollateral(address asset, uint256 amount, address onBehalf) external;
+    /// @notice Add `amount` of `collateral` to `onBehalf`'s account, pulled from the caller. Never paused.
+    function supplyCollateral(address collateral, uint256 amount, address onBehalf) external;
 
     /// @notice Take collateral out of `onBehalf`'s account (caller authorised) to `receiver`; the
     /// account must stay within its borrow limit.
-    function withdrawCollateral(address asset, uint256 amount, address onBehalf, address receiver) external;
+    function withdrawCollateral(address collateral, uint256 amount, address onBehalf, address receiver) external;
 
     /// @notice Borrow `amount` [debt decimals] against `onBehalf`'s account (caller authorised) to
     /// `receiver`. Needs an `Ok` price for every asset involved.
@@ -156,9 +157,9 @@ interface IVault {
     /// @notice Liquidator hook: `debtRepaid` + `penalty` were paid into the Vault by a taker.
     function recordAuctionProceeds(uint256 debtRepaid, uint256 penalty) external;
 
-    /// @notice Liquidator hook: `amount` of `asset` left over from an auction was sent back to the
+    /// @notice Liquidator hook: `amount` of `collateral` left over from an auction was sent back to the
     /// Vault for `account`.
-    function returnCollateral(address account, address asset, uint256 amount) external;
+    function returnCollateral(address account, address collateral, uint256 amount) external;
 
     /// @notice Liquidator hook: an auction ran out of collateral with `shortfall` of debt unpaid.
     function settleShortfall(address account, uint256 shortfall) external;
@@ -183,9 +184,9 @@ interface IVault {
     /// @notice Health factors of many accounts in one call.
     function healthFactors(address[] calldata accounts) external view returns (uint256[] memory);
 
-    /// @notice [wad USD per whole token] the price of `asset` at which the account's health factor
-    /// reaches 1, other prices unchanged; zero when no price of `asset` alone would do it.
-    function liquidationPrice(address account, address asset) external view returns (uint256);
+    /// @notice [wad USD per whole token] the price of `collateral` at which the account's health factor
+    /// reaches 1, other prices unchanged; zero when no price of `collateral` alone would do it.
+    function liquidationPrice(address account, address collateral) external view returns (uint256);
 
     /// @notice The account's position at current prices.
     function accountSnapshot(address account) external view returns (AccountSnapshot memory);
@@ -194,7 +195,7 @@ interface IVault {
     function collateralAssets() external view returns (address[] memory);
 
     /// @notice The asset's collateral parameters.
-    function collateralParams(address asset) external view returns (CollateralParams memory);
+    function collateralParams(address collateral) external view returns (CollateralParams memory);
 
     /// @notice [debt decimals] total borrowed debt now (excluding debt in auctions).
     function totalDebt() external view returns (uint256);
