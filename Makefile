@@ -1,6 +1,7 @@
 # Gavel: one-command set-up. Everything installs into this folder from the project's own pins:
 #   .venv/         Python packages pinned in requirements.txt
-#   node_modules/  Anvil, solc (WebAssembly), OpenZeppelin, Uniswap artifacts locked in package-lock.json
+#   node_modules/  Anvil, solc (WebAssembly), OpenZeppelin, Uniswap artifacts, Morpho Blue and its
+#                  solc 0.8.19 (for `make gas`), locked in package-lock.json
 #   .solcx/        a `solc-v<version>` command over the npm compiler, where py-solc-x looks for it
 # A second run reuses what is installed (the stamp files below only change when the pins do).
 
@@ -16,7 +17,7 @@ export APE_DISABLE_TELEMETRY := 1
 LOCAL := ethereum:local:foundry
 FORK := ethereum:mainnet-fork:foundry
 
-.PHONY: install demo deploy keeper test fork-test lint slither fuzz gas clean
+.PHONY: install compile demo deploy keeper test fork-test lint slither fuzz gas clean
 
 install: $(VENV)/.installed node_modules/.installed .solcx/solc-v$(SOLC_VERSION)
 
@@ -35,13 +36,23 @@ node_modules/.installed: package.json package-lock.json
 	chmod +x $@
 	$@ --version | grep -q "Version: $(SOLC_VERSION)+"
 
+# Compile first, on its own: `ape test` and `ape run` go on with the last good build when a
+# contract fails to compile, and that must stop the run instead. Ape's incremental compile
+# rebuilds only the files that changed, not the contracts that import or inherit them, so any
+# change under contracts/ forces a full build; the stamp records the last good one.
+CONTRACT_SOURCES := $(shell find contracts -name '*.sol')
+compile: .build/.compiled
+.build/.compiled: $(CONTRACT_SOURCES) ape-config.yaml $(VENV)/.installed node_modules/.installed .solcx/solc-v$(SOLC_VERSION)
+	ape compile --force
+	touch $@
+
 # The main job: the end-to-end demo on a throw-away Anvil (deploy, 200 borrowers, a crash, the
 # keeper liquidating, a report). Exits non-zero if a liquidatable account is left.
-demo: install
+demo: compile
 	ape run demo --network $(LOCAL)
 
 # Deploy to a throw-away local Anvil and print the addresses.
-deploy: install
+deploy: compile
 	ape run deploy --network $(LOCAL)
 
 # The keeper against a running node: make keeper ARGS="--network ethereum:local:node --dry-run"
@@ -50,13 +61,13 @@ keeper: install
 
 # Lint and Slither, then every test on Anvil (ape-foundry starts and stops it; the stateful
 # fuzzer runs its fixed CI budget), then the fork tests.
-test: install lint slither
+test: compile lint slither
 	ape test tests --network $(LOCAL)
 	$(MAKE) --no-print-directory fork-test
 
 # The fork tests: against MAINNET_RPC_URL (optionally pinned with MAINNET_FORK_BLOCK) if set,
 # else against the recorded mainnet block in tests/fork/mainnet-state, served by tests/fork/replay.py.
-fork-test: install
+fork-test: compile
 	ape test tests/fork --network $(FORK)
 
 lint: install
@@ -71,12 +82,17 @@ slither: install
 # The stateful fuzzer searching new random sequences for FUZZ_SECONDS (default 10 minutes):
 #   make fuzz FUZZ_SECONDS=3600 FUZZ_STEPS=50
 FUZZ_SECONDS ?= 600
-fuzz: install
+fuzz: compile
 	FUZZ_SECONDS=$(FUZZ_SECONDS) ape test tests/test_fuzz.py --network $(LOCAL) -s
 
-# Gas per entry point, as the table in the README.
-gas: install
+# Gas per entry point, Gavel beside Morpho Blue, as the tables in the README. Morpho Blue is
+# compiled from npm with the compiler its sources pin (0.8.19), as its own build does.
+MORPHO_BUILD := .build/morpho/morpho.json
+gas: compile $(MORPHO_BUILD)
 	ape run gas --network $(LOCAL)
+
+$(MORPHO_BUILD): tools/compile_morpho.js node_modules/.installed
+	node tools/compile_morpho.js $@
 
 clean:
 	rm -rf .build contracts/.cache

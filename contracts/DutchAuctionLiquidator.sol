@@ -3,35 +3,23 @@ pragma solidity 0.8.28;
 
 import {IERC20} from "@openzeppelin/contracts/token/ERC20/IERC20.sol";
 import {IERC20Metadata} from "@openzeppelin/contracts/token/ERC20/extensions/IERC20Metadata.sol";
-import {SafeERC20} from "@openzeppelin/contracts/token/ERC20/utils/SafeERC20.sol";
+import {IERC4626} from "@openzeppelin/contracts/interfaces/IERC4626.sol";
 import {Math} from "@openzeppelin/contracts/utils/math/Math.sol";
 import {IDutchAuctionLiquidator} from "./interfaces/IDutchAuctionLiquidator.sol";
+import {IVault} from "./interfaces/IVault.sol";
 import {IAuctionCurve} from "./interfaces/IAuctionCurve.sol";
-import {ITakeCallee} from "./interfaces/ITakeCallee.sol";
 import {IOracleAdapter} from "./interfaces/IOracleAdapter.sol";
 import {IInsuranceFund} from "./interfaces/IInsuranceFund.sol";
 import {Governed} from "./base/Governed.sol";
 import {WadMath} from "./libraries/WadMath.sol";
 import {TokenMath} from "./libraries/TokenMath.sol";
-
-/// @notice The parts of the Vault the liquidator calls.
-interface IVaultForLiquidator {
-    function asset() external view returns (address);
-    function oracle() external view returns (IOracleAdapter);
-    function insuranceFund() external view returns (IInsuranceFund);
-    function minDebt() external view returns (uint256);
-    function recordAuctionProceeds(uint256 debtRepaid, uint256 penalty) external;
-    function returnCollateral(address account, address collateral, uint256 amount) external;
-    function settleShortfall(address account, uint256 shortfall) external;
-    function lock() external;
-    function unlock() external;
-}
+import {KickMath} from "./libraries/KickMath.sol";
 
 /// @title DutchAuctionLiquidator. See IDutchAuctionLiquidator.
-/// @dev Every entry point holds both this contract's lock and the Vault's, so a taker's callback
-/// can enter neither. Proceeds pay an auction's debt first, then its penalty.
+/// @notice Owns the auctions; holds no tokens. The collateral of a live auction stays in the
+/// Vault, and each take settles with the Vault in one call (`IVault.settleTake`), which moves the
+/// tokens, runs the taker's `onTake` under the Vault's lock and books the proceeds.
 contract DutchAuctionLiquidator is IDutchAuctionLiquidator, Governed {
-    using SafeERC20 for IERC20;
     using WadMath for uint256;
     using TokenMath for uint256;
 
@@ -43,196 +31,334 @@ contract DutchAuctionLiquidator is IDutchAuctionLiquidator, Governed {
     uint256 public constant MAX_CUSP = 0.99e18; // [wad]
     uint256 public constant MAX_CHIP = 0.05e18; // [wad]
     uint8 public constant MAX_BREAKER = 3;
+    /// @notice Redos that earn an incentive: each at most an eighth of the auction's penalty, so
+    /// redos together earn at most half of it (the kick earned at most the other half).
+    uint8 public constant PAID_REDOS = 4;
 
-    uint256 private constant WAD_ONE = 1e18;
-    uint256 private constant UNLOCKED = 1;
-    uint256 private constant LOCKED = 2;
+    uint8 private constant HAS_LOSS = 0x80; // Auction.redos' top bit: lossOf[id] is set
 
-    IVaultForLiquidator public immutable vault;
+    IVault public immutable vault;
     IERC20 public immutable debtAsset;
     IOracleAdapter public immutable oracle;
     IInsuranceFund public immutable insuranceFund;
     uint256 public immutable maxTip; // [debt decimals] 1,000 whole debt tokens
     uint256 internal immutable _debtScale; // 10 ** debt decimals
 
-    mapping(address collateral => AuctionConfig) internal _configs;
-    mapping(address collateral => uint256) internal _collateralScale; // 10 ** decimals
-    uint256 public tip; // [debt decimals] flat keeper reward per kick or redo
-    uint256 public chip; // [wad] keeper reward per unit of tab
-    uint8 public breaker; // 0 none, 1 no kick, 2 no redo, 3 no take
-
-    uint256 public kicks; // auctions ever started; the last id
-    mapping(uint256 id => Auction) public auctions;
-    uint256[] internal _active;
-    mapping(uint256 id => uint256) internal _activePosition; // index in _active + 1
-    mapping(address collateral => uint256) public liveTab; // [debt decimals] borrowers' auctions only
-    uint256 public expectedLoss; // [debt decimals] sum of live auctions' `loss`
-    uint256 private _lock = UNLOCKED;
-
-    modifier nonReentrant() {
-        if (_lock == LOCKED) revert Reentrancy();
-        _lock = LOCKED;
-        vault.lock();
-        _;
-        vault.unlock();
-        _lock = UNLOCKED;
+    /// @dev What a take reads of a collateral's auction config: one slot.
+    struct Curve {
+        address curve; // IAuctionCurve
+        uint24 tail; // [seconds]
+        uint64 cusp; // [wad]
+        uint8 decimals; // the collateral's
     }
 
-    constructor(IVaultForLiquidator vault_, address governor, address guardian) Governed(governor, guardian) {
+    /// @dev What a kick or a redo reads besides: one slot.
+    struct Start {
+        address collateral;
+        uint64 buf; // [wad]
+    }
+
+    /// @dev Read by every entry point: one slot.
+    struct Settings {
+        uint96 tip; // [debt decimals] flat keeper reward per kick or paid redo
+        uint88 dust; // [debt decimals] the Vault's minDebt
+        uint64 chip; // [wad] keeper reward per unit of tab
+        uint8 breaker; // 0 none, 1 no kick, 2 no redo, 3 no take
+    }
+
+    /// @dev Written by every kick: one slot.
+    struct Counters {
+        uint48 kicks; // kicks and sales ever started: the nonce in their auctions' ids
+        uint208 owed; // [debt decimals] incentives credited and not yet claimed
+    }
+
+    Settings internal _settings;
+    Counters internal _counters;
+    mapping(uint8 index => Curve) internal _curves;
+    mapping(uint8 index => Start) internal _starts;
+    mapping(uint256 id => Auction) public auctions;
+    mapping(uint256 id => uint256) public lossOf; // [debt decimals] the auction's certain loss, when it has one
+    mapping(address keeper => uint256) public claimable; // [debt decimals]
+    bool internal transient _locked;
+
+    modifier nonReentrant() {
+        if (_locked) revert Reentrancy();
+        _locked = true;
+        _;
+        _locked = false;
+    }
+
+    modifier onlyVault() {
+        if (msg.sender != address(vault)) revert OnlyVault(msg.sender);
+        _;
+    }
+
+    constructor(IVault vault_, address governor, address guardian) Governed(governor, guardian) {
         if (address(vault_) == address(0)) revert ZeroAddress();
         vault = vault_;
-        debtAsset = IERC20(vault_.asset());
+        debtAsset = IERC20(IERC4626(address(vault_)).asset());
         oracle = vault_.oracle();
         insuranceFund = vault_.insuranceFund();
         _debtScale = 10 ** IERC20Metadata(address(debtAsset)).decimals();
         maxTip = 1_000 * _debtScale;
     }
 
-    /// @inheritdoc IDutchAuctionLiquidator
-    /// @dev Holds only this contract's lock: the Vault already holds its own while it kicks.
-    function kick(address account, Lot[] calldata lots, address kicker) external returns (uint256[] memory ids) {
-        if (msg.sender != address(vault)) revert OnlyVault(msg.sender);
-        if (breaker >= 1) revert BreakerActive(breaker);
-        if (_lock == LOCKED) revert Reentrancy();
-        _lock = LOCKED;
+    // ------------------------------------------------------------------ kick
 
-        uint256 debtPrice = oracle.price(address(debtAsset));
+    /// @inheritdoc IDutchAuctionLiquidator
+    /// @dev Called by the Vault's `liquidate`, under its lock. Per lot: one auction (two slots),
+    /// priced from the oracle price the Vault already read; then one incentive credit.
+    function kick(address account, IVault.Lot[] calldata lots, address kicker)
+        external
+        onlyVault
+        returns (uint256[] memory ids)
+    {
+        Settings memory st = _settings;
+        if (st.breaker >= 1) revert BreakerActive(st.breaker);
+        Counters memory ct = _counters;
+        uint256 nonce = ++ct.kicks;
         ids = new uint256[](lots.length);
-        (uint256 totalTab, uint256 totalPenalty, uint256 lossBefore) = (0, 0, expectedLoss);
+        (uint256 totalTab, uint256 totalPenalty) = (0, 0);
         for (uint256 i; i < lots.length; ++i) {
-            ids[i] = _start(account, lots[i], debtPrice, kicker);
-            totalTab += lots[i].tab;
-            totalPenalty += lots[i].tab - lots[i].debt;
+            IVault.Lot calldata lot = lots[i];
+            ids[i] = _open(account, nonce, lot, kicker);
+            (totalTab, totalPenalty) = (totalTab + lot.tab, totalPenalty + lot.tab - lot.debt);
         }
-        if (expectedLoss != lossBefore) emit ExpectedLossUpdated(expectedLoss);
         // A kick below dust is allowed (a dusty account must be closable) but never pays; no kick
-        // pays more than half the penalty it charges (the other half is its auctions' redo budget).
-        if (totalTab >= vault.minDebt()) _payIncentive(kicker, Math.min(incentive(totalTab), totalPenalty / 2));
-        _lock = UNLOCKED;
+        // earns more than half the penalty it charges (the other half is its auctions' redo budget).
+        if (totalTab >= st.dust) ct.owed += uint208(_credit(kicker, Math.min(_incentive(st, totalTab), totalPenalty / 2)));
+        _counters = ct;
+    }
+
+    /// @dev One auction for one lot: two slots (and the lot's certain loss, if it has one).
+    function _open(address account, uint256 nonce, IVault.Lot calldata lot, address kicker) internal returns (uint256 id) {
+        Start memory start = _starts[lot.index];
+        if (start.collateral == address(0)) revert AuctionNotConfigured(lot.collateral);
+        uint256 top = lot.refPrice.wMulUp(start.buf); // up: start high
+        id = idOf(account, nonce, lot.index);
+        uint8 flags = lot.loss > 0 ? HAS_LOSS : 0;
+        auctions[id] = Auction(
+            uint128(lot.amount), uint128(lot.tab), uint128(top), uint88(lot.tab - lot.debt), uint32(block.timestamp), flags
+        );
+        if (flags != 0) lossOf[id] = lot.loss;
+        emit Kick(id, account, start.collateral, lot.amount, lot.tab, lot.debt, top, kicker);
     }
 
     /// @inheritdoc IDutchAuctionLiquidator
-    function startSale(address collateral, uint256 amount) external returns (uint256 id) {
+    function startSale(address collateral, uint256 amount) external nonReentrant returns (uint256 id) {
         if (msg.sender != address(insuranceFund)) revert OnlyInsuranceFund(msg.sender);
-        if (breaker >= 1) revert BreakerActive(breaker);
-        if (_lock == LOCKED) revert Reentrancy();
+        uint8 level = _settings.breaker;
+        if (level >= 1) revert BreakerActive(level);
         if (amount == 0) revert ZeroAmount();
-        AuctionConfig storage config = _configs[collateral];
-        if (config.curve == address(0)) revert AuctionNotConfigured(collateral);
-        uint256 refPrice = _marketPrice(collateral, oracle.price(address(debtAsset)));
-        uint256 top = refPrice.wMulUp(config.buf); // up: start high
-        uint256 tab = amount.collateralToDebtUp(top, _collateralScale[collateral], _debtScale);
-        id = ++kicks;
-        auctions[id] = Auction({
-            account: address(insuranceFund),
-            collateral: collateral,
-            startedAt: uint64(block.timestamp),
-            lot: amount,
-            tab: tab,
-            debt: 0,
-            top: top,
-            refPrice: refPrice,
-            loss: 0,
-            incentiveLeft: 0
-        });
-        _active.push(id);
-        _activePosition[id] = _active.length;
+        uint8 index = vault.collateralIndex(collateral);
+        Start memory start = _starts[index];
+        if (start.collateral == address(0)) revert AuctionNotConfigured(collateral);
+        uint256 top = _refPrice(collateral).wMulUp(start.buf); // up: start high
+        uint256 tab = amount.collateralToDebtUp(top, 10 ** _curves[index].decimals, _debtScale);
+        id = idOf(address(insuranceFund), ++_counters.kicks, index);
+        auctions[id] = Auction(uint128(amount), uint128(tab), uint128(top), 0, uint32(block.timestamp), 0);
+        vault.receiveSale(index, amount);
         emit Kick(id, address(insuranceFund), collateral, amount, tab, 0, top, address(insuranceFund));
     }
 
+    // ------------------------------------------------------------------ take
+
     /// @inheritdoc IDutchAuctionLiquidator
+    /// @dev The take, hop by hop:
+    ///  1. read the breaker and dust (one slot), the auction (two) and its curve's config (one);
+    ///  2. price it on the curve; refuse if it needs a redo or costs more than `maxPrice`;
+    ///  3. size the slice (never more than the tab needs, never a tab left below dust);
+    ///  4. write the auction's lot and tab (one slot), or delete it when it ends;
+    ///  5. one call to the Vault, which moves the tokens, runs `onTake` and books it all.
     function take(uint256 id, uint256 maxCollateral, uint256 maxPrice, address receiver, bytes calldata data)
         external
         nonReentrant
         returns (uint256 bought, uint256 owe)
     {
-        if (breaker >= 3) revert BreakerActive(breaker);
         if (maxCollateral == 0) revert ZeroAmount();
         if (receiver == address(0)) revert ZeroAddress();
-        Auction storage a = auctions[id];
-        if (a.account == address(0)) revert AuctionNotActive(id);
-        (bool done, uint256 price) = _status(a);
-        if (done) revert AuctionNeedsRedo(id);
-        if (price > maxPrice) revert PriceAboveMax(price, maxPrice);
-
-        (bought, owe) = _slice(id, a, maxCollateral, price);
-        uint256 debtRepaid = _sell(a, bought, owe);
-
-        IERC20(a.collateral).safeTransfer(receiver, bought);
-        if (data.length > 0) ITakeCallee(receiver).onTake(msg.sender, id, a.collateral, bought, owe, data);
-        if (a.account == address(insuranceFund)) {
-            debtAsset.safeTransferFrom(msg.sender, address(insuranceFund), owe);
-        } else {
-            debtAsset.safeTransferFrom(msg.sender, address(vault), owe);
-            vault.recordAuctionProceeds(debtRepaid, owe - debtRepaid);
-        }
-        emit Take(id, msg.sender, receiver, price, bought, owe, a.tab, a.lot);
-
-        if (a.tab == 0 || a.lot == 0) _end(id, a);
+        IVault.TakeSettlement memory s = _book(id, maxCollateral, maxPrice, receiver);
+        s.data = data;
+        vault.settleTake(s);
+        return (s.amount, s.owe);
     }
+
+    /// @dev Steps 1 to 4 of `take`: the auction's side of it, and what the Vault must settle.
+    function _book(uint256 id, uint256 maxCollateral, uint256 maxPrice, address receiver)
+        internal
+        returns (IVault.TakeSettlement memory s)
+    {
+        Auction memory a = auctions[id];
+        uint256 price;
+        {
+            Settings memory st = _settings;
+            if (st.breaker >= 3) revert BreakerActive(st.breaker);
+            if (a.lot == 0) revert AuctionNotActive(id);
+            Curve memory cv = _curves[uint8(id)];
+            bool done;
+            (done, price) = _status(a, cv);
+            if (done) revert AuctionNeedsRedo(id);
+            if (price > maxPrice) revert PriceAboveMax(price, maxPrice);
+            (s.amount, s.owe) = _slice(id, a, 10 ** cv.decimals, maxCollateral, price, st.dust);
+        }
+        (s.id, s.account, s.index, s.taker, s.receiver) = (id, address(uint160(id >> 96)), uint8(id), msg.sender, receiver);
+        bool sale = s.account == address(insuranceFund);
+        uint256 debtBefore = _debt(a, sale);
+        (a.lot, a.tab) = (a.lot - uint128(s.amount), a.tab - uint128(s.owe));
+        uint256 debtAfter = _debt(a, sale);
+        (s.debtRepaid, s.tabReleased) = (debtBefore - debtAfter, sale ? 0 : s.owe);
+        if (a.redos & HAS_LOSS != 0) (s.lossBefore, s.lossAfter) = (lossOf[id], _lossAfter(id, a, debtAfter));
+        emit Take(id, msg.sender, receiver, price, s.amount, s.owe, a.tab, a.lot);
+
+        if (a.tab == 0 || a.lot == 0) {
+            (s.leftover, s.shortfall, s.lossAfter) = (a.lot, a.tab == 0 ? 0 : debtAfter, 0);
+            if (!sale) s.tabReleased += a.tab;
+            delete auctions[id];
+            if (s.lossBefore > 0) delete lossOf[id];
+            emit AuctionEnded(id, s.account, s.leftover, s.shortfall);
+        } else {
+            Auction storage stored = auctions[id];
+            (stored.lot, stored.tab) = (a.lot, a.tab);
+            if (s.lossAfter != s.lossBefore) lossOf[id] = s.lossAfter;
+        }
+    }
+
+    // ------------------------------------------------------------------ redo
 
     /// @inheritdoc IDutchAuctionLiquidator
     function redo(uint256 id) external nonReentrant {
-        if (breaker >= 2) revert BreakerActive(breaker);
-        Auction storage a = auctions[id];
-        if (a.account == address(0)) revert AuctionNotActive(id);
-        (bool done,) = _status(a);
+        Settings memory st = _settings;
+        if (st.breaker >= 2) revert BreakerActive(st.breaker);
+        Auction memory a = auctions[id];
+        if (a.lot == 0) revert AuctionNotActive(id);
+        Curve memory cv = _curves[uint8(id)];
+        (bool done,) = _status(a, cv);
         if (!done) revert AuctionNotDone(id);
 
-        uint256 marketPrice = _marketPrice(a.collateral, oracle.price(address(debtAsset)));
-        uint256 dust = vault.minDebt();
-        uint256 scale = _collateralScale[a.collateral];
-        uint256 lotValue = a.lot.collateralToDebtUp(marketPrice, scale, _debtScale);
-        if (lotValue < dust) {
-            // No keeper will pay gas for a dust lot: restarting it would hide its unpaid debt
-            // forever. Give the dust to the fund and settle the rest as a shortfall now.
-            emit DustLotWrittenOff(id, a.lot, a.tab);
-            IERC20(a.collateral).safeTransfer(address(insuranceFund), a.lot);
-            a.lot = 0;
-            _end(id, a);
-            return;
-        }
-        uint256 top = marketPrice.wMulUp(_configs[a.collateral].buf);
-        (a.top, a.refPrice, a.startedAt) = (top, marketPrice, uint64(block.timestamp));
-        // A sale of the fund's collateral may raise what the lot is worth at the new start price.
-        if (a.account == address(insuranceFund)) a.tab = a.lot.collateralToDebtUp(top, scale, _debtScale);
-        _revalue(a);
-        emit Redo(id, top, a.tab, a.lot, msg.sender);
-        // As for kicks, restarting an auction with a dust tab is allowed but never pays; redos
-        // together never pay more than the auction's budget (half its penalty).
-        if (a.tab >= dust && a.incentiveLeft > 0) {
-            uint256 owed = Math.min(incentive(a.tab), a.incentiveLeft);
-            a.incentiveLeft -= owed;
-            _payIncentive(msg.sender, owed);
+        uint256 refPrice = _refPrice(_starts[uint8(id)].collateral);
+        uint256 scale = 10 ** cv.decimals;
+        if (uint256(a.lot).collateralToDebtUp(refPrice, scale, _debtScale) < st.dust) {
+            _writeOffDust(id, a);
+        } else {
+            _restart(id, a, refPrice, scale, st);
         }
     }
 
+    /// @dev No keeper will pay gas for a dust lot: restarting it would hide its unpaid debt
+    /// forever. Give the dust to the fund and settle the rest as a shortfall now.
+    function _writeOffDust(uint256 id, Auction memory a) internal {
+        address account = address(uint160(id >> 96));
+        bool sale = account == address(insuranceFund);
+        uint256 shortfall = _debt(a, sale);
+        uint256 lossBefore = a.redos & HAS_LOSS != 0 ? lossOf[id] : 0;
+        delete auctions[id];
+        if (lossBefore > 0) delete lossOf[id];
+        emit DustLotWrittenOff(id, a.lot, a.tab);
+        emit AuctionEnded(id, account, 0, shortfall);
+        vault.writeOffLot(account, uint8(id), a.lot, sale ? 0 : a.tab, shortfall, lossBefore);
+    }
+
+    /// @dev Restarts the auction from `refPrice` times buf, revalues its certain loss, and credits
+    /// the keeper within the auction's redo budget.
+    function _restart(uint256 id, Auction memory a, uint256 refPrice, uint256 scale, Settings memory st) internal {
+        bool sale = address(uint160(id >> 96)) == address(insuranceFund);
+        uint256 top = refPrice.wMulUp(_starts[uint8(id)].buf); // up: start high
+        // A sale of the fund's collateral may raise what the lot is worth at the new start price.
+        if (sale) a.tab = uint128(uint256(a.lot).collateralToDebtUp(top, scale, _debtScale));
+        uint256 lossBefore = a.redos & HAS_LOSS != 0 ? lossOf[id] : 0;
+        uint256 worth = uint256(a.lot).collateralToDebtDown(refPrice, scale, _debtScale);
+        uint256 loss = sale ? 0 : KickMath.lossOf(_debt(a, sale), worth);
+        uint256 redos = a.redos & ~HAS_LOSS;
+        uint8 flags = uint8(Math.min(redos + 1, 0x7f)) | (loss > 0 ? HAS_LOSS : 0);
+        (a.top, a.startedAt, a.redos) = (uint128(top), uint32(block.timestamp), flags);
+        auctions[id] = a;
+        if (loss != lossBefore) {
+            lossOf[id] = loss;
+            vault.revalueAuction(lossBefore, loss);
+        }
+        emit Redo(id, top, a.tab, a.lot, msg.sender);
+        // As for kicks, restarting an auction with a dust tab is allowed but never pays.
+        if (!sale && a.tab >= st.dust && redos < PAID_REDOS) {
+            uint256 owed = Math.min(_incentive(st, a.tab), a.penalty / (2 * PAID_REDOS));
+            _counters.owed += uint208(_credit(msg.sender, owed));
+        }
+    }
+
+    // ------------------------------------------------------------------ incentives
+
+    /// @inheritdoc IDutchAuctionLiquidator
+    function claimIncentive() external nonReentrant returns (uint256 paid) {
+        uint256 owed = claimable[msg.sender];
+        if (owed == 0) revert ZeroAmount();
+        paid = insuranceFund.payIncentive(msg.sender, owed);
+        claimable[msg.sender] = owed - paid;
+        _counters.owed -= uint208(paid);
+        emit IncentiveClaimed(msg.sender, owed, paid);
+    }
+
+    // ------------------------------------------------------------------ views
+
     /// @inheritdoc IDutchAuctionLiquidator
     function getStatus(uint256 id) external view returns (bool needsRedo, uint256 price, uint256 lot, uint256 tab) {
-        Auction storage a = auctions[id];
-        if (a.account == address(0)) return (false, 0, 0, 0);
-        (needsRedo, price) = _status(a);
+        Auction memory a = auctions[id];
+        if (a.lot == 0) return (false, 0, 0, 0);
+        (needsRedo, price) = _status(a, _curves[uint8(id)]);
         return (needsRedo, price, a.lot, a.tab);
     }
 
     /// @inheritdoc IDutchAuctionLiquidator
-    function activeAuctions() external view returns (uint256[] memory) {
-        return _active;
+    function auctionView(uint256 id) external view returns (AuctionView memory v) {
+        Auction memory a = auctions[id];
+        (v.account, v.collateral) = (address(uint160(id >> 96)), _starts[uint8(id)].collateral);
+        if (a.lot == 0) return v;
+        (v.needsRedo, v.price) = _status(a, _curves[uint8(id)]);
+        (v.lot, v.tab, v.debt, v.top, v.startedAt) = (a.lot, a.tab, _debt(a, v.account == address(insuranceFund)), a.top, a.startedAt);
     }
 
     /// @inheritdoc IDutchAuctionLiquidator
-    /// @dev tip + chip * tab, rounded down (the fund pays no more than owed).
-    function incentive(uint256 tab) public view returns (uint256) {
-        return tip + tab.wMulDown(chip); // down: the fund pays no more than owed
+    function idOf(address account, uint256 nonce, uint8 index) public pure returns (uint256) {
+        return (uint256(uint160(account)) << 96) | (nonce << 8) | index;
+    }
+
+    /// @inheritdoc IDutchAuctionLiquidator
+    function incentive(uint256 tab) external view returns (uint256) {
+        return _incentive(_settings, tab);
+    }
+
+    /// @inheritdoc IDutchAuctionLiquidator
+    function breaker() external view returns (uint8) {
+        return _settings.breaker;
+    }
+
+    /// @notice [debt decimals] the flat keeper reward.
+    function tip() external view returns (uint256) {
+        return _settings.tip;
+    }
+
+    /// @notice [wad] the keeper reward per unit of tab.
+    function chip() external view returns (uint256) {
+        return _settings.chip;
+    }
+
+    /// @notice Kicks and sales ever started.
+    function kicks() external view returns (uint256) {
+        return _counters.kicks;
+    }
+
+    /// @inheritdoc IDutchAuctionLiquidator
+    function owedIncentives() external view returns (uint256) {
+        return _counters.owed;
     }
 
     function auctionConfig(address collateral) external view returns (AuctionConfig memory) {
-        return _configs[collateral];
+        uint8 index = vault.collateralIndex(collateral);
+        Curve memory cv = _curves[index];
+        return AuctionConfig(cv.curve, _starts[index].buf, cv.tail, cv.cusp);
     }
 
     // ------------------------------------------------------------------ governance
 
-    /// @notice Set an asset's auction curve and parameters. Governor only.
+    /// @notice Set a listed collateral's auction curve and parameters. Governor only.
     function setAuctionConfig(address collateral, AuctionConfig calldata config) external onlyRole(GOVERNOR_ROLE) {
         if (collateral == address(0) || config.curve == address(0)) revert ZeroAddress();
         _checkBounds("buf", config.buf, MIN_BUF, MAX_BUF);
@@ -240,12 +366,12 @@ contract DutchAuctionLiquidator is IDutchAuctionLiquidator, Governed {
         _checkBounds("cusp", config.cusp, MIN_CUSP, MAX_CUSP);
         // A curve starts at its top price and never above it. (Any contract whose fallback returns
         // data would answer this call: what it answers must make sense as a curve's.)
-        uint256 start = IAuctionCurve(config.curve).price(WAD_ONE, 0);
-        if (start == 0 || start > WAD_ONE) revert InvalidCurve(config.curve);
+        uint256 start = IAuctionCurve(config.curve).price(WadMath.WAD, 0);
+        if (start == 0 || start > WadMath.WAD) revert InvalidCurve(config.curve);
+        uint8 index = vault.collateralIndex(collateral); // reverts InvalidCollateral unless listed
         uint8 decimals = IERC20Metadata(collateral).decimals();
-        _checkBounds("collateralDecimals", decimals, 0, 36);
-        _collateralScale[collateral] = 10 ** decimals;
-        _configs[collateral] = config;
+        _curves[index] = Curve(config.curve, uint24(config.tail), uint64(config.cusp), decimals);
+        _starts[index] = Start(collateral, uint64(config.buf));
         emit AuctionConfigSet(collateral, config.curve, config.buf, config.tail, config.cusp);
     }
 
@@ -253,141 +379,83 @@ contract DutchAuctionLiquidator is IDutchAuctionLiquidator, Governed {
     function setIncentive(uint256 tip_, uint256 chip_) external onlyRole(GOVERNOR_ROLE) {
         _checkBounds("tip", tip_, 0, maxTip);
         _checkBounds("chip", chip_, 0, MAX_CHIP);
-        (tip, chip) = (tip_, chip_);
+        (_settings.tip, _settings.chip) = (uint96(tip_), uint64(chip_));
         emit IncentiveSet(tip_, chip_);
     }
 
     /// @notice Set the breaker level. The governor may set any level; the guardian may only raise it.
     function setBreaker(uint8 level) external onlyGuardian {
         _checkBounds("breaker", level, 0, MAX_BREAKER);
-        if (level <= breaker && !hasRole(GOVERNOR_ROLE, msg.sender)) revert BreakerNotRaised(breaker, level);
-        breaker = level;
+        uint8 current = _settings.breaker;
+        if (level <= current && !hasRole(GOVERNOR_ROLE, msg.sender)) revert BreakerNotRaised(current, level);
+        _settings.breaker = level;
         emit BreakerSet(level, msg.sender);
+    }
+
+    /// @inheritdoc IDutchAuctionLiquidator
+    function setDust(uint256 minDebt) external onlyVault {
+        _settings.dust = uint88(minDebt);
     }
 
     // ------------------------------------------------------------------ internals
 
-    /// @dev Opens one auction for one lot.
-    function _start(address account, Lot calldata lot, uint256 debtPrice, address kicker) internal returns (uint256 id) {
-        AuctionConfig storage config = _configs[lot.collateral];
-        if (config.curve == address(0)) revert AuctionNotConfigured(lot.collateral);
-        uint256 refPrice = _marketPrice(lot.collateral, debtPrice);
-        uint256 top = refPrice.wMulUp(config.buf); // up: start high
-
-        id = ++kicks;
-        Auction storage a = auctions[id];
-        (a.account, a.collateral, a.startedAt) = (account, lot.collateral, uint64(block.timestamp));
-        (a.lot, a.tab, a.debt, a.top, a.refPrice) = (lot.amount, lot.tab, lot.debt, top, refPrice);
-        a.incentiveLeft = (lot.tab - lot.debt) / 2; // down: the fund pays no more than owed
-        a.loss = _lossOf(a);
-        expectedLoss += a.loss;
-        _active.push(id);
-        _activePosition[id] = _active.length;
-        liveTab[lot.collateral] += lot.tab;
-        emit Kick(id, account, lot.collateral, lot.amount, lot.tab, lot.debt, top, kicker);
-    }
-
     /// @dev How much collateral a take buys and what it pays: never more than the tab needs, and
     /// never a tab left below dust unless the lot is sold out (then it sells less instead).
-    function _slice(uint256 id, Auction storage a, uint256 maxCollateral, uint256 price)
+    function _slice(uint256 id, Auction memory a, uint256 scale, uint256 maxCollateral, uint256 price, uint256 dust)
         internal
         view
         returns (uint256 amount, uint256 owe)
     {
-        uint256 scale = _collateralScale[a.collateral];
         amount = Math.min(a.lot, maxCollateral);
         owe = amount.collateralToDebtUp(price, scale, _debtScale);
         if (owe > a.tab) {
             owe = a.tab;
             amount = owe.debtToCollateralDown(price, scale, _debtScale);
-        } else if (owe < a.tab && amount < a.lot) {
-            uint256 dust = vault.minDebt();
-            if (a.tab - owe < dust) {
-                if (a.tab <= dust) revert TakeWouldLeaveDust(a.tab - owe, dust);
-                owe = a.tab - dust;
-                amount = owe.debtToCollateralDown(price, scale, _debtScale);
-            }
+        } else if (owe < a.tab && amount < a.lot && a.tab - owe < dust) {
+            if (a.tab <= dust) revert TakeWouldLeaveDust(a.tab - owe, dust);
+            owe = a.tab - dust;
+            amount = owe.debtToCollateralDown(price, scale, _debtScale);
         }
         if (amount == 0 || owe == 0) revert TakeTooSmall(id);
     }
 
-    /// @dev Books a take of `amount` of collateral for `owe` against the auction: debt is repaid first,
-    /// then the penalty. Returns the debt repaid.
-    function _sell(Auction storage a, uint256 amount, uint256 owe) internal returns (uint256 debtRepaid) {
-        debtRepaid = Math.min(owe, a.debt);
-        a.lot -= amount;
-        a.tab -= owe;
-        a.debt -= debtRepaid;
-        if (a.account != address(insuranceFund)) liveTab[a.collateral] -= owe;
-        _revalue(a);
+    /// @dev [debt decimals] the part of the tab owed to lenders: what is left above the penalty
+    /// (proceeds pay debt first); none for a sale of the fund's collateral.
+    function _debt(Auction memory a, bool sale) internal pure returns (uint256) {
+        return sale || a.tab <= a.penalty ? 0 : a.tab - a.penalty;
     }
 
-    /// @dev Closes an auction whose tab is raised (leftover collateral back to the account) or
-    /// whose collateral is sold out (unraised debt to the Vault as a shortfall).
-    function _end(uint256 id, Auction storage a) internal {
-        address account = a.account;
-        address collateral = a.collateral;
-        uint256 leftover = a.lot;
-        uint256 shortfall = a.tab == 0 ? 0 : a.debt;
-        bool sale = account == address(insuranceFund);
-        if (!sale) liveTab[collateral] -= a.tab;
-        if (a.loss > 0) {
-            expectedLoss -= a.loss; // from here the shortfall itself is settled
-            emit ExpectedLossUpdated(expectedLoss);
-        }
-
-        uint256 position = _activePosition[id];
-        uint256 lastId = _active[_active.length - 1];
-        _active[position - 1] = lastId;
-        _activePosition[lastId] = position;
-        _active.pop();
-        delete _activePosition[id];
-        delete auctions[id];
-
-        if (leftover > 0 && sale) {
-            IERC20(collateral).safeTransfer(address(insuranceFund), leftover);
-        } else if (leftover > 0) {
-            IERC20(collateral).safeTransfer(address(vault), leftover);
-            vault.returnCollateral(account, collateral, leftover);
-        }
-        if (shortfall > 0) vault.settleShortfall(account, shortfall);
-        emit AuctionEnded(id, account, leftover, shortfall);
+    /// @dev The auction's certain loss after a take: its debt beyond the lot's worth at the price
+    /// it was valued at (top / buf, the oracle's when kicked or redone).
+    function _lossAfter(uint256 id, Auction memory a, uint256 debtAfter) internal view returns (uint256) {
+        uint8 index = uint8(id);
+        uint256 refPrice = uint256(a.top).wDivDown(_starts[index].buf);
+        return KickMath.lossOf(debtAfter, uint256(a.lot).collateralToDebtDown(refPrice, 10 ** _curves[index].decimals, _debtScale));
     }
 
-    /// @dev Current price and whether the auction is too old or too cheap to be taken.
-    function _status(Auction storage a) internal view returns (bool done, uint256 price) {
-        // Seen from a block dated before the auction started (a view on an earlier block), no time
-        // has passed: it shows its start price rather than a panic.
+    /// @dev Current price and whether the auction is too old or too cheap to be taken. Seen from
+    /// a block dated before the auction started (a view on an earlier block), no time has passed.
+    function _status(Auction memory a, Curve memory cv) internal view returns (bool done, uint256 price) {
         uint256 elapsed = block.timestamp > a.startedAt ? block.timestamp - a.startedAt : 0;
-        AuctionConfig storage config = _configs[a.collateral];
-        price = IAuctionCurve(config.curve).price(a.top, elapsed);
-        done = elapsed > config.tail || price.wDivDown(a.top) < config.cusp;
-    }
-
-    /// @dev Debt beyond what the lot is worth at the auction's reference price (rounded down, so the
-    /// loss is never understated).
-    function _lossOf(Auction storage a) internal view returns (uint256) {
-        uint256 worth = a.lot.collateralToDebtDown(a.refPrice, _collateralScale[a.collateral], _debtScale);
-        return a.debt > worth ? a.debt - worth : 0;
-    }
-
-    /// @dev Brings the auction's certain loss, and the sum of them, up to date after a change.
-    function _revalue(Auction storage a) internal {
-        uint256 loss = _lossOf(a);
-        if (loss == a.loss) return;
-        expectedLoss = expectedLoss - a.loss + loss;
-        a.loss = loss;
-        emit ExpectedLossUpdated(expectedLoss);
+        price = IAuctionCurve(cv.curve).price(a.top, elapsed);
+        done = elapsed > cv.tail || price.wDivDown(a.top) < cv.cusp;
     }
 
     /// @dev [wad debt tokens per whole collateral token] from the oracle's USD prices, rounded up.
-    function _marketPrice(address collateral, uint256 debtPrice) internal view returns (uint256) {
-        return oracle.price(collateral).wDivUp(debtPrice);
+    function _refPrice(address collateral) internal view returns (uint256) {
+        return oracle.price(collateral).wDivUp(oracle.price(address(debtAsset)));
     }
 
-    function _payIncentive(address keeper, uint256 owed) internal {
-        if (owed == 0) return;
-        uint256 paid = insuranceFund.payIncentive(keeper, owed);
-        emit KeeperIncentive(keeper, owed, paid);
+    /// @dev tip + chip * tab, rounded down (the fund pays no more than owed).
+    function _incentive(Settings memory st, uint256 tab) internal pure returns (uint256) {
+        return st.tip + tab.wMulDown(st.chip);
+    }
+
+    function _credit(address keeper, uint256 owed) internal returns (uint256) {
+        if (owed == 0) return 0;
+        claimable[keeper] += owed;
+        emit KeeperIncentive(keeper, owed, owed);
+        return owed;
     }
 }
+

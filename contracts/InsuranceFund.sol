@@ -10,14 +10,16 @@ import {IVault} from "./interfaces/IVault.sol";
 import {Governed} from "./base/Governed.sol";
 
 /// @title InsuranceFund. See IInsuranceFund.
-/// @dev The governor grants PAYER_ROLE to the Vault and the liquidator at deployment. There is
+/// @dev The governor grants PAYER_ROLE to the liquidator (incentives) and COVER_ROLE to the Vault
+/// (shortfalls) at deployment: each may draw only what it needs. There is
 /// deliberately no way to take funds out other than incentives and shortfall cover; collateral the
 /// fund receives (seized from dust) leaves only through the liquidator's auctions, whose proceeds
 /// come back here.
 contract InsuranceFund is IInsuranceFund, Governed {
     using SafeERC20 for IERC20;
 
-    bytes32 public constant PAYER_ROLE = keccak256("PAYER_ROLE");
+    bytes32 public constant PAYER_ROLE = keccak256("PAYER_ROLE"); // may pay keeper incentives
+    bytes32 public constant COVER_ROLE = keccak256("COVER_ROLE"); // may draw shortfall cover
 
     IERC20 internal immutable _asset;
     IDutchAuctionLiquidator public liquidator; // sells the collateral the fund seized; set once
@@ -34,7 +36,9 @@ contract InsuranceFund is IInsuranceFund, Governed {
 
     /// @inheritdoc IInsuranceFund
     function coverage() public view returns (uint256) {
-        return _asset.balanceOf(address(this));
+        uint256 balance = _asset.balanceOf(address(this));
+        uint256 owed = address(liquidator) == address(0) ? 0 : liquidator.owedIncentives();
+        return balance > owed ? balance - owed : 0;
     }
 
     /// @inheritdoc IInsuranceFund
@@ -51,7 +55,7 @@ contract InsuranceFund is IInsuranceFund, Governed {
         if (collateral == address(_asset)) revert NotSellable(collateral);
         uint256 amount = IERC20(collateral).balanceOf(address(this));
         if (amount == 0) revert ZeroAmount();
-        IERC20(collateral).safeTransfer(address(liq), amount);
+        IERC20(collateral).safeTransfer(address(liq.vault()), amount); // the Vault holds every auction's collateral
         id = liq.startSale(collateral, amount);
         emit CollateralSaleStarted(collateral, amount, id);
     }
@@ -67,13 +71,13 @@ contract InsuranceFund is IInsuranceFund, Governed {
     /// @inheritdoc IInsuranceFund
     function payIncentive(address to, uint256 owed) external onlyRole(PAYER_ROLE) returns (uint256 paid) {
         if (to == address(0)) revert ZeroAddress();
-        paid = Math.min(owed, coverage());
+        paid = Math.min(owed, _asset.balanceOf(address(this)));
         if (paid > 0) _asset.safeTransfer(to, paid);
         emit IncentivePaid(to, owed, paid);
     }
 
     /// @inheritdoc IInsuranceFund
-    function coverShortfall(uint256 owed) external onlyRole(PAYER_ROLE) returns (uint256 covered) {
+    function coverShortfall(uint256 owed) external onlyRole(COVER_ROLE) returns (uint256 covered) {
         covered = Math.min(owed, coverage());
         if (covered > 0) _asset.safeTransfer(msg.sender, covered);
         emit ShortfallCovered(msg.sender, owed, covered);

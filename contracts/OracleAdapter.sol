@@ -25,14 +25,16 @@ contract OracleAdapter is IOracleAdapter, Governed {
     /// the source does not count (its scaling would overflow the Vault's value arithmetic).
     uint256 public constant MAX_PRICE = 1e36;
 
+    /// @dev One slot per asset, read first by every price.
     struct AssetConfig {
-        Source[] sources;
+        uint8 count; // sources configured; zero: the asset is not configured
         uint8 quorum;
-        uint256 maxDeviation; // [wad]
+        uint64 maxDeviation; // [wad]
     }
 
     mapping(address asset => AssetConfig) internal _configs;
-    address public sequencerFeed; // AggregatorV3Interface; zero on L1
+    mapping(address asset => Source[MAX_SOURCES]) internal _sources; // the first `count` are set
+    address public sequencerFeed; // AggregatorV3Interface; zero on L1 (shares a slot with the next)
     uint32 public sequencerGracePeriod; // [seconds]
 
     constructor(address governor, address guardian) Governed(governor, guardian) {}
@@ -48,8 +50,7 @@ contract OracleAdapter is IOracleAdapter, Governed {
         if (quorum == 0 || quorum > n) revert InvalidQuorum(quorum, n);
         if (maxDeviation < MIN_DEVIATION || maxDeviation > MAX_DEVIATION) revert InvalidDeviation(maxDeviation);
 
-        AssetConfig storage config = _configs[asset];
-        delete config.sources;
+        Source[MAX_SOURCES] storage sources = _sources[asset];
         for (uint256 i; i < n; ++i) {
             address feed = feeds[i];
             if (feed == address(0)) revert InvalidFeed(feed);
@@ -59,10 +60,12 @@ contract OracleAdapter is IOracleAdapter, Governed {
             if (heartbeats[i] < MIN_HEARTBEAT || heartbeats[i] > MAX_HEARTBEAT) revert InvalidHeartbeat(feed, heartbeats[i]);
             uint8 decimals = AggregatorV3Interface(feed).decimals();
             if (decimals > 36) revert InvalidFeed(feed);
-            config.sources.push(Source({feed: feed, heartbeat: heartbeats[i], decimals: decimals}));
+            sources[i] = Source({feed: feed, heartbeat: heartbeats[i], decimals: decimals});
         }
-        config.quorum = quorum;
-        config.maxDeviation = maxDeviation;
+        for (uint256 i = n; i < MAX_SOURCES; ++i) {
+            delete sources[i];
+        }
+        _configs[asset] = AssetConfig(uint8(n), quorum, uint64(maxDeviation));
         emit SourcesSet(asset, feeds, heartbeats, quorum, maxDeviation);
     }
 
@@ -87,21 +90,33 @@ contract OracleAdapter is IOracleAdapter, Governed {
     }
 
     /// @inheritdoc IOracleAdapter
-    function sourcesOf(address asset) external view returns (Source[] memory, uint8, uint256) {
-        AssetConfig storage config = _configs[asset];
-        return (config.sources, config.quorum, config.maxDeviation);
+    function sourcesOf(address asset) external view returns (Source[] memory sources, uint8, uint256) {
+        AssetConfig memory config = _configs[asset];
+        sources = new Source[](config.count);
+        for (uint256 i; i < config.count; ++i) {
+            sources[i] = _sources[asset][i];
+        }
+        return (sources, config.quorum, config.maxDeviation);
     }
 
     /// @inheritdoc IOracleAdapter
+    /// @dev An asset with one source (the common case) reads two slots and that source, and
+    /// needs neither median nor spread.
     function peek(address asset) public view returns (uint256 priceWad, Status) {
-        AssetConfig storage config = _configs[asset];
-        uint256 n = config.sources.length;
+        AssetConfig memory config = _configs[asset];
+        uint256 n = config.count;
         if (n == 0) revert AssetNotConfigured(asset);
+        Source[MAX_SOURCES] storage sources = _sources[asset];
+        if (n == 1) {
+            (bool ok, uint256 answer) = _read(sources[0]);
+            if (!_sequencerUp()) return (answer, Status.SequencerDown);
+            return ok ? (answer, Status.Ok) : (0, Status.Stale);
+        }
 
         uint256[] memory answers = new uint256[](n);
         uint256 counted;
         for (uint256 i; i < n; ++i) {
-            (bool ok, uint256 answer) = _read(config.sources[i]);
+            (bool ok, uint256 answer) = _read(sources[i]);
             if (ok) answers[counted++] = answer;
         }
         // Shrink to the counting answers before sorting.

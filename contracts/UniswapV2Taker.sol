@@ -15,9 +15,10 @@ contract UniswapV2Taker is ITakeCallee {
     using SafeERC20 for IERC20;
 
     IDutchAuctionLiquidator public immutable liquidator;
+    address public immutable vault; // settles the takes: calls onTake, pulls payment
     IERC20 public immutable debtAsset;
 
-    /// @dev `onTake` was not called by the liquidator for a take this contract started.
+    /// @dev `onTake` was not called by the Vault for a take this contract started.
     error UnexpectedCallback(address caller, address taker);
     /// @dev The swap path must start at the collateral and end at the debt asset.
     error InvalidPath(address first, address last);
@@ -28,6 +29,7 @@ contract UniswapV2Taker is ITakeCallee {
 
     constructor(IDutchAuctionLiquidator liquidator_, IERC20 debtAsset_) {
         liquidator = liquidator_;
+        vault = address(liquidator_.vault());
         debtAsset = debtAsset_;
     }
 
@@ -53,7 +55,7 @@ contract UniswapV2Taker is ITakeCallee {
     function onTake(address taker, uint256, address collateral, uint256 amount, uint256 owe, bytes calldata data)
         external
     {
-        if (msg.sender != address(liquidator) || taker != address(this)) revert UnexpectedCallback(msg.sender, taker);
+        if (msg.sender != vault || taker != address(this)) revert UnexpectedCallback(msg.sender, taker);
         (IUniswapV2Router02 router, address[] memory path, uint256 minProfit) =
             abi.decode(data, (IUniswapV2Router02, address[], uint256));
         if (path.length < 2 || path[0] != collateral || path[path.length - 1] != address(debtAsset)) {
@@ -63,6 +65,6 @@ contract UniswapV2Taker is ITakeCallee {
         uint256[] memory amounts = router.swapExactTokensForTokens(amount, 0, path, address(this), block.timestamp);
         uint256 proceeds = amounts[amounts.length - 1];
         if (proceeds < owe + minProfit) revert InsufficientProceeds(proceeds, owe + minProfit);
-        debtAsset.forceApprove(address(liquidator), owe);
+        debtAsset.forceApprove(vault, owe);
     }
 }

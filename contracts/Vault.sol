@@ -11,85 +11,34 @@ import {IVault} from "./interfaces/IVault.sol";
 import {IOracleAdapter} from "./interfaces/IOracleAdapter.sol";
 import {IInsuranceFund} from "./interfaces/IInsuranceFund.sol";
 import {IDutchAuctionLiquidator} from "./interfaces/IDutchAuctionLiquidator.sol";
+import {ITakeCallee} from "./interfaces/ITakeCallee.sol";
 import {Governed} from "./base/Governed.sol";
+import {VaultState} from "./base/VaultState.sol";
+import {VaultLiquidation} from "./VaultLiquidation.sol";
 import {WadMath} from "./libraries/WadMath.sol";
 import {TokenMath} from "./libraries/TokenMath.sol";
 
 /// @title Vault. See IVault.
-/// @dev Debt is kept as scaled debt: debt = scaledDebt * borrowIndex / WAD. The index grows by
-/// rate * elapsed at each accrual (simple interest between accruals, compounding across them).
-/// Lenders' assets = cash + borrowed debt + debt in live auctions - reserves owed to the fund.
-contract Vault is IVault, ERC4626, Governed {
+/// @notice The one contract that holds every balance and the accounting, and the lock: lenders'
+/// cash, every account's collateral and debt, and the collateral of live auctions (which stays
+/// here until a take releases it). The liquidator owns the auctions and settles each take here in
+/// one call. Lenders' assets = cash + borrowed debt + debt in live auctions, less reserves owed to
+/// the fund, income still unlocking, and live auctions' certain loss beyond what reserves and the
+/// fund cover. Its state is declared in VaultState (first among its bases, so it takes the first
+/// slots); the kick and the setters of what it reads live in VaultLiquidation, deployed beside it
+/// (for want of room in this bytecode) and run by delegatecall, in this storage.
+contract Vault is VaultState, ERC4626, Governed, IVault {
     using SafeERC20 for IERC20;
     using WadMath for uint256;
     using TokenMath for uint256;
 
-    uint256 internal constant WAD = 1e18;
-    uint256 internal constant SECONDS_PER_YEAR = 365 days;
-
-    uint256 public constant MAX_COLLATERAL_ASSETS = 10;
-    uint256 public constant MIN_LIQUIDATION_THRESHOLD = 0.05e18; // [wad]
-    uint256 public constant MAX_LIQUIDATION_THRESHOLD = 0.95e18; // [wad]
-    uint256 public constant MAX_PENALTY = 0.25e18; // [wad]
-    uint256 public constant MAX_RATE = 10e18; // [wad per year] per term of the rate model
-    uint256 public constant MIN_KINK = 0.5e18; // [wad]
-    uint256 public constant MAX_KINK = 0.99e18; // [wad]
-    uint256 public constant MAX_RESERVE_FACTOR = 0.5e18; // [wad]
-    uint256 public constant MIN_CLOSE_FACTOR = 0.1e18; // [wad]
-    uint256 public constant MIN_DEEP_HEALTH = 0.5e18; // [wad]
-    /// @notice [wad] The smallest penalty: every kick charges the account more than the kicker earns
-    /// (the incentive is at most half the penalty), and a kick always pays something.
-    uint256 public constant MIN_PENALTY = 0.01e18;
-    /// @notice [seconds] Lenders' share of a penalty reaches the share price over this long.
-    uint256 public constant INCOME_UNLOCK = 1 days;
-
-    uint256 private constant UNLOCKED = 1;
-    uint256 private constant LOCKED = 2;
-
-    IOracleAdapter public immutable oracle;
-    IInsuranceFund public immutable insuranceFund;
-    uint256 internal immutable _debtScale; // 10 ** debt decimals
-
-    IDutchAuctionLiquidator public liquidator;
-    RateModel internal _rateModel;
-    uint256 public reserveFactor; // [wad] share of interest owed to the InsuranceFund
-    LiquidationConfig internal _liquidationConfig;
-
-    uint256 public borrowIndex = WAD; // [wad] debt per unit of scaled debt
-    uint256 public lastAccrual; // [seconds]
-    uint256 public totalScaledDebt; // [debt decimals at index 1]
-    uint256 public reserves; // [debt decimals] owed to the InsuranceFund, still held here
-    uint256 public auctionDebt; // [debt decimals] principal owed by live auctions
-    IncomeLock internal _income; // lenders' penalty income, unlocking into the share price
-    bool public paused;
-    uint256 private _lock = UNLOCKED;
-    uint256 private _assetsAtLock; // [debt decimals] totalAssets when the liquidator took the lock
-
-    address[] internal _collateralAssets;
-    mapping(address collateral => CollateralParams) internal _params;
-    mapping(address collateral => uint256) internal _collateralScale; // 10 ** decimals; zero if not listed
-    mapping(address collateral => uint256) public totalCollateral; // [collateral decimals]
-    mapping(address account => mapping(address collateral => uint256)) public collateralOf; // [collateral decimals]
-    mapping(address account => uint256) public scaledDebtOf; // [debt decimals at index 1]
-    mapping(address owner => mapping(address operator => bool)) public isAuthorized;
-
-    /// @dev An account valued at current prices; `values[i]` is the value of `_collateralAssets[i]`.
-    struct Position {
-        uint256 debt; // [debt decimals]
-        uint256 debtPrice; // [wad]
-        uint256 debtValue; // [wad] rounded up
-        uint256 collateralValue; // [wad] rounded down
-        uint256 liquidationValue; // [wad] rounded down
-        uint256 borrowLimit; // [wad] rounded down
-        uint256[] values; // [wad] rounded down; zero for an asset without an Ok price
-        address unpriced; // a held asset without an Ok price (the last one found); zero if none
-        IOracleAdapter.Status unpricedStatus; // its status
-    }
+    VaultLiquidation internal immutable _kick; // this Vault's kick, run by delegatecall
 
     modifier nonReentrant() {
-        _enter();
+        if (_locked) revert Reentrancy();
+        _locked = true;
         _;
-        _lock = UNLOCKED;
+        _locked = false;
     }
 
     modifier whenNotPaused() {
@@ -108,14 +57,20 @@ contract Vault is IVault, ERC4626, Governed {
         string memory symbol_,
         IOracleAdapter oracle_,
         IInsuranceFund insuranceFund_,
+        VaultLiquidation kick_,
         address governor,
         address guardian
-    ) ERC20(name_, symbol_) ERC4626(debtAsset) Governed(governor, guardian) {
+    )
+        VaultState(debtAsset, oracle_, insuranceFund_)
+        ERC20(name_, symbol_)
+        ERC4626(debtAsset)
+        Governed(governor, guardian)
+    {
         if (address(oracle_) == address(0) || address(insuranceFund_) == address(0)) revert ZeroAddress();
-        oracle = oracle_;
-        insuranceFund = insuranceFund_;
-        _debtScale = 10 ** debtAsset.decimals();
-        lastAccrual = block.timestamp;
+        if (address(kick_).code.length == 0 || !kick_.builtFor(address(debtAsset), address(oracle_), address(insuranceFund_))) {
+            revert KickModuleMismatch(address(kick_));
+        }
+        _kick = kick_;
     }
 
     // ------------------------------------------------------------------ borrowers
@@ -124,27 +79,32 @@ contract Vault is IVault, ERC4626, Governed {
     function supplyCollateral(address collateral, uint256 amount, address onBehalf) external nonReentrant {
         if (amount == 0) revert ZeroAmount();
         if (onBehalf == address(0)) revert ZeroAddress();
-        if (_collateralScale[collateral] == 0) revert InvalidCollateral(collateral);
-        uint256 total = totalCollateral[collateral] + amount;
-        if (total > _params[collateral].supplyCap) revert SupplyCapExceeded(collateral, total, _params[collateral].supplyCap);
+        Collateral storage c = _collaterals[collateral];
+        if (!c.listed) revert InvalidCollateral(collateral);
+        uint256 total = c.total + amount;
+        if (total > c.supplyCap) revert SupplyCapExceeded(collateral, total, c.supplyCap);
 
-        totalCollateral[collateral] = total;
-        uint256 balance = collateralOf[onBehalf][collateral] += amount;
+        c.total = uint128(total);
+        uint256 balance = _collateralOf(onBehalf, collateral) + amount;
+        _setHeld(onBehalf, collateral, balance);
         IERC20(collateral).safeTransferFrom(msg.sender, address(this), amount);
         emit CollateralSupplied(onBehalf, collateral, msg.sender, amount, balance);
     }
 
     /// @inheritdoc IVault
-    function withdrawCollateral(address collateral, uint256 amount, address onBehalf, address receiver) external nonReentrant {
+    function withdrawCollateral(address collateral, uint256 amount, address onBehalf, address receiver)
+        external
+        nonReentrant
+    {
         if (amount == 0) revert ZeroAmount();
         if (receiver == address(0)) revert ZeroAddress();
         _checkAuthorized(onBehalf);
-        uint256 held = collateralOf[onBehalf][collateral];
+        uint256 held = _collateralOf(onBehalf, collateral);
         if (amount > held) revert InsufficientCollateralBalance(collateral, amount, held);
         _accrue();
 
-        collateralOf[onBehalf][collateral] = held - amount;
-        totalCollateral[collateral] -= amount;
+        _setHeld(onBehalf, collateral, held - amount);
+        _collaterals[collateral].total -= uint128(amount);
         _checkBorrowLimit(onBehalf);
         IERC20(collateral).safeTransfer(receiver, amount);
         emit CollateralWithdrawn(onBehalf, collateral, receiver, amount, held - amount);
@@ -159,16 +119,17 @@ contract Vault is IVault, ERC4626, Governed {
         uint256 available = availableLiquidity();
         if (amount > available) revert InsufficientLiquidity(amount, available);
 
-        // Rounded up: the borrower owes at least what they took.
-        uint256 scaled = amount.wDivUp(borrowIndex);
+        uint256 index = _totals.borrowIndex;
+        uint256 scaled = amount.wDivUp(index); // up: the borrower owes at least what they took
         uint256 scaledDebt = scaledDebtOf[onBehalf] += scaled;
-        totalScaledDebt += scaled;
-        uint256 debt = scaledDebt.wMulUp(borrowIndex);
-        uint256 dust = _liquidationConfig.minDebt;
+        _totals.totalScaledDebt += uint128(scaled);
+        uint256 debt = scaledDebt.wMulUp(index);
+        uint256 dust = _dust.minDebt;
         if (debt < dust) revert DebtBelowMinimum(debt, dust);
         _checkBorrowLimit(onBehalf);
 
         IERC20(asset()).safeTransfer(receiver, amount);
+        _updateRate();
         emit Borrowed(onBehalf, receiver, amount, scaledDebt);
     }
 
@@ -178,7 +139,7 @@ contract Vault is IVault, ERC4626, Governed {
         _accrue();
         uint256 scaledDebt = scaledDebtOf[onBehalf];
         if (scaledDebt == 0) revert NoDebt(onBehalf);
-        uint256 index = borrowIndex;
+        uint256 index = _totals.borrowIndex;
         uint256 debt = scaledDebt.wMulUp(index);
 
         uint256 scaledRepaid;
@@ -188,12 +149,13 @@ contract Vault is IVault, ERC4626, Governed {
             // Rounded down: a partial repayment never clears more debt than it pays.
             (repaid, scaledRepaid) = (amount, amount.wDivDown(index));
             uint256 left = (scaledDebt - scaledRepaid).wMulUp(index);
-            uint256 dust = _liquidationConfig.minDebt;
+            uint256 dust = _dust.minDebt;
             if (left < dust) revert DebtBelowMinimum(left, dust);
         }
         scaledDebtOf[onBehalf] = scaledDebt - scaledRepaid;
-        totalScaledDebt -= scaledRepaid;
+        _totals.totalScaledDebt -= uint128(scaledRepaid);
         IERC20(asset()).safeTransferFrom(msg.sender, address(this), repaid);
+        _updateRate();
         emit Repaid(onBehalf, msg.sender, repaid, scaledDebt - scaledRepaid);
     }
 
@@ -207,255 +169,85 @@ contract Vault is IVault, ERC4626, Governed {
     // ------------------------------------------------------------------ liquidation
 
     /// @inheritdoc IVault
-    /// @dev Every liquidation path, the dust write-off included, stops at breaker level 1.
-    function liquidate(address account) external nonReentrant returns (uint256[] memory ids) {
-        IDutchAuctionLiquidator liq = liquidator;
-        if (address(liq) == address(0)) revert LiquidatorNotSet();
-        uint8 level = liq.breaker();
-        if (level != 0) revert IDutchAuctionLiquidator.BreakerActive(level);
-        _accrue();
-        uint256 index = borrowIndex;
-        uint256 scaledDebt = scaledDebtOf[account];
-        if (scaledDebt == 0) revert NotLiquidatable(account, type(uint256).max);
-
-        Position memory p = _position(account, index); // an asset without a price counts as worth nothing
-        uint256 hf = p.liquidationValue.wDivDown(p.debtValue);
-        if (hf >= WAD) revert NotLiquidatable(account, hf);
-        uint256 assetsBefore = totalAssets();
-
-        LiquidationConfig memory c = _liquidationConfig;
-        uint256 dustValue = c.minDebt.toValueUp(p.debtPrice, _debtScale);
-        // Priced collateral worth less than dust cannot pay a keeper to sell it: realise the debt
-        // now rather than leave bad debt hidden behind it (and give the dust to the fund that pays).
-        if (p.collateralValue < dustValue) {
-            _realise(account, p, hf, scaledDebt);
-            _lockGain(assetsBefore);
-            return ids;
-        }
-
-        KickPlan memory plan = _planKick(p, hf, c, dustValue, liq);
-        uint256 scaledCovered = plan.covered == p.debt ? scaledDebt : plan.covered.wDivDown(index); // down: account keeps the rounding
-        _removeDebt(account, scaledCovered);
-        auctionDebt += plan.auctioned;
-        emit Liquidated(account, msg.sender, plan.covered, hf, scaledDebt - scaledCovered);
-
-        IDutchAuctionLiquidator.Lot[] memory lots = _moveParts(account, plan, liq);
-        if (plan.writtenOff > 0) _settleShortfall(account, plan.writtenOff);
-        if (lots.length > 0) ids = liq.kick(account, lots, msg.sender);
-        _lockGain(assetsBefore);
+    /// @dev VaultLiquidation.liquidate, run here by delegatecall under this lock: the kick's hops
+    /// are listed there.
+    function liquidate(address) external nonReentrant returns (uint256[] memory ids) {
+        ids = abi.decode(_delegateToKick(), (uint256[]));
     }
 
     /// @inheritdoc IVault
-    function recordAuctionProceeds(uint256 debtRepaid, uint256 penalty) external onlyLiquidator {
-        auctionDebt -= debtRepaid;
-        uint256 toFund = penalty.wMulDown(_liquidationConfig.penaltyFundShare); // down: lenders keep the rounding
-        if (toFund > 0) IERC20(asset()).safeTransfer(address(insuranceFund), toFund);
-        // The lenders' share raises totalAssets, and `unlock` turns that rise into income that
-        // unlocks over INCOME_UNLOCK: nothing of it is in the share price within this transaction.
-        emit AuctionProceeds(debtRepaid, penalty, toFund);
+    /// @dev The take's settlement, hop by hop:
+    ///  1. the collateral leaves the Vault's custody (and its live tab) and goes to the receiver;
+    ///  2. the receiver's `onTake` runs, with this lock held (nothing can be entered from it);
+    ///  3. `owe` is pulled from the taker (to the fund, for a sale of the fund's collateral);
+    ///  4. debt repaid leaves auction debt; the penalty's fund share is added to reserves;
+    ///  5. an ended auction returns its leftover to the account, or settles its shortfall;
+    ///  6. whatever raised lenders' assets (the lenders' penalty share, a certain loss that shrank)
+    ///     net of what lowered them (bad debt) is locked as income when it is a rise.
+    function settleTake(TakeSettlement calldata s) external onlyLiquidator nonReentrant {
+        address token = _tokens[s.index];
+        Collateral storage c = _collaterals[token];
+        bool sale = s.account == address(_fund);
+        (c.total, c.liveTab) = (c.total - uint128(s.amount + (sale ? s.leftover : 0)), c.liveTab - uint128(s.tabReleased));
+        IERC20(token).safeTransfer(s.receiver, s.amount);
+        if (s.data.length > 0) ITakeCallee(s.receiver).onTake(s.taker, s.id, token, s.amount, s.owe, s.data);
+        IERC20 debtToken = IERC20(asset());
+        if (sale) {
+            debtToken.safeTransferFrom(s.taker, address(_fund), s.owe);
+            if (s.leftover > 0) IERC20(token).safeTransfer(address(_fund), s.leftover);
+            return;
+        }
+        debtToken.safeTransferFrom(s.taker, address(this), s.owe);
+
+        uint256 penalty = s.owe - s.debtRepaid;
+        uint256 toFund = penalty.wMulDown(_dust.penaltyFundShare); // down: lenders keep the rounding
+        // What lenders will bear of live auctions' certain loss moves only when the cover
+        // (reserves, the fund) or a certain loss moves: only then is it worth reading.
+        bool lossMoves = toFund > 0 || s.shortfall > 0 || s.lossBefore != s.lossAfter;
+        uint256 lenderLossBefore = lossMoves ? _lenderLoss() : 0;
+        _totals.auctionDebt -= uint128(s.debtRepaid + s.shortfall);
+        if (toFund > 0) _totals.reserves += uint96(toFund);
+        if (penalty > 0) emit AuctionProceeds(s.debtRepaid, penalty, toFund);
+        if (s.leftover > 0) _returnLeftover(s.account, token, s.leftover);
+        uint256 badDebt = s.shortfall > 0 ? _settleShortfall(s.account, s.shortfall) : 0;
+        if (s.lossBefore != s.lossAfter) _setExpectedLoss(_totals.expectedLoss - s.lossBefore + s.lossAfter);
+        uint256 lenderLossAfter = lossMoves ? _lenderLoss() : 0;
+        // Lenders' assets rose by their share of the penalty and by any fall in what they will
+        // bear; they fell by the bad debt.
+        _lockRise(penalty - toFund + lenderLossBefore, badDebt + lenderLossAfter);
     }
 
     /// @inheritdoc IVault
-    function returnCollateral(address account, address collateral, uint256 amount) external onlyLiquidator {
-        totalCollateral[collateral] += amount;
-        uint256 balance = collateralOf[account][collateral] += amount;
-        emit CollateralReturned(account, collateral, amount, balance);
+    function revalueAuction(uint256, uint256) external onlyLiquidator nonReentrant {
+        _delegateToKick();
     }
 
     /// @inheritdoc IVault
-    function settleShortfall(address account, uint256 shortfall) external onlyLiquidator {
-        auctionDebt -= shortfall;
-        _settleShortfall(account, shortfall);
+    function writeOffLot(address, uint8, uint256, uint256, uint256, uint256) external onlyLiquidator nonReentrant {
+        _delegateToKick();
     }
 
-    /// @dev What one kick does with each collateral asset of the account (indexed as `_collateralAssets`).
-    struct KickPlan {
-        uint256[] shares; // [debt decimals] the debt the asset carries if all of it goes
-        uint256[] debts; // [debt decimals] the debt leaving with this kick's part of it
-        bool[] toFund; // the part is worth less than dust: it goes to the fund, not to an auction
-        uint256 covered; // [debt decimals] sum of debts
-        uint256 auctioned; // [debt decimals] the part of `covered` that goes to auctions
-        uint256 writtenOff; // [debt decimals] the part of `covered` settled at once as a shortfall
-        uint256 lots; // how many auctions
+    /// @inheritdoc IVault
+    function receiveSale(uint8 index, uint256 amount) external onlyLiquidator {
+        _collaterals[_tokens[index]].total += uint128(amount);
     }
 
-    /// @dev The kick, asset by asset:
-    /// 1. the tier sets the debt to cover: all of it when small or below `deepHealth`, else
-    ///    `closeFactor` of it, never leaving a remainder below dust;
-    /// 2. each priced asset carries its share of that debt: by value when every held asset has a
-    ///    price; when one has none, at most what the asset supports at its liquidation threshold,
-    ///    so the rest of the debt stays with the unpriced asset (which counts for nothing and is
-    ///    never moved: it can neither shield the account nor be taken at no value);
-    /// 3. a part whose collateral is worth less than dust is written off to the InsuranceFund
-    ///    (no keeper would pay gas to take it, and no auction may exist with nothing to sell);
-    /// 4. a part whose auction would not fit the asset's room (`lotCap`, and `liveTabCap` less its
-    ///    live tab) is cut to the room, or stays in the account when the room is below dust;
-    /// 5. a kick that would leave a debt below dust leaves exactly dust instead.
-    function _planKick(Position memory p, uint256 hf, LiquidationConfig memory c, uint256 dustValue, IDutchAuctionLiquidator liq)
-        internal
-        view
-        returns (KickPlan memory plan)
-    {
-        uint256 n = p.values.length;
-        (plan.shares, plan.debts, plan.toFund) = (new uint256[](n), new uint256[](n), new bool[](n));
-        uint256 target = (p.debt <= c.smallDebt || hf < c.deepHealth) ? p.debt : p.debt.wMulUp(c.closeFactor);
-        if (target < p.debt && p.debt - target < c.minDebt) target = p.debt - c.minDebt; // debt >= minDebt always
-        Split memory split = Split(target, p.debt, p.collateralValue, dustValue, c.minDebt, n, address(0));
-        for (uint256 i; i < n; ++i) {
-            if (p.values[i] > 0) _planPart(plan, split, p, i, liq);
-        }
-
-        // Never leave a debt below dust: the largest auction carries less, so exactly dust stays.
-        uint256 largest = split.largest;
-        if (plan.covered < p.debt && p.debt - plan.covered < c.minDebt && largest < n) {
-            uint256 cut = c.minDebt - (p.debt - plan.covered);
-            if (plan.debts[largest] > cut) {
-                plan.debts[largest] -= cut;
-                (plan.covered, plan.auctioned) = (plan.covered - cut, plan.auctioned - cut);
-            }
-        }
-        address capped = split.capped;
-        if (plan.covered == 0 && capped != address(0)) {
-            uint256 live = liq.liveTab(capped);
-            if (live >= _params[capped].liveTabCap) revert AuctionCapReached(capped, live, _params[capped].liveTabCap);
-        }
-        bool dustLeft = plan.covered < p.debt && p.debt - plan.covered < c.minDebt;
-        if (plan.covered == 0 || dustLeft || (plan.covered < c.minDebt && plan.covered != p.debt)) {
-            revert KickBelowDust(plan.covered, c.minDebt);
-        }
+    function _returnLeftover(address account, address token, uint256 leftover) internal {
+        uint256 balance = collateralOf(account, token) + leftover;
+        _setHeld(account, token, balance);
+        emit CollateralReturned(account, token, leftover, balance);
     }
 
-    /// @dev Running state of `_planKick` across assets.
-    struct Split {
-        uint256 target; // [debt decimals] the debt the tier covers
-        uint256 debtLeft; // [debt decimals] of the debt, not yet shared out by value
-        uint256 valueLeft; // [wad] of the priced collateral, not yet shared out
-        uint256 dustValue; // [wad] minDebt's value
-        uint256 minDebt; // [debt decimals]
-        uint256 largest; // index of the auctioned part carrying the most debt; the asset count if none
-        address capped; // the first asset left out for want of room
+    // ------------------------------------------------------------------ lenders' income and losses
+
+    /// @inheritdoc IVault
+    function unvestedIncome() public view returns (uint256) {
+        return _unvestedIncome();
     }
 
-    /// @dev Steps 2 to 4 of `_planKick` for asset `i` (priced and held).
-    function _planPart(KickPlan memory plan, Split memory split, Position memory p, uint256 i, IDutchAuctionLiquidator liq)
-        internal
-        view
-    {
-        uint256 value = p.values[i];
-        address collateral = _collateralAssets[i];
-        CollateralParams storage params = _params[collateral];
-        uint256 share;
-        if (p.unpriced == address(0)) {
-            // By value; the last priced asset takes the rounding, so the shares sum to the debt.
-            share = value == split.valueLeft ? split.debtLeft : split.debtLeft.mulDivDown(value, split.valueLeft);
-            (split.debtLeft, split.valueLeft) = (split.debtLeft - share, split.valueLeft - value);
-        } else {
-            share = value.wMulDown(params.liquidationThreshold).toAmountDown(p.debtPrice, _debtScale);
-        }
-        uint256 want = share.mulDivDown(split.target, p.debt);
-        if (want == 0) return; // its part rounds to nothing: it stays in the account
-        plan.shares[i] = share;
-
-        if (value.mulDivDown(want, share) < split.dustValue) {
-            plan.toFund[i] = true;
-            plan.writtenOff += want;
-        } else {
-            uint256 room = _room(collateral, params, liq);
-            if (want.wMulUp(WAD + params.penalty) > room) {
-                if (room < split.minDebt) {
-                    if (split.capped == address(0)) split.capped = collateral;
-                    return; // no room for an auction above dust: this part waits for a later kick
-                }
-                want = room.wDivDown(WAD + params.penalty); // down: the tab stays within the room
-            }
-            plan.auctioned += want;
-            plan.lots += 1;
-            if (split.largest == p.values.length || want > plan.debts[split.largest]) split.largest = i;
-        }
-        plan.debts[i] = want;
-        plan.covered += want;
-    }
-
-    /// @dev [debt decimals] the largest tab a new auction of `collateral` may carry now.
-    function _room(address collateral, CollateralParams storage params, IDutchAuctionLiquidator liq)
-        internal
-        view
-        returns (uint256)
-    {
-        uint256 live = liq.liveTab(collateral);
-        return live >= params.liveTabCap ? 0 : Math.min(params.lotCap, params.liveTabCap - live);
-    }
-
-    /// @dev Moves each part of the plan out of the account: `debt / share` of the asset (rounded
-    /// up, so an auction holds at least its share; what it does not sell comes back), to the
-    /// liquidator as a lot, or to the InsuranceFund when it is worth less than dust.
-    function _moveParts(address account, KickPlan memory plan, IDutchAuctionLiquidator liq)
-        internal
-        returns (IDutchAuctionLiquidator.Lot[] memory lots)
-    {
-        lots = new IDutchAuctionLiquidator.Lot[](plan.lots);
-        uint256 k = 0;
-        for (uint256 i; i < plan.debts.length; ++i) {
-            uint256 debtPart = plan.debts[i];
-            if (debtPart == 0) continue;
-            address collateral = _collateralAssets[i];
-            uint256 held = collateralOf[account][collateral];
-            uint256 amount = debtPart == plan.shares[i] ? held : Math.min(held, held.mulDivUp(debtPart, plan.shares[i]));
-            address to = plan.toFund[i] ? address(insuranceFund) : address(liq);
-            collateralOf[account][collateral] = held - amount;
-            totalCollateral[collateral] -= amount;
-            IERC20(collateral).safeTransfer(to, amount);
-            emit CollateralSeized(account, collateral, to, amount, held - amount);
-            if (!plan.toFund[i]) {
-                lots[k++] = IDutchAuctionLiquidator.Lot({
-                    collateral: collateral,
-                    amount: amount,
-                    tab: debtPart.wMulUp(WAD + _params[collateral].penalty), // up: the penalty is owed in full
-                    debt: debtPart
-                });
-            }
-        }
-    }
-
-    /// @dev An account whose priced collateral is worth less than dust: its whole debt is settled
-    /// as a shortfall and its collateral goes to the fund. Not while it holds an asset without a
-    /// price: that asset might be worth the debt, and it would be taken at no value.
-    function _realise(address account, Position memory p, uint256 hf, uint256 scaledDebt) internal {
-        if (p.unpriced != address(0)) revert IOracleAdapter.PriceUnavailable(p.unpriced, p.unpricedStatus);
-        _removeDebt(account, scaledDebt);
-        emit Liquidated(account, msg.sender, p.debt, hf, 0);
-        _seizeAll(account);
-        _settleShortfall(account, p.debt);
-    }
-
-    function _removeDebt(address account, uint256 scaled) internal {
-        scaledDebtOf[account] -= scaled;
-        totalScaledDebt -= scaled;
-    }
-
-    /// @dev Gives every collateral balance of `account` to the InsuranceFund.
-    function _seizeAll(address account) internal {
-        for (uint256 i; i < _collateralAssets.length; ++i) {
-            address collateral = _collateralAssets[i];
-            uint256 held = collateralOf[account][collateral];
-            if (held == 0) continue;
-            collateralOf[account][collateral] = 0;
-            totalCollateral[collateral] -= held;
-            IERC20(collateral).safeTransfer(address(insuranceFund), held);
-            emit CollateralSeized(account, collateral, address(insuranceFund), held, 0);
-        }
-    }
-
-    /// @dev Reserves not yet collected cover a shortfall first (they are the fund's), then the
-    /// InsuranceFund's balance; the rest leaves lenders' assets (the share price falls) in the open.
-    function _settleShortfall(address account, uint256 shortfall) internal {
-        uint256 fromReserves = Math.min(shortfall, reserves);
-        if (fromReserves > 0) reserves -= fromReserves;
-        uint256 rest = shortfall - fromReserves;
-        uint256 fromFund = rest > 0 ? insuranceFund.coverShortfall(rest) : 0;
-        uint256 badDebt = rest - fromFund;
-        emit ShortfallSettled(account, shortfall, fromReserves + fromFund, badDebt, fromReserves);
-        if (badDebt > 0) emit BadDebtRealized(account, badDebt);
+    /// @inheritdoc IVault
+    function expectedLenderLoss() external view returns (uint256) {
+        return _lenderLoss();
     }
 
     // ------------------------------------------------------------------ interest and reserves
@@ -463,112 +255,29 @@ contract Vault is IVault, ERC4626, Governed {
     /// @inheritdoc IVault
     function accrueInterest() external nonReentrant {
         _accrue();
+        _updateRate();
     }
 
     /// @inheritdoc IVault
     function collectReserves() external nonReentrant returns (uint256 amount) {
         _accrue();
-        amount = Math.min(reserves, _cash());
+        amount = Math.min(_totals.reserves, _cash());
         if (amount == 0) revert ZeroAmount();
-        reserves -= amount;
-        IERC20(asset()).safeTransfer(address(insuranceFund), amount);
+        _totals.reserves -= uint96(amount);
+        IERC20(asset()).safeTransfer(address(_fund), amount);
+        _updateRate();
         emit ReservesCollected(amount);
-    }
-
-    function _accrue() internal {
-        if (block.timestamp <= lastAccrual) return;
-        (uint256 index, uint256 interest, uint256 newReserves) = _accrued();
-        lastAccrual = block.timestamp;
-        if (interest == 0 && index == borrowIndex) return;
-        borrowIndex = index;
-        reserves = newReserves;
-        emit InterestAccrued(index, interest, newReserves);
-    }
-
-    /// @dev Index, interest and reserves as they would be after accruing to now.
-    function _accrued() internal view returns (uint256 index, uint256 interest, uint256 newReserves) {
-        index = borrowIndex;
-        newReserves = reserves;
-        // A view may be evaluated in a block dated before the last accrual (a pending block, or a
-        // node's clock): no time has passed for it, rather than a panic.
-        uint256 elapsed = block.timestamp > lastAccrual ? block.timestamp - lastAccrual : 0;
-        if (elapsed == 0 || totalScaledDebt == 0) return (index, 0, newReserves);
-
-        uint256 borrowed = totalScaledDebt.wMulDown(index);
-        uint256 ratePerSecond = _annualRate(_utilization(borrowed, newReserves)).mulDivUp(1, SECONDS_PER_YEAR);
-        index += index.wMulUp(ratePerSecond * elapsed); // up: interest is owed in full
-        interest = totalScaledDebt.wMulDown(index) - borrowed;
-        newReserves += interest.wMulDown(reserveFactor); // down: lenders keep the rounding
-    }
-
-    function _utilization(uint256 borrowed, uint256 reserves_) internal view returns (uint256) {
-        uint256 assets = _cash() + borrowed + auctionDebt;
-        assets = assets > reserves_ ? assets - reserves_ : 0;
-        return assets == 0 ? 0 : Math.min(borrowed.wDivUp(assets), WAD);
-    }
-
-    /// @dev base + slope1 * min(u, kink) / kink + slope2 * max(u - kink, 0) / (1 - kink), rounded up.
-    function _annualRate(uint256 u) internal view returns (uint256 rate) {
-        RateModel memory m = _rateModel;
-        rate = m.baseRate + m.slope1.mulDivUp(Math.min(u, m.kink), m.kink);
-        if (u > m.kink) rate += m.slope2.mulDivUp(u - m.kink, WAD - m.kink);
     }
 
     // ------------------------------------------------------------------ ERC-4626
 
-    /// @dev Cash + borrowed debt (accrued to now) + debt in live auctions, less: reserves (owed
-    /// to the fund), penalty income not yet unlocked, and the loss live auctions already make
-    /// certain beyond what reserves and the fund can cover (see `expectedLenderLoss`).
+    /// @dev Cash + borrowed debt (accrued to now) + debt in live auctions, less reserves, income
+    /// still unlocking, and what lenders will bear of live auctions' certain loss.
     function totalAssets() public view override returns (uint256) {
-        (uint256 index,, uint256 newReserves) = _accrued();
-        uint256 assets = _cash() + totalScaledDebt.wMulDown(index) + auctionDebt;
-        uint256 deductions = newReserves + unvestedIncome() + _expectedLenderLoss(newReserves);
+        (, uint256 borrowed, uint256 inAuctions, uint256 reserves_) = _state();
+        uint256 assets = _cash() + borrowed + inAuctions;
+        uint256 deductions = reserves_ + unvestedIncome() + _lenderLoss();
         return assets > deductions ? assets - deductions : 0;
-    }
-
-    /// @inheritdoc IVault
-    function expectedLenderLoss() external view returns (uint256) {
-        (,, uint256 newReserves) = _accrued();
-        return _expectedLenderLoss(newReserves);
-    }
-
-    /// @dev The live auctions' certain loss (debt beyond what their lots are worth at the oracle
-    /// price when kicked, redone or last taken) less what reserves and the InsuranceFund would
-    /// cover: lenders' assets count it from the moment it is certain, so every lender holding
-    /// shares then shares it, not only those who did not leave in time.
-    function _expectedLenderLoss(uint256 reserves_) internal view returns (uint256) {
-        IDutchAuctionLiquidator liq = liquidator;
-        if (address(liq) == address(0)) return 0;
-        uint256 loss = liq.expectedLoss();
-        if (loss == 0) return 0;
-        uint256 cover = reserves_ + IERC20(asset()).balanceOf(address(insuranceFund));
-        return loss > cover ? loss - cover : 0;
-    }
-
-    /// @inheritdoc IVault
-    /// @dev amount * (end - now) / (end - start), rounded up (lenders' assets are never overstated).
-    function unvestedIncome() public view returns (uint256) {
-        IncomeLock memory lock_ = _income;
-        if (lock_.amount == 0 || block.timestamp >= lock_.end) return 0;
-        if (block.timestamp <= lock_.start) return lock_.amount;
-        return uint256(lock_.amount).mulDivUp(lock_.end - block.timestamp, lock_.end - lock_.start);
-    }
-
-    /// @dev No liquidation step may raise the share price within its own transaction (a deposit
-    /// just before it and a redemption just after would take the rise from the lenders who carried
-    /// the risk): any rise in totalAssets since `before` is locked, to unlock over INCOME_UNLOCK.
-    /// Falls are not: a loss is shared by whoever holds shares when it becomes certain.
-    function _lockGain(uint256 before) internal {
-        uint256 afterwards = totalAssets();
-        if (afterwards > before) _lockIncome(afterwards - before);
-    }
-
-    /// @dev Adds `amount` to the income unlocking; what is still locked unlocks with it over the
-    /// next INCOME_UNLOCK.
-    function _lockIncome(uint256 amount) internal {
-        uint256 locked = unvestedIncome() + amount;
-        _income = IncomeLock(uint128(locked), uint64(block.timestamp), uint64(block.timestamp + INCOME_UNLOCK));
-        emit IncomeLocked(amount, locked, block.timestamp + INCOME_UNLOCK);
     }
 
     function maxDeposit(address receiver) public view override returns (uint256) {
@@ -588,28 +297,42 @@ contract Vault is IVault, ERC4626, Governed {
         return Math.min(super.maxRedeem(owner), _convertToShares(availableLiquidity(), Math.Rounding.Floor));
     }
 
-    function deposit(uint256 assets, address receiver) public override nonReentrant whenNotPaused returns (uint256) {
+    function deposit(uint256 assets, address receiver) public override nonReentrant whenNotPaused returns (uint256 shares) {
         if (assets == 0) revert ZeroAmount();
         _accrue();
-        return super.deposit(assets, receiver);
+        shares = super.deposit(assets, receiver);
+        _updateRate();
     }
 
-    function mint(uint256 shares, address receiver) public override nonReentrant whenNotPaused returns (uint256) {
+    function mint(uint256 shares, address receiver) public override nonReentrant whenNotPaused returns (uint256 assets) {
         if (shares == 0) revert ZeroAmount();
         _accrue();
-        return super.mint(shares, receiver);
+        assets = super.mint(shares, receiver);
+        _updateRate();
     }
 
-    function withdraw(uint256 assets, address receiver, address owner) public override nonReentrant returns (uint256) {
+    function withdraw(uint256 assets, address receiver, address owner)
+        public
+        override
+        nonReentrant
+        returns (uint256 shares)
+    {
         if (assets == 0) revert ZeroAmount();
         _accrue();
-        return super.withdraw(assets, receiver, owner);
+        shares = super.withdraw(assets, receiver, owner);
+        _updateRate();
     }
 
-    function redeem(uint256 shares, address receiver, address owner) public override nonReentrant returns (uint256) {
+    function redeem(uint256 shares, address receiver, address owner)
+        public
+        override
+        nonReentrant
+        returns (uint256 assets)
+    {
         if (shares == 0) revert ZeroAmount();
         _accrue();
-        return super.redeem(shares, receiver, owner);
+        assets = super.redeem(shares, receiver, owner);
+        _updateRate();
     }
 
     /// @dev 10 ** 6 virtual shares per virtual asset against the first-depositor inflation attack.
@@ -623,6 +346,31 @@ contract Vault is IVault, ERC4626, Governed {
     function debtOf(address account) public view returns (uint256) {
         (uint256 index,,) = _accrued();
         return scaledDebtOf[account].wMulUp(index);
+    }
+
+    /// @inheritdoc IVault
+    function collateralOf(address account, address collateral) public view returns (uint256) {
+        return _collateralOf(account, collateral);
+    }
+
+    /// @inheritdoc IVault
+    function oracle() external view returns (IOracleAdapter) {
+        return _oracle;
+    }
+
+    /// @inheritdoc IVault
+    function insuranceFund() external view returns (IInsuranceFund) {
+        return _fund;
+    }
+
+    /// @inheritdoc IVault
+    function totalCollateral(address collateral) external view returns (uint256) {
+        return _collaterals[collateral].total;
+    }
+
+    /// @inheritdoc IVault
+    function liveTab(address collateral) external view returns (uint256) {
+        return _collaterals[collateral].liveTab;
     }
 
     /// @inheritdoc IVault
@@ -642,17 +390,17 @@ contract Vault is IVault, ERC4626, Governed {
     }
 
     /// @inheritdoc IVault
-    /// @dev (debt value - sum over other assets of value * threshold) / (amount * threshold), rounded up.
+    /// @dev (debt value - sum over other collateral of value * threshold) / (amount * threshold), rounded up.
     function liquidationPrice(address account, address collateral) external view returns (uint256) {
-        uint256 amount = collateralOf[account][collateral];
+        uint256 amount = collateralOf(account, collateral);
         if (amount == 0 || scaledDebtOf[account] == 0) return 0;
         (uint256 index,,) = _accrued();
         Position memory p = _position(account, index);
-        uint256 threshold = _params[collateral].liquidationThreshold;
-        uint256 own = amount.toValueDown(oracle.price(collateral), _collateralScale[collateral]).wMulDown(threshold);
+        Collateral storage c = _collaterals[collateral];
+        uint256 own = p.values[c.index].wMulDown(c.liquidationThreshold);
         uint256 others = p.liquidationValue - own;
         if (p.debtValue <= others) return 0;
-        return (p.debtValue - others).wDivUp(threshold).mulDivUp(_collateralScale[collateral], amount);
+        return (p.debtValue - others).wDivUp(c.liquidationThreshold).mulDivUp(10 ** c.decimals, amount);
     }
 
     /// @inheritdoc IVault
@@ -670,32 +418,40 @@ contract Vault is IVault, ERC4626, Governed {
     }
 
     /// @inheritdoc IVault
-    function collateralAssets() external view returns (address[] memory) {
-        return _collateralAssets;
+    function collateralTokens() external view returns (address[] memory tokens) {
+        tokens = new address[](_count);
+        for (uint256 i; i < tokens.length; ++i) {
+            tokens[i] = _tokens[i];
+        }
+    }
+
+    /// @inheritdoc IVault
+    function collateralIndex(address collateral) external view returns (uint8) {
+        Collateral storage c = _collaterals[collateral];
+        if (!c.listed) revert InvalidCollateral(collateral);
+        return c.index;
     }
 
     /// @inheritdoc IVault
     function collateralParams(address collateral) external view returns (CollateralParams memory) {
-        return _params[collateral];
-    }
-
-    function rateModel() external view returns (RateModel memory) {
-        return _rateModel;
+        Collateral storage c = _collaterals[collateral];
+        return CollateralParams(c.maxLtv, c.liquidationThreshold, c.penalty, c.supplyCap, c.lotCap, c.liveTabCap);
     }
 
     function liquidationConfig() external view returns (LiquidationConfig memory) {
-        return _liquidationConfig;
+        Dust memory d = _dust;
+        return LiquidationConfig(d.minDebt, d.smallDebt, d.deepHealth, d.closeFactor, d.penaltyFundShare);
     }
 
     /// @inheritdoc IVault
     function minDebt() external view returns (uint256) {
-        return _liquidationConfig.minDebt;
+        return _dust.minDebt;
     }
 
     /// @inheritdoc IVault
     function totalDebt() external view returns (uint256) {
-        (uint256 index,,) = _accrued();
-        return totalScaledDebt.wMulDown(index);
+        (, uint256 borrowed,,) = _state();
+        return borrowed;
     }
 
     /// @inheritdoc IVault
@@ -707,8 +463,8 @@ contract Vault is IVault, ERC4626, Governed {
 
     /// @inheritdoc IVault
     function utilization() public view returns (uint256) {
-        (uint256 index,, uint256 newReserves) = _accrued();
-        return _utilization(totalScaledDebt.wMulDown(index), newReserves);
+        (, uint256 borrowed,, uint256 reserves_) = _state();
+        return _utilization(borrowed, reserves_);
     }
 
     /// @inheritdoc IVault
@@ -718,28 +474,10 @@ contract Vault is IVault, ERC4626, Governed {
 
     // ------------------------------------------------------------------ governance
 
-    /// @notice List a collateral asset or change its parameters. Governor only. The oracle must
-    /// already price it.
-    function setCollateralParams(address collateral, CollateralParams calldata params) external onlyRole(GOVERNOR_ROLE) {
-        if (collateral == address(0) || collateral == asset()) revert InvalidCollateral(collateral);
-        oracle.peek(collateral); // reverts AssetNotConfigured for a token the oracle cannot price
-        _checkBounds("liquidationThreshold", params.liquidationThreshold, MIN_LIQUIDATION_THRESHOLD, MAX_LIQUIDATION_THRESHOLD);
-        _checkBounds("maxLtv", params.maxLtv, 0, params.liquidationThreshold);
-        // The collateral seized at health factor 1 must still cover debt plus penalty.
-        uint256 maxPenalty = Math.min(MAX_PENALTY, WAD.wDivDown(params.liquidationThreshold) - WAD);
-        _checkBounds("penalty", params.penalty, MIN_PENALTY, maxPenalty);
-        _checkBounds("lotCap", params.lotCap, 1, type(uint128).max);
-        _checkBounds("liveTabCap", params.liveTabCap, params.lotCap, type(uint128).max);
-
-        if (_collateralScale[collateral] == 0) {
-            if (_collateralAssets.length == MAX_COLLATERAL_ASSETS) revert TooManyCollateralAssets(MAX_COLLATERAL_ASSETS);
-            uint8 decimals = IERC20Metadata(collateral).decimals();
-            _checkBounds("collateralDecimals", decimals, 0, 36);
-            _collateralScale[collateral] = 10 ** decimals;
-            _collateralAssets.push(collateral);
-        }
-        _params[collateral] = params;
-        emit CollateralConfigSet(collateral, params);
+    /// @notice List a collateral token or change its parameters, within the bounds in
+    /// VaultLiquidation. Governor only. The oracle must already price it.
+    function setCollateralParams(address, CollateralParams calldata) external onlyRole(GOVERNOR_ROLE) {
+        _delegateToKick();
     }
 
     /// @notice Set the interest rate model. Governor only; interest so far accrues at the old one.
@@ -749,7 +487,8 @@ contract Vault is IVault, ERC4626, Governed {
         _checkBounds("slope2", model.slope2, 0, MAX_RATE);
         _checkBounds("kink", model.kink, MIN_KINK, MAX_KINK);
         _accrue();
-        _rateModel = model;
+        _rates = PackedRates(uint64(model.baseRate), uint64(model.slope1), uint64(model.slope2), uint64(model.kink));
+        _updateRate();
         emit RateModelSet(model);
     }
 
@@ -757,20 +496,14 @@ contract Vault is IVault, ERC4626, Governed {
     function setReserveFactor(uint256 reserveFactor_) external onlyRole(GOVERNOR_ROLE) {
         _checkBounds("reserveFactor", reserveFactor_, 0, MAX_RESERVE_FACTOR);
         _accrue();
-        reserveFactor = reserveFactor_;
+        reserveFactor = uint64(reserveFactor_);
         emit ReserveFactorSet(reserveFactor_);
     }
 
-    /// @notice Set the kick tiers and dust. Governor only.
-    function setLiquidationConfig(LiquidationConfig calldata config) external onlyRole(GOVERNOR_ROLE) {
-        uint256 maxDust = 1e6 * _debtScale; // a million whole tokens
-        _checkBounds("minDebt", config.minDebt, 1, maxDust);
-        _checkBounds("smallDebt", config.smallDebt, config.minDebt, 1e3 * maxDust);
-        _checkBounds("deepHealth", config.deepHealth, MIN_DEEP_HEALTH, WAD);
-        _checkBounds("closeFactor", config.closeFactor, MIN_CLOSE_FACTOR, WAD);
-        _checkBounds("penaltyFundShare", config.penaltyFundShare, 0, WAD);
-        _liquidationConfig = config;
-        emit LiquidationConfigSet(config);
+    /// @notice Set the kick tiers and dust, within the bounds in VaultLiquidation. Governor only.
+    /// The liquidator keeps a copy of dust for its take rule.
+    function setLiquidationConfig(LiquidationConfig calldata) external onlyRole(GOVERNOR_ROLE) {
+        _delegateToKick();
     }
 
     /// @notice Set the liquidator, once. Governor only.
@@ -778,6 +511,7 @@ contract Vault is IVault, ERC4626, Governed {
         if (address(liquidator) != address(0)) revert LiquidatorAlreadySet(address(liquidator));
         if (address(liquidator_) == address(0)) revert ZeroAddress();
         liquidator = liquidator_;
+        liquidator_.setDust(_dust.minDebt);
         emit LiquidatorSet(address(liquidator_));
     }
 
@@ -793,26 +527,18 @@ contract Vault is IVault, ERC4626, Governed {
         emit PausedSet(false, msg.sender);
     }
 
-    /// @notice Take the Vault-wide lock for the length of a liquidator entry point, so nothing in
-    /// the Vault can be entered from inside a take's callback. Liquidator only.
-    function lock() external onlyLiquidator {
-        _enter();
-        _assetsAtLock = totalAssets();
-    }
-
-    /// @notice Release the lock taken by `lock`. Whatever the liquidator's entry point raised
-    /// lenders' assets by (a penalty paid, a certain loss that turned out smaller) is locked as
-    /// income. Liquidator only.
-    function unlock() external onlyLiquidator {
-        _lockGain(_assetsAtLock);
-        _lock = UNLOCKED;
-    }
-
     // ------------------------------------------------------------------ internals
 
-    function _enter() internal {
-        if (_lock == LOCKED) revert Reentrancy();
-        _lock = LOCKED;
+    /// @dev Runs this call's function of VaultLiquidation here, by delegatecall, and returns
+    /// what it returned (or reverts with what it reverted with).
+    function _delegateToKick() internal returns (bytes memory result) {
+        bool ok;
+        (ok, result) = address(_kick).delegatecall(msg.data);
+        if (!ok) {
+            assembly ("memory-safe") {
+                revert(add(result, 32), mload(result))
+            }
+        }
     }
 
     function _checkAuthorized(address onBehalf) internal view {
@@ -823,41 +549,7 @@ contract Vault is IVault, ERC4626, Governed {
     /// @dev Reverts unless the account's debt value is within its borrow limit (max LTV).
     function _checkBorrowLimit(address account) internal view {
         if (scaledDebtOf[account] == 0) return; // no debt, no price needed
-        Position memory p = _position(account, borrowIndex);
+        Position memory p = _position(account, _totals.borrowIndex);
         if (p.debtValue > p.borrowLimit) revert InsufficientCollateral(account, p.debtValue, p.borrowLimit);
-    }
-
-    /// @dev Values an account at oracle prices, collateral rounded down and debt up. A held asset
-    /// without an `Ok` price counts as worth nothing (so it can never protect a borrower: it neither
-    /// raises the borrow limit nor blocks a kick); the debt asset needs an `Ok` price while there is
-    /// debt (`PriceUnavailable` otherwise).
-    function _position(address account, uint256 index) internal view returns (Position memory p) {
-        uint256 n = _collateralAssets.length;
-        p.values = new uint256[](n);
-        for (uint256 i; i < n; ++i) {
-            address collateral = _collateralAssets[i];
-            uint256 amount = collateralOf[account][collateral];
-            if (amount == 0) continue;
-            (uint256 price, IOracleAdapter.Status status) = oracle.peek(collateral);
-            if (status != IOracleAdapter.Status.Ok) {
-                (p.unpriced, p.unpricedStatus) = (collateral, status);
-                continue;
-            }
-            uint256 value = amount.toValueDown(price, _collateralScale[collateral]);
-            CollateralParams storage params = _params[collateral];
-            p.values[i] = value;
-            p.collateralValue += value;
-            p.liquidationValue += value.wMulDown(params.liquidationThreshold);
-            p.borrowLimit += value.wMulDown(params.maxLtv);
-        }
-        p.debt = scaledDebtOf[account].wMulUp(index);
-        if (p.debt > 0) {
-            p.debtPrice = oracle.price(asset());
-            p.debtValue = p.debt.toValueUp(p.debtPrice, _debtScale);
-        }
-    }
-
-    function _cash() internal view returns (uint256) {
-        return IERC20(asset()).balanceOf(address(this));
     }
 }

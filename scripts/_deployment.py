@@ -93,6 +93,18 @@ def npm_artifact(package: str, name: str) -> ContractType:
     )
 
 
+def deploy_vault(
+    project: Any, deployer: Any, debt_asset: Any, oracle: Any, fund: Any, governor: Any, guardian: Any
+) -> Any:
+    """The Vault, and first its kick module (VaultLiquidation: the Vault's own liquidation code,
+    deployed beside it for want of room in its bytecode, built for the same token, oracle and fund)."""
+    kick = project.VaultLiquidation.deploy(debt_asset, oracle, fund, sender=deployer)
+    symbol = debt_asset.symbol()
+    return project.Vault.deploy(
+        debt_asset, f"Gavel {symbol}", f"g{symbol}", oracle, fund, kick, governor, guardian, sender=deployer
+    )
+
+
 def deploy_protocol(
     project: Any, deployer: Any, governor: Any, guardian: Any, debt_asset: Any, config: ProtocolConfig
 ) -> dict[str, Any]:
@@ -103,16 +115,7 @@ def deploy_protocol(
     scale = 10 ** debt_asset.decimals()
     oracle = project.OracleAdapter.deploy(governor, guardian, sender=deployer)
     fund = project.InsuranceFund.deploy(debt_asset, governor, guardian, sender=deployer)
-    vault = project.Vault.deploy(
-        debt_asset,
-        f"Gavel {debt_asset.symbol()}",
-        f"g{debt_asset.symbol()}",
-        oracle,
-        fund,
-        governor,
-        guardian,
-        sender=deployer,
-    )
+    vault = deploy_vault(project, deployer, debt_asset, oracle, fund, governor, guardian)
     liquidator = project.DutchAuctionLiquidator.deploy(vault, governor, guardian, sender=deployer)
     if config.curve == "linear":
         curve = project.LinearDecrease.deploy(config.linear_tau, sender=deployer)
@@ -123,9 +126,8 @@ def deploy_protocol(
 
     vault.setLiquidator(liquidator, sender=deployer)
     fund.setLiquidator(liquidator, sender=deployer)  # sells the collateral the fund seizes
-    payer = fund.PAYER_ROLE()
-    fund.grantRole(payer, vault, sender=deployer)
-    fund.grantRole(payer, liquidator, sender=deployer)
+    fund.grantRole(fund.COVER_ROLE(), vault, sender=deployer)  # draws shortfall cover
+    fund.grantRole(fund.PAYER_ROLE(), liquidator, sender=deployer)  # pays keeper incentives
     vault.setRateModel((config.base_rate, config.slope1, config.slope2, config.kink), sender=deployer)
     vault.setReserveFactor(config.reserve_factor, sender=deployer)
     vault.setLiquidationConfig(

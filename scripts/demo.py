@@ -125,7 +125,7 @@ def cli(borrowers: int, seed: int) -> None:
     click.echo(f"  borrowers                     {borrowers}")
     click.echo(f"  accounts liquidated           {len(kicked_accounts)}")
     click.echo(
-        f"  auctions taken                {len(takes)} takes, {len(liquidator.activeAuctions())} auctions still live"
+        f"  auctions taken                {len(takes)} takes, {len(keeper.store.live_auctions())} auctions still live"
     )
     if kick_delays:
         median = sorted(kick_delays)[len(kick_delays) // 2]

@@ -13,7 +13,7 @@ from contextlib import contextmanager
 import pytest
 from ape.exceptions import ContractLogicError
 
-from scripts._deployment import add_liquidity, npm_artifact
+from scripts._deployment import add_liquidity, deploy_vault, npm_artifact
 from upstream import FORK_NETWORK, is_fork_run
 
 WAD = 10**18
@@ -148,7 +148,7 @@ def collateral_params(max_ltv=75, threshold=80, penalty=10, supply_cap=10**30, l
 
 @pytest.fixture(scope="session")
 def vault(project, governor, guardian, usdc, weth, wbtc, oracle, fund):
-    vault = project.Vault.deploy(usdc, "Gavel USDC", "gUSDC", oracle, fund, governor, guardian, sender=governor)
+    vault = deploy_vault(project, governor, usdc, oracle, fund, governor, guardian)
     # No interest in the base state, so most tests' figures are exact without timing; tests of
     # interest switch it on with `charge_interest` inside the test body.
     vault.setRateModel(NO_INTEREST, sender=governor)
@@ -164,9 +164,8 @@ def liquidator(project, governor, guardian, vault, fund, weth, wbtc, linear_curv
     liquidator = project.DutchAuctionLiquidator.deploy(vault, governor, guardian, sender=governor)
     vault.setLiquidator(liquidator, sender=governor)
     fund.setLiquidator(liquidator, sender=governor)
-    payer = fund.PAYER_ROLE()
-    fund.grantRole(payer, vault, sender=governor)
-    fund.grantRole(payer, liquidator, sender=governor)
+    fund.grantRole(fund.COVER_ROLE(), vault, sender=governor)  # shortfalls
+    fund.grantRole(fund.PAYER_ROLE(), liquidator, sender=governor)  # keeper incentives
     for asset in (weth, wbtc):
         liquidator.setAuctionConfig(asset, (linear_curve, BUF, TAIL, CUSP), sender=governor)
     liquidator.setIncentive(TIP, CHIP, sender=governor)
@@ -190,7 +189,7 @@ def protocol(vault, liquidator, fund, oracle, usdc, weth, wbtc, lender, borrower
         token.approve(vault, 2**256 - 1, sender=borrower)
     usdc.approve(vault, 2**256 - 1, sender=borrower)
     usdc.mint(keeper, 1_000_000 * 10**6, sender=governor)
-    usdc.approve(liquidator, 2**256 - 1, sender=keeper)
+    usdc.approve(vault, 2**256 - 1, sender=keeper)  # a take's payment is pulled by the Vault
     return vault
 
 
@@ -201,15 +200,44 @@ def open_position(vault, borrower, weth, weth_amount: int, borrow_amount: int) -
 
 @contextmanager
 def reverts_named(name: str, **expected):
-    """Expect a revert with the custom error `name` (and, if given, these argument values),
-    whichever contract's ABI Ape decodes it with: an error one contract declares may be raised
-    by another (the Vault reverts with the liquidator's `BreakerActive`), one selector either way."""
+    """Expect a revert with the custom error `name` (and, if given, these argument values), however
+    it reaches the caller: an error one contract declares may be raised through another (the Vault
+    reverts with the oracle's `PriceUnavailable`), which Ape may leave undecoded. Then the revert
+    data is decoded by its selector against every error the project's contracts declare."""
     with pytest.raises(ContractLogicError) as info:
         yield
-    assert type(info.value).__name__ == name, f"expected {name}, got {type(info.value).__name__}: {info.value}"
-    inputs = getattr(info.value, "inputs", {})
+    error, inputs = type(info.value).__name__, dict(getattr(info.value, "inputs", {}) or {})
+    if error != name:
+        error, inputs = decode_revert(str(info.value))
+    assert error == name, f"expected {name}, got {error}: {info.value}"
     for key, value in expected.items():
         assert inputs.get(key) == value, f"{name}: expected {key}={value}, got {inputs}"
+
+
+def decode_revert(text: str) -> tuple[str, dict]:
+    """(error name, {argument: value}) from the first 0x-prefixed revert data in `text`, by
+    selector, against every custom error in the project's contracts ("unknown" if none matches)."""
+    import re
+
+    from ape import project
+    from eth_abi import decode
+    from eth_utils import keccak, to_checksum_address
+
+    found = re.search(r"0x([0-9a-fA-F]{8,})", text)
+    if not found:
+        return "unknown", {}
+    data = bytes.fromhex(found.group(1))
+    for contract_type in project.contracts.values():
+        for abi in contract_type.errors:
+            types = [i.canonical_type for i in abi.inputs]
+            if keccak(text=f"{abi.name}({','.join(types)})")[:4] == data[:4]:
+                values = decode(types, data[4:])
+                args = {
+                    i.name: to_checksum_address(v) if t == "address" else v
+                    for i, t, v in zip(abi.inputs, types, values, strict=True)
+                }
+                return abi.name, args
+    return "unknown", {}
 
 
 def error_data(container, name: str, *args) -> str:
@@ -243,6 +271,14 @@ def kick(vault, liquidator, account, keeper) -> tuple:
     """Liquidate `account` as `keeper`; returns (receipt, [auction ids])."""
     tx = vault.liquidate(account, sender=keeper)
     return tx, [log.id for log in tx.events.filter(liquidator.Kick)]
+
+
+def live_auctions(liquidator) -> list[int]:
+    """Ids of the auctions opened and not yet ended, oldest first, from the liquidator's events
+    (as keepers learn them: the chain keeps no list)."""
+    ended = {int(log.id) for log in liquidator.AuctionEnded.range(0, liquidator.chain_manager.blocks.head.number + 1)}
+    kicked = liquidator.Kick.range(0, liquidator.chain_manager.blocks.head.number + 1)
+    return [int(log.id) for log in kicked if int(log.id) not in ended]
 
 
 def free_port() -> int:

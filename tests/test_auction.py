@@ -98,16 +98,19 @@ def test_redo_by_price(liquidator, auction, keeper, other, usdc, fund, eth_feed,
         liquidator.redo(999, sender=other)
     eth_feed.setAnswer(1_500 * 10**8, sender=governor)
     at(chain, t0 + 1801)
-    before = usdc.balanceOf(other)
     tx = liquidator.redo(auction_id, sender=other)
     new_top = wmul_up(1_500 * WAD, BUF)
     redo = tx.events.filter(liquidator.Redo)[0]
     assert (redo.top, redo.tab, redo.lot, redo.keeper) == (new_top, TAB, 10 * ETH, other.address)
-    owed = TIP + wmul_down(TAB, CHIP)
-    assert usdc.balanceOf(other) == before + owed
+    # Credited, within the redo budget (an eighth of the penalty), and paid when claimed.
+    owed = min(TIP + wmul_down(TAB, CHIP), (TAB - 14_000 * USDC) // 8)
+    assert liquidator.claimable(other) == owed
     auction_state = liquidator.auctions(auction_id)
     assert auction_state.top == new_top and auction_state.startedAt == t0 + 1801
     assert liquidator.getStatus(auction_id)[:2] == (False, new_top)
+    before = usdc.balanceOf(other)
+    liquidator.claimIncentive(sender=other)
+    assert usdc.balanceOf(other) == before + owed and liquidator.claimable(other) == 0
 
 
 def test_redo_by_age_on_the_exponential_curve(
@@ -147,18 +150,37 @@ def test_breaker_levels_two_and_three(liquidator, auction, keeper, guardian, gov
     liquidator.take(auction_id, ETH, 2**256 - 1, keeper, b"", sender=keeper)
 
 
-def test_active_list_and_live_tab(vault, liquidator, weth, wbtc, borrower, keeper, eth_feed, btc_feed, governor, chain):
+def test_auction_ids_views_and_live_tab(
+    vault, liquidator, weth, wbtc, borrower, keeper, eth_feed, btc_feed, governor, chain
+):
     vault.supplyCollateral(weth, 2 * ETH, borrower, sender=borrower)
     vault.supplyCollateral(wbtc, 10**7, borrower, sender=borrower)
     vault.borrow(5_000 * USDC, borrower, borrower, sender=borrower)
     eth_feed.setAnswer(1_500 * 10**8, sender=governor)
-    _, (first, second) = kick(vault, liquidator, borrower, keeper)
-    assert list(liquidator.activeAuctions()) == [first, second]
-    assert liquidator.liveTab(weth) == liquidator.auctions(first).tab
-    # Ending the first moves the last into its place.
-    liquidator.take(first, 2 * ETH, 2**256 - 1, keeper, b"", sender=keeper)
-    assert list(liquidator.activeAuctions()) == [second]
-    assert liquidator.liveTab(weth) == 0 and liquidator.kicks() == 2
+    tx, (first, second) = kick(vault, liquidator, borrower, keeper)
+    # One kick, one nonce; the id carries the account, the nonce and the collateral's index.
+    assert first == liquidator.idOf(borrower, 1, vault.collateralIndex(weth))
+    assert second == liquidator.idOf(borrower, 1, vault.collateralIndex(wbtc))
+    kicks = tx.events.filter(liquidator.Kick)
+    assert [(k.id, k.account, k.collateral) for k in kicks] == [
+        (first, borrower.address, weth.address),
+        (second, borrower.address, wbtc.address),
+    ]
+    view = liquidator.auctionView(first)
+    assert (view.account, view.collateral, view.lot, view.tab) == (
+        borrower.address,
+        weth.address,
+        2 * ETH,
+        kicks[0].tab,
+    )
+    assert view.debt == kicks[0].debt and view.startedAt == chain.blocks[tx.block_number].timestamp
+    assert vault.liveTab(weth) == kicks[0].tab and vault.liveTab(wbtc) == kicks[1].tab
+    # An ended auction reads as zeros, but still names its account and collateral.
+    tx = liquidator.take(first, 2 * ETH, 2**256 - 1, keeper, b"", sender=keeper)
+    assert tx.events.filter(liquidator.AuctionEnded)[0].id == first
+    view = liquidator.auctionView(first)
+    assert (view.account, view.collateral, view.lot, view.tab, view.price) == (borrower.address, weth.address, 0, 0, 0)
+    assert vault.liveTab(weth) == 0 and vault.liveTab(wbtc) == kicks[1].tab and liquidator.kicks() == 1
 
 
 def test_take_all_collateral_when_price_covers_only_part(liquidator, auction, keeper, chain):
@@ -174,13 +196,15 @@ def test_take_all_collateral_when_price_covers_only_part(liquidator, auction, ke
 
 def test_only_the_vault_kicks_and_only_the_liquidator_settles(vault, liquidator, keeper, weth):
     with ape.reverts(liquidator.OnlyVault, caller=keeper.address):
-        liquidator.kick(keeper, [(weth, 1, 1, 1)], keeper, sender=keeper)
+        liquidator.kick(keeper, [(weth, 0, 1, 1, 1, 1, 0)], keeper, sender=keeper)
+    with ape.reverts(liquidator.OnlyVault, caller=keeper.address):
+        liquidator.setDust(0, sender=keeper)
+    settlement = (1, keeper, 0, keeper, keeper, 1, 1, 1, 1, 0, 0, 0, 0, b"")
     for call in (
-        lambda: vault.recordAuctionProceeds(1, 1, sender=keeper),
-        lambda: vault.returnCollateral(keeper, weth, 1, sender=keeper),
-        lambda: vault.settleShortfall(keeper, 1, sender=keeper),
-        lambda: vault.lock(sender=keeper),
-        lambda: vault.unlock(sender=keeper),
+        lambda: vault.settleTake(settlement, sender=keeper),
+        lambda: vault.revalueAuction(0, 1, sender=keeper),
+        lambda: vault.writeOffLot(keeper, 0, 1, 1, 1, 0, sender=keeper),
+        lambda: vault.receiveSale(0, 1, sender=keeper),
     ):
         with ape.reverts(vault.OnlyLiquidator, caller=keeper.address):
             call()
@@ -208,8 +232,9 @@ def test_redo_writes_off_a_dust_lot(vault, liquidator, fund, weth, borrower, kee
     t0 = chain.blocks[tx.block_number].timestamp
     dust_lot = ETH // 10_000  # 0.0001 WETH, three cents
     liquidator.take(auction_id, 10 * ETH - dust_lot, 2**256 - 1, keeper, b"", sender=keeper)
-    tab, debt = liquidator.auctions(auction_id).tab, liquidator.auctions(auction_id).debt
-    assert liquidator.auctions(auction_id).lot == dust_lot and debt > 0
+    view = liquidator.auctionView(auction_id)
+    tab, debt = view.tab, view.debt
+    assert view.lot == dust_lot and debt > 0
     eth_feed.setAnswer(300 * 10**8, sender=governor)
     at(chain, t0 + 1801)  # too cheap: needs redo
     fund_weth = weth.balanceOf(fund)
@@ -221,5 +246,5 @@ def test_redo_writes_off_a_dust_lot(vault, liquidator, fund, weth, borrower, kee
     assert tx.events.filter(vault.ShortfallSettled)[0].shortfall == debt
     assert not list(tx.events.filter(liquidator.KeeperIncentive))
     assert weth.balanceOf(fund) == fund_weth + dust_lot
-    assert vault.auctionDebt() == 0 and liquidator.liveTab(weth) == 0
-    assert list(liquidator.activeAuctions()) == []
+    assert vault.auctionDebt() == 0 and vault.liveTab(weth) == 0
+    assert liquidator.auctionView(auction_id).lot == 0

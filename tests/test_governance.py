@@ -75,10 +75,10 @@ def test_collateral_listing_rules(project, vault, oracle, governor, usdc, usdc_f
         token = project.MockERC20.deploy(f"T{i}", f"T{i}", 18, sender=governor)
         oracle.setSources(token, [usdc_feed], [86400], 1, WAD // 50, sender=governor)
         vault.setCollateralParams(token, collateral_params(), sender=governor)
-    assert len(vault.collateralAssets()) == 10
+    assert len(vault.collateralTokens()) == 10
     eleventh = project.MockERC20.deploy("T10", "T10", 18, sender=governor)
     oracle.setSources(eleventh, [usdc_feed], [86400], 1, WAD // 50, sender=governor)
-    with ape.reverts(vault.TooManyCollateralAssets, max=10):
+    with ape.reverts(vault.TooManyCollateralTokens, max=10):
         vault.setCollateralParams(eleventh, collateral_params(), sender=governor)
 
 
@@ -206,15 +206,34 @@ def test_roles_are_administered_by_the_governor(vault, governor, guardian, other
 
 def test_constructors_refuse_zero_addresses(project, chain, governor, guardian, usdc, oracle, fund):
     zero = ape.utils.ZERO_ADDRESS
+    kick = project.VaultLiquidation.deploy(usdc, oracle, fund, sender=governor)
     cases = [
         (project.OracleAdapter, (zero, guardian)),
         (project.OracleAdapter, (governor, zero)),
         (project.InsuranceFund, (zero, governor, guardian)),
-        (project.Vault, (usdc, "x", "x", zero, fund, governor, guardian)),
-        (project.Vault, (usdc, "x", "x", oracle, zero, governor, guardian)),
+        (project.Vault, (usdc, "x", "x", zero, fund, kick, governor, guardian)),
+        (project.Vault, (usdc, "x", "x", oracle, zero, kick, governor, guardian)),
         (project.DutchAuctionLiquidator, (zero, governor, guardian)),
     ]
     for container, args in cases:
         assert constructor_revert(chain, container, governor, *args) == error_data(container, "ZeroAddress")
     # And with good arguments the same simulation deploys.
     assert constructor_revert(chain, project.InsuranceFund, governor, usdc, governor, guardian) is None
+
+
+def test_the_vault_refuses_a_kick_module_built_for_another(project, chain, governor, guardian, usdc, oracle, fund):
+    """The kick module runs in the Vault's storage but reads its own immutables: they must be the
+    Vault's. One built for another oracle, or no contract at all, is refused at construction."""
+    other_oracle = project.OracleAdapter.deploy(governor, guardian, sender=governor)
+    wrong = project.VaultLiquidation.deploy(usdc, other_oracle, fund, sender=governor)
+    for module in (wrong, governor):
+        args = (usdc, "x", "x", oracle, fund, module, governor, guardian)
+        assert constructor_revert(chain, project.Vault, governor, *args) == error_data(
+            project.Vault, "KickModuleMismatch", getattr(module, "address", module)
+        )
+
+
+def test_the_kick_module_refuses_a_direct_call(project, governor, keeper, usdc, oracle, fund):
+    module = project.VaultLiquidation.deploy(usdc, oracle, fund, sender=governor)
+    with ape.reverts(module.DirectCall):
+        module.liquidate(keeper, sender=keeper)

@@ -19,6 +19,7 @@ def test_fund_and_coverage(fund, usdc, other, governor):
 
 def test_pays_as_far_as_it_can(fund, usdc, governor, other):
     fund.grantRole(fund.PAYER_ROLE(), governor, sender=governor)
+    fund.grantRole(fund.COVER_ROLE(), governor, sender=governor)
     balance = fund.coverage()
     tx = fund.payIncentive(other, balance + 1, sender=governor)
     assert (tx.events[-1].owed, tx.events[-1].paid) == (balance + 1, balance)
@@ -29,10 +30,13 @@ def test_pays_as_far_as_it_can(fund, usdc, governor, other):
         fund.payIncentive(ape.utils.ZERO_ADDRESS, 1, sender=governor)
 
 
-def test_only_payers(fund, other, guardian):
-    role = fund.PAYER_ROLE()
+def test_only_payers(fund, vault, liquidator, other, guardian):
+    payer, cover = fund.PAYER_ROLE(), fund.COVER_ROLE()
+    # The liquidator pays incentives; the Vault draws cover. Neither may do the other's.
     for caller in (other, guardian):
-        with ape.reverts(fund.AccessControlUnauthorizedAccount, account=caller.address, neededRole=role):
+        with ape.reverts(fund.AccessControlUnauthorizedAccount, account=caller.address, neededRole=payer):
             fund.payIncentive(caller, 1, sender=caller)
-        with ape.reverts(fund.AccessControlUnauthorizedAccount, account=caller.address, neededRole=role):
+        with ape.reverts(fund.AccessControlUnauthorizedAccount, account=caller.address, neededRole=cover):
             fund.coverShortfall(1, sender=caller)
+    assert fund.hasRole(payer, liquidator) and not fund.hasRole(cover, liquidator)
+    assert fund.hasRole(cover, vault) and not fund.hasRole(payer, vault)

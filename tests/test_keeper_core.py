@@ -7,7 +7,7 @@ import pytest
 from bots.keeper.core import Contracts, Keeper, Policy
 from bots.keeper.store import PENDING, SentTx, Store
 from bots.keeper.strategy import KickMode
-from conftest import at, open_position
+from conftest import at, live_auctions, open_position
 
 USDC = 10**6
 ETH = 10**18
@@ -71,7 +71,7 @@ def test_keeper_kicks_within_two_blocks_and_takes_for_a_profit(
     update = eth_feed.setAnswer(1_700 * 10**8, sender=governor)  # only the 14,000 USDC loan goes under
     report = keeper.tick()
     assert report.unhealthy == [borrowers[0].address.lower()] and report.kicked == report.unhealthy
-    (auction_id,) = liquidator.activeAuctions()
+    (auction_id,) = live_auctions(liquidator)
     kick_block = liquidator.Kick.query("block_number").block_number.iloc[-1]
     assert kick_block - update.block_number <= 2
 
@@ -177,7 +177,7 @@ def test_two_keepers_racing_one_wins_the_other_sends_nothing(
     report = b.tick()
     assert report.unhealthy == [borrowers[0].address.lower()] and report.kicked == [] and report.lost_races == 1
     mining.mine()
-    (auction_id,) = liquidator.activeAuctions()
+    (auction_id,) = live_auctions(liquidator)
 
     mining.auto()
     at(chain, chain.blocks.head.timestamp + 900)  # the price decays below the pool's: both want it
@@ -232,21 +232,22 @@ def test_a_keeper_with_inventory_pays_from_its_own_balance(
     borrowers = three_borrowers(vault, weth, accounts, governor)
     eth_feed.setAnswer(1_600 * 10**8, sender=governor)  # deep: one kick closes it all
     assert keeper.tick().kicked == [borrowers[0].address.lower()]
-    (auction_id,) = liquidator.activeAuctions()
-    assert usdc.allowance(signer, liquidator) == 0  # nothing worth taking yet, so no approval yet
+    (auction_id,) = live_auctions(liquidator)
+    assert usdc.allowance(signer, vault) == 0  # nothing worth taking yet, so no approval yet
 
     at(chain, chain.blocks.head.timestamp + 900)  # the price decays below the pool's
     eth_feed.setAnswer(1_600 * 10**8, sender=governor)
-    report = keeper.tick()  # approves the liquidator, then takes in the same tick
+    report = keeper.tick()  # approves the Vault (which pulls a take's payment), then takes in the same tick
     assert report.taken == [auction_id] and report.profit > 0
-    assert usdc.allowance(signer, liquidator) == 2**256 - 1
+    assert usdc.allowance(signer, vault) == 2**256 - 1
     (take,) = liquidator.Take.query("*", start_block=chain.blocks.head.number).itertuples()
     bought, paid = take.event_arguments["bought"], take.event_arguments["paid"]
     assert take.event_arguments["receiver"] == signer.address  # it keeps the collateral
     since = chain.blocks.head.number - 10  # the kick and the take are the last few blocks
     incentive = sum(
         e.event_arguments["paid"]
-        for e in liquidator.KeeperIncentive.query("*", start_block=since).itertuples()
+        for e in liquidator.IncentiveClaimed.query("*", start_block=since).itertuples()
         if e.event_arguments["keeper"] == signer.address
     )
+    assert incentive > 0 and liquidator.claimable(signer) == 0  # the keeper claimed its kick's credit
     assert weth.balanceOf(signer) == bought and usdc.balanceOf(signer) == 50_000 * USDC - paid + incentive

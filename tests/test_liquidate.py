@@ -5,6 +5,7 @@ import ape
 
 from conftest import CHIP, MIN_DEBT, TIP, WAD, collateral_params, kick, open_position, reverts_named
 from money import mul_div_down, mul_div_up, wmul_down, wmul_up
+from scripts._deployment import deploy_vault
 
 USDC = 10**6
 ETH = 10**18
@@ -84,9 +85,9 @@ def test_live_auction_cap_is_a_cascade_brake(vault, liquidator, weth, borrower, 
     vault.setCollateralParams(weth, collateral_params(lot_cap=10_000 * USDC, live_cap=10_000 * USDC), sender=governor)
     two_positions_under_water(vault, weth, borrower, other, eth_feed, governor)
     kick(vault, liquidator, borrower, keeper)  # tab 7,700 of the 10,000 cap
-    assert liquidator.liveTab(weth) == 7_700 * USDC
+    assert vault.liveTab(weth) == 7_700 * USDC
     tx, (second,) = kick(vault, liquidator, other, keeper)  # only 2,300 of room left
-    assert liquidator.auctions(second).tab <= 2_300 * USDC
+    assert liquidator.auctionView(second).tab <= 2_300 * USDC
     assert tx.events.filter(vault.Liquidated)[0].debtCovered == mul_div_down(
         2_300 * USDC, 17_000 * WAD, wmul_up(17_000 * WAD, WAD + PENALTY)
     )
@@ -99,7 +100,7 @@ def test_full_live_auction_cap_refuses_kicks(vault, liquidator, weth, borrower, 
     vault.setCollateralParams(weth, collateral_params(lot_cap=7_700 * USDC, live_cap=7_700 * USDC), sender=governor)
     two_positions_under_water(vault, weth, borrower, other, eth_feed, governor)
     kick(vault, liquidator, borrower, keeper)
-    assert liquidator.liveTab(weth) == 7_700 * USDC
+    assert vault.liveTab(weth) == 7_700 * USDC
     with ape.reverts(vault.AuctionCapReached, collateral=weth.address, liveTab=7_700 * USDC, liveTabCap=7_700 * USDC):
         vault.liquidate(other, sender=keeper)
 
@@ -113,7 +114,7 @@ def test_caps_squeezing_below_dust_refuse_the_kick(vault, weth, borrower, keeper
     assert vault.debtOf(borrower) == 14_000 * USDC
 
 
-def test_kicker_is_paid_tip_plus_chip(vault, liquidator, fund, usdc, weth, borrower, keeper, eth_feed, governor):
+def test_kicker_is_credited_tip_plus_chip(vault, liquidator, fund, usdc, weth, borrower, keeper, eth_feed, governor):
     open_position(vault, borrower, weth, 10 * ETH, 14_000 * USDC)
     drop_eth(eth_feed, governor, 1_700)
     before, fund_before = usdc.balanceOf(keeper), fund.coverage()
@@ -121,8 +122,16 @@ def test_kicker_is_paid_tip_plus_chip(vault, liquidator, fund, usdc, weth, borro
     owed = TIP + wmul_down(7_700 * USDC, CHIP)
     event = tx.events.filter(liquidator.KeeperIncentive)[0]
     assert (event.keeper, event.owed, event.paid) == (keeper.address, owed, owed)
-    assert usdc.balanceOf(keeper) == before + owed and fund.coverage() == fund_before - owed
+    # Credited at the kick (no transfer), paid from the fund when claimed.
+    assert liquidator.claimable(keeper) == owed and usdc.balanceOf(keeper) == before
     assert liquidator.incentive(7_700 * USDC) == owed
+    assert fund.coverage() == fund_before - owed  # owed before any shortfall
+    tx = liquidator.claimIncentive(sender=keeper)
+    claimed = tx.events.filter(liquidator.IncentiveClaimed)[0]
+    assert (claimed.keeper, claimed.owed, claimed.paid) == (keeper.address, owed, owed)
+    assert usdc.balanceOf(keeper) == before + owed and fund.coverage() == fund_before - owed
+    with ape.reverts(liquidator.ZeroAmount):
+        liquidator.claimIncentive(sender=keeper)
 
 
 def test_empty_fund_never_blocks_a_kick(
@@ -134,12 +143,17 @@ def test_empty_fund_never_blocks_a_kick(
     open_position(vault, borrower, weth, 10 * ETH, 14_000 * USDC)
     drop_eth(eth_feed, governor, 1_700)
     tx, ids = kick(vault, liquidator, borrower, keeper)
-    event = tx.events.filter(liquidator.KeeperIncentive)[0]
-    assert (event.owed, event.paid) == (82 * USDC, 10 * USDC)
-    assert len(ids) == 1 and fund.coverage() == 0
-    # And with nothing at all in it, the next kick still goes through, paid nothing.
+    assert tx.events.filter(liquidator.KeeperIncentive)[0].owed == 82 * USDC and len(ids) == 1
+    # The claim pays what the fund has; the rest stays credited for later.
+    before = usdc.balanceOf(keeper)
+    tx = liquidator.claimIncentive(sender=keeper)
+    claimed = tx.events.filter(liquidator.IncentiveClaimed)[0]
+    assert (claimed.owed, claimed.paid) == (82 * USDC, 10 * USDC)
+    assert usdc.balanceOf(keeper) == before + 10 * USDC and fund.coverage() == 0
+    assert liquidator.claimable(keeper) == 72 * USDC == liquidator.owedIncentives()
+    # And with nothing at all in it, the next kick still goes through, credited as ever.
     tx, _ = kick(vault, liquidator, borrower, keeper)
-    assert tx.events.filter(liquidator.KeeperIncentive)[0].paid == 0
+    assert liquidator.claimable(keeper) == 72 * USDC + tx.events.filter(liquidator.KeeperIncentive)[0].owed
 
 
 def test_breaker_level_one_stops_kicks(vault, liquidator, weth, borrower, keeper, guardian, eth_feed, governor):
@@ -204,6 +218,6 @@ def test_dust_collateral_realises_the_debt_at_once(
 
 
 def test_liquidate_without_a_liquidator(project, usdc, oracle, fund, governor, guardian, keeper):
-    bare = project.Vault.deploy(usdc, "x", "x", oracle, fund, governor, guardian, sender=governor)
+    bare = deploy_vault(project, governor, usdc, oracle, fund, governor, guardian)
     with ape.reverts(bare.LiquidatorNotSet):
         bare.liquidate(keeper, sender=keeper)

@@ -76,7 +76,7 @@ def test_deploying_from_a_markets_file(tmp_path, project, governor, guardian, us
         )
     )  # fmt: skip
     c = deploy_markets(project, governor, guardian, load_markets(path), ProtocolConfig())
-    assert list(c["vault"].collateralAssets()) == [weth.address]
+    assert list(c["vault"].collateralTokens()) == [weth.address]
     params = c["vault"].collateralParams(weth)
     assert (params.maxLtv, params.liquidationThreshold) == (70 * WAD // 100, 78 * WAD // 100)
     assert params.lotCap == 250_000 * 10**6  # whole USDC, in USDC's 6 decimals

@@ -12,7 +12,7 @@ def crash_and_sell_everything(chain, vault, liquidator, weth, borrower, keeper, 
     open_position(vault, borrower, weth, 10 * ETH, 14_000 * USDC)
     eth_feed.setAnswer(dollars * 10**8, sender=governor)
     tx, (auction_id,) = kick(vault, liquidator, borrower, keeper)
-    top = liquidator.auctions(auction_id).top
+    top = liquidator.auctionView(auction_id).top
     at(chain, chain.blocks[tx.block_number].timestamp)  # take in the kick's second, at the top price
     tx = liquidator.take(auction_id, 10 * ETH, top, keeper, b"", sender=keeper)
     return tx, collateral_to_debt_up(10 * ETH, top, ETH, USDC)
@@ -36,8 +36,12 @@ def test_shortfall_covered_by_the_fund(
         0,
     )
     assert not list(tx.events.filter(vault.BadDebtRealized))
+    # Reserves not yet collected pay first, then the fund; the kicker's credited incentive is
+    # owed by the fund before any shortfall.
+    assert settled.fromReserves < shortfall and vault.reserves() == 0
     incentive = TIP + wmul_down(wmul_up(14_000 * USDC, WAD + WAD // 10), CHIP)
-    assert fund.coverage() == fund_before - incentive - shortfall
+    assert liquidator.owedIncentives() == incentive
+    assert fund.coverage() == fund_before - incentive - (shortfall - settled.fromReserves)
     assert vault.totalAssets() == assets_before and vault.auctionDebt() == 0
     assert vault.convertToAssets(shares) == value_before  # lenders lost nothing
     assert vault.debtOf(borrower) == 0 and vault.collateralOf(borrower, weth) == 0
@@ -53,13 +57,13 @@ def test_shortfall_beyond_the_fund_lowers_the_share_price(
     assert raised == 3_300 * USDC
     shortfall = 14_000 * USDC - raised
     incentive = TIP + wmul_down(wmul_up(14_000 * USDC, WAD + WAD // 10), CHIP)
-    covered = 10_000 * USDC - incentive  # everything the fund had left
-    bad_debt = shortfall - covered
     settled = tx.events.filter(vault.ShortfallSettled)[0]
+    covered = settled.fromReserves + 10_000 * USDC - incentive  # reserves, then all the fund had left
+    bad_debt = shortfall - covered
     assert (settled.shortfall, settled.covered, settled.badDebt) == (shortfall, covered, bad_debt)
     realized = tx.events.filter(vault.BadDebtRealized)[0]
     assert (realized.account, realized.amount) == (borrower.address, bad_debt)
-    assert fund.coverage() == 0
+    assert fund.coverage() == 0 and liquidator.claimable(keeper) == incentive  # still owed to the kicker
     # The loss was certain at the kick (the lot was worth 3,000 at the oracle price) and left
     # lenders' assets then; selling at 3,300 made it 300 smaller, and that comes back over a day.
     assert vault.unvestedIncome() == 300 * USDC

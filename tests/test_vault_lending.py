@@ -4,6 +4,7 @@ import ape
 import pytest
 
 from conftest import MIN_DEBT, WAD, charge_interest, open_position, reverts_named
+from scripts._deployment import deploy_vault
 
 USDC = 10**6
 
@@ -17,7 +18,7 @@ def test_vault_metadata(vault, usdc):
 @pytest.fixture
 def empty_vault(project, usdc, oracle, fund, governor, guardian):
     """A Vault no one has deposited into yet."""
-    return project.Vault.deploy(usdc, "Gavel USDC", "gUSDC", oracle, fund, governor, guardian, sender=governor)
+    return deploy_vault(project, governor, usdc, oracle, fund, governor, guardian)
 
 
 def test_deposit_and_redeem_round_trip(empty_vault, usdc, lender, governor):

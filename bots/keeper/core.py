@@ -14,6 +14,7 @@ from dataclasses import dataclass, field
 from typing import Any
 
 import numpy as np
+from eth_utils.address import to_checksum_address
 
 from bots.keeper.fees import FeeCapExceeded
 from bots.keeper.indexer import ApeChainView, Indexer, SyncResult
@@ -65,6 +66,7 @@ class TickReport:
     kicked: list[str] = field(default_factory=list)
     taken: list[int] = field(default_factory=list)
     redone: list[int] = field(default_factory=list)
+    claimed: int = 0  # [debt decimals] credited incentives claimed this tick
     lost_races: int = 0
     would_send: list[str] = field(default_factory=list)  # dry run: what it would have sent
     replaced: int = 0  # transactions re-sent with higher fees after sitting in the pool
@@ -77,7 +79,7 @@ class Keeper:
     ) -> None:
         self.c, self.signer, self.chain, self.store, self.policy = contracts, signer, chain, store, policy
         self.project = project
-        self.indexer = Indexer(store, ApeChainView(chain, contracts.vault), policy.confirmations)
+        self.indexer = Indexer(store, ApeChainView(chain, contracts.vault, contracts.liquidator), policy.confirmations)
         self.sender = Sender(
             signer,
             chain,
@@ -108,8 +110,9 @@ class Keeper:
             report.unhealthy = book.candidates(prices, debt_price)
         for account in report.unhealthy:
             self._maybe_kick(account, report)
-        for auction_id in self.c.liquidator.activeAuctions():
-            self._maybe_take_or_redo(int(auction_id), report)
+        for auction_id, _, collateral in self.store.live_auctions():
+            self._maybe_take_or_redo(auction_id, to_checksum_address(collateral), report)
+        self._maybe_claim(report)
         self._settle(report)  # on an automining chain what was just sent is already mined
         return report
 
@@ -124,11 +127,11 @@ class Keeper:
     # ------------------------------------------------------------------ risk
 
     def _book(self) -> tuple[RiskBook, Any, float]:
-        assets = [str(a) for a in self.c.vault.collateralAssets()]
+        assets = [str(a) for a in self.c.vault.collateralTokens()]
         for asset in assets:
-            if asset not in self._decimals:
+            if asset.lower() not in self._decimals:
                 # Any ERC-20 ABI serves for decimals(); the project's compiled one is at hand.
-                self._decimals[asset] = int(self.project.MockERC20.at(asset).decimals())
+                self._decimals[asset.lower()] = int(self.project.MockERC20.at(asset).decimals())
         self._assets = assets
         thresholds = [int(self.c.vault.collateralParams(a).liquidationThreshold) for a in assets]
         index = int(self.c.vault.borrowIndex())
@@ -136,7 +139,9 @@ class Keeper:
             account: ([held.get(a.lower(), 0) for a in assets], -(-scaled * index // WAD))
             for account, (held, scaled) in self.store.positions().items()
         }
-        book = RiskBook.build(positions, [self._decimals[a] for a in assets], thresholds, len(str(self.debt_scale)) - 1)
+        book = RiskBook.build(
+            positions, [self._decimals[a.lower()] for a in assets], thresholds, len(str(self.debt_scale)) - 1
+        )
         prices = []
         for asset in assets:
             price, status = self.c.oracle.peek(asset)
@@ -174,7 +179,7 @@ class Keeper:
 
     # ------------------------------------------------------------------ takes and redos
 
-    def _maybe_take_or_redo(self, auction_id: int, report: TickReport) -> None:
+    def _maybe_take_or_redo(self, auction_id: int, asset: str, report: TickReport) -> None:
         if self.store.pending_for("take", str(auction_id)) or self.store.pending_for("redo", str(auction_id)):
             return
         needs_redo, price, lot, tab = self.c.liquidator.getStatus(auction_id)
@@ -185,11 +190,12 @@ class Keeper:
             if prepared is not None and self._send(prepared, report=report):
                 report.redone.append(auction_id)
             return
-        asset = str(self.c.liquidator.auctions(auction_id).collateral)
         pool = self._pool(asset)
         if pool is None:
             return
-        auction = Auction(auction_id, int(price), int(lot), int(tab), 10 ** self._decimals[asset], self.debt_scale)
+        auction = Auction(
+            auction_id, int(price), int(lot), int(tab), 10 ** self._decimals[asset.lower()], self.debt_scale
+        )
         dust = int(self.c.vault.minDebt())
         if not self.policy.use_flash_taker:
             self._take_from_inventory(auction, asset, pool, dust, report)
@@ -216,13 +222,11 @@ class Keeper:
         plan = plan_take(auction, pool, dust, self.policy.take_min_profit_bps, budget=budget)
         if plan is None:
             return
-        liquidator = self.c.liquidator.address
-        if int(self.c.debt_asset.allowance(self.signer, liquidator)) < plan.owe and not self.store.pending_for(
-            "approve", str(liquidator)
+        vault = self.c.vault.address  # a take's payment is pulled by the Vault
+        if int(self.c.debt_asset.allowance(self.signer, vault)) < plan.owe and not self.store.pending_for(
+            "approve", str(vault)
         ):
-            approve = self._prepare(
-                "approve", str(liquidator), self.c.debt_asset.approve, liquidator, 2**256 - 1, report=report
-            )
+            approve = self._prepare("approve", str(vault), self.c.debt_asset.approve, vault, 2**256 - 1, report=report)
             if approve is None or not self._send(approve, report=report):
                 return
         # Simulated against the pending block, the take already sees an approval sent just before.
@@ -230,6 +234,24 @@ class Keeper:
         prepared = self._prepare("take", str(auction.id), self.c.liquidator.take, *args, report=report)
         if prepared is not None and self._send(prepared, report=report, expected_profit=plan.profit):
             report.taken.append(auction.id)
+
+    # ------------------------------------------------------------------ incentives
+
+    def _maybe_claim(self, report: TickReport) -> None:
+        """Kicks and redos are credited, not paid: claim what the fund can pay once it is worth
+        more than the claim's gas (the credit stays on-chain, so a skipped claim loses nothing)."""
+        owed = int(self.c.liquidator.claimable(self.signer))
+        if owed == 0 or self.store.pending_for("claim", self.signer.address):
+            return
+        payable = min(owed, int(self.c.debt_asset.balanceOf(self.c.insurance_fund)))
+        prepared = self._prepare("claim", self.signer.address, self.c.liquidator.claimIncentive, report=report)
+        if prepared is None:
+            return
+        gas_cost = prepared.gas * self.sender.gas_price() * self._eth_price_in_debt() * self.debt_scale // WAD // WAD
+        if payable <= gas_cost:
+            return
+        if self._send(prepared, report=report):
+            report.claimed += payable
 
     def _pool(self, asset: str) -> Pool | None:
         pair_address = pair_for(str(self.c.uniswap_factory.address), asset, str(self.c.debt_asset.address))
@@ -268,7 +290,7 @@ class Keeper:
         is WETH in every deployment Gavel ships); without one, gas is priced at $2,000."""
         for asset in self._assets:
             price, status = self.c.oracle.peek(asset)
-            if int(status) == OK and self._decimals.get(asset) == 18:
+            if int(status) == OK and self._decimals.get(asset.lower()) == 18:
                 return int(price)
         return 2_000 * WAD
 

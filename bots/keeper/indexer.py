@@ -1,4 +1,5 @@
-"""Builds the keeper's mirror of every account from the Vault's events.
+"""Builds the keeper's mirror of every account from the Vault's events, and of every live
+auction from the liquidator's (the chain keeps no list of them).
 
 Only blocks at least `confirmations` behind the head are indexed, so an ordinary reorg never
 reaches the mirror. A deeper one is noticed by the checkpoint's block hash changing; the mirror
@@ -11,11 +12,20 @@ import logging
 from dataclasses import dataclass
 from typing import Any, Protocol
 
-from bots.keeper.store import COLLATERAL_EVENTS, DEBT_EVENTS, Checkpoint, Store, Update, update_from_event
+from bots.keeper.store import (
+    AUCTION_EVENTS,
+    COLLATERAL_EVENTS,
+    DEBT_EVENTS,
+    Checkpoint,
+    Store,
+    Update,
+    update_from_event,
+)
 
 log = logging.getLogger("gavel.keeper.indexer")
 
 INDEXED_EVENTS = tuple(sorted(COLLATERAL_EVENTS | DEBT_EVENTS))
+INDEXED_AUCTION_EVENTS = tuple(sorted(AUCTION_EVENTS))
 
 
 class ChainView(Protocol):
@@ -25,15 +35,17 @@ class ChainView(Protocol):
 
     def block_hash(self, number: int) -> str: ...
 
-    def vault_logs(self, start: int, stop: int) -> list[Any]: ...
+    def logs(self, start: int, stop: int) -> list[Any]: ...
 
 
 @dataclass
 class ApeChainView:
-    """ChainView over Ape: `chain` is ape.chain, `vault` the Vault contract instance."""
+    """ChainView over Ape: `chain` is ape.chain, `vault` the Vault contract instance and
+    `liquidator` the liquidator's (None: accounts only)."""
 
     chain: Any
     vault: Any
+    liquidator: Any = None
 
     def head_number(self) -> int:
         return int(self.chain.blocks.head.number)
@@ -41,8 +53,11 @@ class ApeChainView:
     def block_hash(self, number: int) -> str:
         return str(self.chain.blocks[number].hash.hex())
 
-    def vault_logs(self, start: int, stop: int) -> list[Any]:
+    def logs(self, start: int, stop: int) -> list[Any]:
         logs = [entry for name in INDEXED_EVENTS for entry in getattr(self.vault, name).range(start, stop + 1)]
+        if self.liquidator is not None:
+            for name in INDEXED_AUCTION_EVENTS:
+                logs.extend(getattr(self.liquidator, name).range(start, stop + 1))
         return sorted(logs, key=lambda entry: (entry.block_number, entry.log_index))
 
 
@@ -84,7 +99,7 @@ class Indexer:
         while start <= safe:
             stop = min(start + self.batch_blocks - 1, safe)
             updates: list[Update] = []
-            for entry in self.view.vault_logs(start, stop):
+            for entry in self.view.logs(start, stop):
                 update = update_from_event(entry.event_name, dict(entry.event_arguments))
                 if update is not None:
                     updates.append(update)

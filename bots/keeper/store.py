@@ -20,6 +20,7 @@ CREATE TABLE IF NOT EXISTS collateral (
     account TEXT NOT NULL, asset TEXT NOT NULL, amount TEXT NOT NULL, PRIMARY KEY (account, asset)
 );
 CREATE TABLE IF NOT EXISTS debt (account TEXT PRIMARY KEY, scaled TEXT NOT NULL);
+CREATE TABLE IF NOT EXISTS auction (id TEXT PRIMARY KEY, account TEXT NOT NULL, collateral TEXT NOT NULL);
 CREATE TABLE IF NOT EXISTS outbox (
     nonce INTEGER PRIMARY KEY, kind TEXT NOT NULL, target TEXT NOT NULL, hashes TEXT NOT NULL,
     max_fee TEXT NOT NULL, priority_fee TEXT NOT NULL, block INTEGER NOT NULL, expected_profit TEXT NOT NULL,
@@ -48,19 +49,42 @@ class DebtSet:
     scaled: int
 
 
-Update = CollateralSet | DebtSet
+@dataclass(frozen=True)
+class AuctionOpened:
+    """The liquidator started auction `id` of `account`'s `collateral` (a kick or a fund sale)."""
+
+    id: int
+    account: str
+    collateral: str
+
+
+@dataclass(frozen=True)
+class AuctionClosed:
+    """Auction `id` ended (sold out, tab raised, or its dust lot written off)."""
+
+    id: int
+
+
+Update = CollateralSet | DebtSet | AuctionOpened | AuctionClosed
 
 # Vault events that carry an account's resulting balance, and the argument holding it.
 COLLATERAL_EVENTS = {"CollateralSupplied", "CollateralWithdrawn", "CollateralSeized", "CollateralReturned"}
 DEBT_EVENTS = {"Borrowed", "Repaid", "Liquidated"}
+# Liquidator events that open and close auctions: the chain keeps no list of live ones.
+AUCTION_EVENTS = {"Kick", "AuctionEnded"}
 
 
 def update_from_event(name: str, args: dict[str, object]) -> Update | None:
-    """The mirror update a Vault event implies, or None for events that move no account."""
+    """The mirror update a Vault or liquidator event implies, or None for events that move no
+    account and open or close no auction."""
     if name in COLLATERAL_EVENTS:
         return CollateralSet(str(args["account"]), str(args["collateral"]), int(str(args["balance"])))
     if name in DEBT_EVENTS:
         return DebtSet(str(args["account"]), int(str(args["scaledDebt"])))
+    if name == "Kick":
+        return AuctionOpened(int(str(args["id"])), str(args["account"]), str(args["collateral"]))
+    if name == "AuctionEnded":
+        return AuctionClosed(int(str(args["id"])))
     return None
 
 
@@ -142,6 +166,13 @@ class Store:
                     self._db.execute(
                         "INSERT OR REPLACE INTO debt VALUES (?, ?)", (update.account.lower(), str(update.scaled))
                     )
+                elif isinstance(update, AuctionOpened):
+                    self._db.execute(
+                        "INSERT OR REPLACE INTO auction VALUES (?, ?, ?)",
+                        (str(update.id), update.account.lower(), update.collateral.lower()),
+                    )
+                elif isinstance(update, AuctionClosed):
+                    self._db.execute("DELETE FROM auction WHERE id = ?", (str(update.id),))
                 else:
                     raise StoreError(f"not a mirror update: {update!r}")
             self._db.execute("INSERT OR REPLACE INTO meta VALUES ('block', ?)", (str(checkpoint.block),))
@@ -153,6 +184,7 @@ class Store:
         with self._transaction():
             self._db.execute("DELETE FROM collateral")
             self._db.execute("DELETE FROM debt")
+            self._db.execute("DELETE FROM auction")
             self._db.execute("DELETE FROM meta WHERE key IN ('block', 'hash')")
 
     def positions(self) -> dict[str, tuple[dict[str, int], int]]:
@@ -163,6 +195,11 @@ class Store:
         for account, asset, amount in self._db.execute("SELECT account, asset, amount FROM collateral"):
             out.setdefault(account, ({}, 0))[0][asset] = int(amount)
         return out
+
+    def live_auctions(self) -> list[tuple[int, str, str]]:
+        """(id, account, collateral) of every auction opened and not yet ended, oldest first."""
+        rows = self._db.execute("SELECT id, account, collateral FROM auction ORDER BY rowid")
+        return [(int(auction_id), account, collateral) for auction_id, account, collateral in rows]
 
     # ------------------------------------------------------------------ the outbox
 

@@ -1,5 +1,5 @@
 // SPDX-License-Identifier: MIT
-pragma solidity ^0.8.20;
+pragma solidity ^0.8.24;
 
 /// @title Chainlink's price-feed interface, as deployed feeds expose it.
 /// @dev Written out here because npm `@chainlink/contracts` does not install on these machines

@@ -1,5 +1,5 @@
 // SPDX-License-Identifier: MIT
-pragma solidity ^0.8.20;
+pragma solidity ^0.8.24;
 
 /// @title A falling price curve for Dutch auctions, pluggable per collateral asset.
 interface IAuctionCurve {

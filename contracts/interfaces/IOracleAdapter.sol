@@ -1,5 +1,5 @@
 // SPDX-License-Identifier: MIT
-pragma solidity ^0.8.20;
+pragma solidity ^0.8.24;
 
 /// @title OracleAdapter: the mark price of every asset Gavel touches.
 /// @notice Per asset, 1 to 5 sources speaking Chainlink's AggregatorV3Interface (a Uniswap V3

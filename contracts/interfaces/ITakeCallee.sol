@@ -1,8 +1,9 @@
 // SPDX-License-Identifier: MIT
-pragma solidity ^0.8.20;
+pragma solidity ^0.8.24;
 
-/// @title What a flash taker implements: called by the liquidator after it sends the collateral
-/// and before it pulls payment, so a taker with no capital can sell the collateral first.
+/// @title What a flash taker implements: called by the Vault, as it settles a take, after it sends
+/// the collateral and before it pulls payment, so a taker with no capital can sell the collateral
+/// first. The Vault pulls payment from the taker, so the taker approves the Vault.
 interface ITakeCallee {
     /// @param taker who called `take` and will pay `owe`.
     /// @param id the auction.

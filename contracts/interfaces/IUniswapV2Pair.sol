@@ -1,5 +1,5 @@
 // SPDX-License-Identifier: MIT
-pragma solidity ^0.8.20;
+pragma solidity ^0.8.24;
 
 /// @title The part of a Uniswap V2 pair the keeper reads to size its takes.
 interface IUniswapV2Pair {

@@ -1,5 +1,5 @@
 // SPDX-License-Identifier: MIT
-pragma solidity ^0.8.20;
+pragma solidity ^0.8.24;
 
 /// @title The part of Uniswap V2's Router02 the taker uses (the deployed router's ABI).
 interface IUniswapV2Router02 {

@@ -1,20 +1,26 @@
 // SPDX-License-Identifier: MIT
-pragma solidity ^0.8.20;
+pragma solidity ^0.8.24;
+
+import {ICommonErrors} from "./ICommonErrors.sol";
+import {IOracleAdapter} from "./IOracleAdapter.sol";
+import {IInsuranceFund} from "./IInsuranceFund.sol";
 
 /// @title Vault: ERC-4626 lending over one debt asset, with cross-margin collateral accounts.
 /// @notice Lenders deposit the debt asset for shares. Borrowers keep one account holding several
-/// collateral assets and borrow against all of them. Health factor = sum(value * liquidation
-/// threshold) / debt value; below 1 anyone may `liquidate` (kick auctions). Units: prices and
-/// values [wad USD]; token amounts in their own decimals; ratios [wad].
-interface IVault {
-    /// @notice Per collateral asset, as the governor sets it.
+/// collateral tokens and borrow against all of them. Health factor = sum(value * liquidation
+/// threshold) / debt value; below 1 anyone may `liquidate` (kick auctions). The Vault owns every
+/// balance and the accounting; the DutchAuctionLiquidator owns the auctions and settles each take
+/// with one call here. Units: prices and values [wad USD]; token amounts in their own decimals;
+/// ratios [wad]. A collateral token is always called `collateral`: `asset()` is the debt token.
+interface IVault is ICommonErrors {
+    /// @notice Per collateral token, as the governor sets it.
     struct CollateralParams {
         uint256 maxLtv; // [wad] borrow limit per unit of value
         uint256 liquidationThreshold; // [wad] health-factor weight; >= maxLtv
         uint256 penalty; // [wad] added to the debt covered to make an auction's tab
         uint256 supplyCap; // [collateral decimals] total that may be supplied
-        uint256 lotCap; // [debt decimals] largest tab one auction of this asset may carry
-        uint256 liveTabCap; // [debt decimals] largest total tab of live auctions of this asset
+        uint256 lotCap; // [debt decimals] largest tab one auction of this collateral may carry
+        uint256 liveTabCap; // [debt decimals] largest total tab of live auctions of this collateral
     }
 
     /// @notice Kinked utilisation curve, rates [wad per year].
@@ -30,15 +36,7 @@ interface IVault {
         uint256 smallDebt; // [debt decimals] at or below it a kick closes the whole debt
         uint256 deepHealth; // [wad] below this health factor a kick closes the whole debt
         uint256 closeFactor; // [wad] share of the debt a partial kick closes
-        uint256 penaltyFundShare; // [wad] share of collected penalties sent to the InsuranceFund
-    }
-
-    /// @notice Lenders' penalty income unlocking into the share price: `amount` was locked at
-    /// `start` and unlocks linearly until `end`.
-    struct IncomeLock {
-        uint128 amount; // [debt decimals]
-        uint64 start; // [seconds]
-        uint64 end; // [seconds]
+        uint256 penaltyFundShare; // [wad] share of collected penalties owed to the InsuranceFund
     }
 
     /// @notice An account's position at current prices.
@@ -51,10 +49,41 @@ interface IVault {
         uint256 healthFactor; // [wad] type(uint256).max without debt
     }
 
+    /// @notice What the liquidator hands over for one collateral token of a kick.
+    struct Lot {
+        address collateral;
+        uint8 index; // its place in `collateralTokens()`
+        uint256 amount; // [collateral decimals] set aside for the auction (it stays in the Vault)
+        uint256 tab; // [debt decimals] debt + penalty to raise
+        uint256 debt; // [debt decimals] the part of the tab owed to lenders
+        uint256 refPrice; // [wad debt tokens per whole collateral token] the oracle's, at the kick
+        uint256 loss; // [debt decimals] debt beyond the lot's worth at refPrice: already certain
+    }
+
+    /// @notice What a take moves, booked by `settleTake` in one call. See the liquidator's `take`.
+    struct TakeSettlement {
+        uint256 id; // the auction
+        address account; // the borrower (the InsuranceFund for a sale of its collateral)
+        uint8 index; // the collateral's place in `collateralTokens()`
+        address taker; // pays `owe`
+        address receiver; // gets `amount`; its `onTake` is called when `data` is not empty
+        uint256 amount; // [collateral decimals] bought
+        uint256 owe; // [debt decimals] paid
+        uint256 debtRepaid; // [debt decimals] the part of `owe` that repays debt; the rest is penalty
+        uint256 tabReleased; // [debt decimals] off the collateral's live tab (owe, or the whole tab at the end)
+        uint256 lossBefore; // [debt decimals] the auction's certain loss before the take
+        uint256 lossAfter; // [debt decimals] and after it (zero once it ended)
+        uint256 leftover; // [collateral decimals] back to the account: the tab is raised
+        uint256 shortfall; // [debt decimals] debt the auction could not raise: its lot is sold out
+        bytes data; // passed to `onTake`
+    }
+
     // Account events carry the balance after the change, so an indexer can mirror accounts by
     // overwriting rather than summing.
     event CollateralSupplied(address indexed account, address indexed collateral, address from, uint256 amount, uint256 balance);
     event CollateralWithdrawn(address indexed account, address indexed collateral, address to, uint256 amount, uint256 balance);
+    /// @notice `amount` left the account: to the liquidator's auction `to` (it stays in the Vault
+    /// until a take releases it), or to the InsuranceFund (worth less than dust).
     event CollateralSeized(address indexed account, address indexed collateral, address to, uint256 amount, uint256 balance);
     event CollateralReturned(address indexed account, address indexed collateral, uint256 amount, uint256 balance);
     event Borrowed(address indexed account, address to, uint256 amount, uint256 scaledDebt);
@@ -63,6 +92,8 @@ interface IVault {
     event Liquidated(address indexed account, address indexed kicker, uint256 debtCovered, uint256 healthFactor, uint256 scaledDebt);
     event InterestAccrued(uint256 borrowIndex, uint256 interest, uint256 reserves);
     event ReservesCollected(uint256 amount);
+    /// @notice A take paid `debtRepaid` of debt and `penalty`; `penaltyToFund` of it is owed to the
+    /// fund (added to reserves).
     event AuctionProceeds(uint256 debtRepaid, uint256 penalty, uint256 penaltyToFund);
     /// @notice Debt an auction (or collateral worth less than dust) could not raise: `covered` came
     /// from reserves not yet collected (`fromReserves` of it) and then the InsuranceFund; `badDebt`
@@ -74,6 +105,8 @@ interface IVault {
     /// than was certain); it was locked, and `locked` in all now unlocks into the share price
     /// until `unlockAt`.
     event IncomeLocked(uint256 amount, uint256 locked, uint256 unlockAt);
+    /// @notice The sum of live auctions' certain losses is now `expectedLoss`.
+    event ExpectedLossUpdated(uint256 expectedLoss);
     event BadDebtRealized(address indexed account, uint256 amount);
     event AuthorizationSet(address indexed owner, address indexed operator, bool allowed);
     event CollateralConfigSet(address indexed collateral, CollateralParams params);
@@ -83,11 +116,9 @@ interface IVault {
     event LiquidatorSet(address indexed liquidator);
     event PausedSet(bool paused, address indexed by);
 
-    /// @dev Zero amount where a positive one is required.
-    error ZeroAmount();
-    /// @dev The asset is not a listed collateral (or cannot be one: zero, or the debt asset).
+    /// @dev The token is not a listed collateral (or cannot be one: zero, or the debt asset).
     error InvalidCollateral(address collateral);
-    /// @dev Supplying would take the asset's total above its supply cap.
+    /// @dev Supplying would take the collateral's total above its supply cap.
     error SupplyCapExceeded(address collateral, uint256 total, uint256 cap);
     /// @dev Withdrawing more collateral than the account holds.
     error InsufficientCollateralBalance(address collateral, uint256 requested, uint256 balance);
@@ -105,20 +136,21 @@ interface IVault {
     error NotLiquidatable(address account, uint256 healthFactor);
     /// @dev After caps and the dust rule the kick would cover less than dust.
     error KickBelowDust(uint256 debtCovered, uint256 minDebt);
-    /// @dev The asset's live auctions already carry its whole cap.
+    /// @dev The collateral's live auctions already carry its whole cap.
     error AuctionCapReached(address collateral, uint256 liveTab, uint256 liveTabCap);
     /// @dev Deposits, mints and borrows are paused.
     error EnforcedPause();
-    /// @dev An entry point was called again while one was running (for example from `onTake`).
-    error Reentrancy();
     /// @dev Only the liquidator may call this.
     error OnlyLiquidator(address caller);
     /// @dev The liquidator is set once.
     error LiquidatorAlreadySet(address liquidator);
     /// @dev No liquidator is set yet.
     error LiquidatorNotSet();
-    /// @dev Listing more collateral assets than MAX_COLLATERAL_ASSETS.
-    error TooManyCollateralAssets(uint256 max);
+    /// @dev Listing more collateral tokens than MAX_COLLATERALS.
+    error TooManyCollateralTokens(uint256 max);
+    /// @dev The kick module given to the constructor is no contract, or was built for another
+    /// debt token, oracle or fund.
+    error KickModuleMismatch(address module);
 
     // ---- borrowers ----
 
@@ -130,7 +162,8 @@ interface IVault {
     function withdrawCollateral(address collateral, uint256 amount, address onBehalf, address receiver) external;
 
     /// @notice Borrow `amount` [debt decimals] against `onBehalf`'s account (caller authorised) to
-    /// `receiver`. Needs an `Ok` price for every asset involved.
+    /// `receiver`. Needs an `Ok` price for the debt asset; a collateral without one counts as
+    /// worth nothing.
     function borrow(uint256 amount, address onBehalf, address receiver) external;
 
     /// @notice Repay up to `amount` of `onBehalf`'s debt, pulled from the caller; more than the
@@ -143,26 +176,43 @@ interface IVault {
 
     // ---- liquidation ----
 
-    /// @notice Kick auctions for an account whose health factor is below 1 (an asset without an
-    /// `Ok` price counts as worth nothing): all of the debt when it is small or the health factor
-    /// is below `deepHealth`, else `closeFactor` of it; never leaving a debt below dust. Each priced
-    /// asset's matching part moves to an auction, cut to the asset's room under `lotCap` and
-    /// `liveTabCap` (or left for a later kick when that room is below dust); a part worth less than
-    /// dust goes to the InsuranceFund with its debt settled as a shortfall. An account whose
-    /// priced collateral is worth less than dust has its whole debt realised that way. Refused at
-    /// breaker level 1 or above. Pays the caller the liquidator's incentive.
+    /// @notice Kick auctions for an account whose health factor is below 1 (a collateral without
+    /// an `Ok` price counts as worth nothing): all of the debt when it is small or the health
+    /// factor is below `deepHealth`, else `closeFactor` of it; never leaving a debt below dust.
+    /// Each priced collateral's matching part is set aside for an auction (it stays in the Vault),
+    /// cut to the collateral's room under `lotCap` and `liveTabCap` (or left for a later kick when
+    /// that room is below dust); a part worth less than dust goes to the InsuranceFund with its
+    /// debt settled as a shortfall. An account whose priced collateral is worth less than dust has
+    /// its whole debt realised that way. Refused at breaker level 1 or above. Credits the caller
+    /// the liquidator's incentive.
     /// @return ids the auctions started (empty when every part was written off).
     function liquidate(address account) external returns (uint256[] memory ids);
 
-    /// @notice Liquidator hook: `debtRepaid` + `penalty` were paid into the Vault by a taker.
-    function recordAuctionProceeds(uint256 debtRepaid, uint256 penalty) external;
+    /// @notice Liquidator hook, once per take: sends the collateral to the receiver, calls its
+    /// `onTake` when there is data, pulls `owe` from the taker (into the Vault, or the fund for a
+    /// sale of its collateral) and books it all; locks any rise in lenders' assets as income.
+    function settleTake(TakeSettlement calldata s) external;
 
-    /// @notice Liquidator hook: `amount` of `collateral` left over from an auction was sent back to the
-    /// Vault for `account`.
-    function returnCollateral(address account, address collateral, uint256 amount) external;
+    /// @notice Liquidator hook: a redo revalued an auction's certain loss from `lossBefore` to
+    /// `lossAfter`; a fall in what lenders will bear is locked as income.
+    function revalueAuction(uint256 lossBefore, uint256 lossAfter) external;
 
-    /// @notice Liquidator hook: an auction ran out of collateral with `shortfall` of debt unpaid.
-    function settleShortfall(address account, uint256 shortfall) external;
+    /// @notice Liquidator hook: a redo ended an auction of `account`'s collateral at `index` whose
+    /// `amount` left is worth less than dust. It goes to the InsuranceFund, `tabReleased` leaves
+    /// the live tab, the unpaid `shortfall` is settled, and the auction's certain loss
+    /// (`lossBefore`) is released.
+    function writeOffLot(
+        address account,
+        uint8 index,
+        uint256 amount,
+        uint256 tabReleased,
+        uint256 shortfall,
+        uint256 lossBefore
+    ) external;
+
+    /// @notice Liquidator hook: the InsuranceFund's `amount` of the collateral at `index` was sent
+    /// here, to be sold by the auction the liquidator is opening.
+    function receiveSale(uint8 index, uint256 amount) external;
 
     // ---- interest and reserves ----
 
@@ -175,8 +225,23 @@ interface IVault {
 
     // ---- views ----
 
+    /// @notice The prices this Vault uses.
+    function oracle() external view returns (IOracleAdapter);
+
+    /// @notice Where reserves go, and what covers shortfalls and pays keepers.
+    function insuranceFund() external view returns (IInsuranceFund);
+
     /// @notice [debt decimals] the account's debt now, rounded up.
     function debtOf(address account) external view returns (uint256);
+
+    /// @notice [collateral decimals] what the account holds of `collateral`.
+    function collateralOf(address account, address collateral) external view returns (uint256);
+
+    /// @notice [collateral decimals] what the Vault holds of `collateral` for accounts and live auctions.
+    function totalCollateral(address collateral) external view returns (uint256);
+
+    /// @notice [debt decimals] total tab of live borrowers' auctions of `collateral`.
+    function liveTab(address collateral) external view returns (uint256);
 
     /// @notice [wad] the account's health factor; type(uint256).max without debt.
     function healthFactor(address account) external view returns (uint256);
@@ -184,17 +249,20 @@ interface IVault {
     /// @notice Health factors of many accounts in one call.
     function healthFactors(address[] calldata accounts) external view returns (uint256[] memory);
 
-    /// @notice [wad USD per whole token] the price of `collateral` at which the account's health factor
-    /// reaches 1, other prices unchanged; zero when no price of `collateral` alone would do it.
+    /// @notice [wad USD per whole token] the price of `collateral` at which the account's health
+    /// factor reaches 1, other prices unchanged; zero when no price of `collateral` alone would do it.
     function liquidationPrice(address account, address collateral) external view returns (uint256);
 
     /// @notice The account's position at current prices.
     function accountSnapshot(address account) external view returns (AccountSnapshot memory);
 
-    /// @notice Listed collateral assets.
-    function collateralAssets() external view returns (address[] memory);
+    /// @notice Listed collateral tokens, in index order.
+    function collateralTokens() external view returns (address[] memory);
 
-    /// @notice The asset's collateral parameters.
+    /// @notice The collateral's place in `collateralTokens()`; reverts InvalidCollateral if unlisted.
+    function collateralIndex(address collateral) external view returns (uint8);
+
+    /// @notice The collateral's parameters.
     function collateralParams(address collateral) external view returns (CollateralParams memory);
 
     /// @notice [debt decimals] total borrowed debt now (excluding debt in auctions).
@@ -212,7 +280,7 @@ interface IVault {
     /// @notice [debt decimals] the minimum (dust) debt.
     function minDebt() external view returns (uint256);
 
-    /// @notice [debt decimals] lenders' penalty income not yet in the share price.
+    /// @notice [debt decimals] lenders' income not yet in the share price.
     function unvestedIncome() external view returns (uint256);
 
     /// @notice [debt decimals] the live auctions' certain loss beyond what reserves and the

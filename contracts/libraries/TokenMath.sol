@@ -2,13 +2,12 @@
 pragma solidity 0.8.28;
 
 import {Math} from "@openzeppelin/contracts/utils/math/Math.sol";
+import {WadMath} from "./WadMath.sol";
 
 /// @title Conversions between token amounts (in each token's own decimals) and WAD values.
 /// @dev Amounts stay in their own decimals everywhere else; this is the one place they meet a
 /// price. `scale` is 10 ** decimals of the token the amount is in.
 library TokenMath {
-    uint256 internal constant WAD = 1e18;
-
     /// @dev value [wad] = amount [token] * price [wad per whole token] / scale, rounded down.
     function toValueDown(uint256 amount, uint256 price, uint256 scale) internal pure returns (uint256) {
         return Math.mulDiv(amount, price, scale);
@@ -24,11 +23,6 @@ library TokenMath {
         return Math.mulDiv(value, scale, price);
     }
 
-    /// @dev amount [token] = value [wad] * scale / price, rounded up.
-    function toAmountUp(uint256 value, uint256 price, uint256 scale) internal pure returns (uint256) {
-        return Math.mulDiv(value, scale, price, Math.Rounding.Ceil);
-    }
-
     /// @dev Collateral [collateral token] to what it costs in the debt token at `price`
     /// [wad debt tokens per whole collateral token], rounded up (the buyer pays at least).
     function collateralToDebtUp(uint256 collateral, uint256 price, uint256 collateralScale, uint256 debtScale)
@@ -36,7 +30,7 @@ library TokenMath {
         pure
         returns (uint256)
     {
-        return Math.mulDiv(collateral, price * debtScale, collateralScale * WAD, Math.Rounding.Ceil);
+        return Math.mulDiv(collateral, price * debtScale, collateralScale * WadMath.WAD, Math.Rounding.Ceil);
     }
 
     /// @dev Collateral [collateral token] to what it is worth in the debt token at `price`,
@@ -46,7 +40,7 @@ library TokenMath {
         pure
         returns (uint256)
     {
-        return Math.mulDiv(collateral, price * debtScale, collateralScale * WAD);
+        return Math.mulDiv(collateral, price * debtScale, collateralScale * WadMath.WAD);
     }
 
     /// @dev Debt tokens to the collateral they buy at `price`, rounded down (the buyer gets at most).
@@ -55,6 +49,6 @@ library TokenMath {
         pure
         returns (uint256)
     {
-        return Math.mulDiv(debt, collateralScale * WAD, price * debtScale);
+        return Math.mulDiv(debt, collateralScale * WadMath.WAD, price * debtScale);
     }
 }

@@ -15,8 +15,7 @@ contract InvariantLens {
         uint256[] scaledDebt; // per account
         uint256[] debt; // per account, debtOf
         uint256[] totalCollateral; // per collateral
-        uint256[] vaultBalance; // per collateral: the Vault's token balance
-        uint256[] liquidatorBalance; // per collateral: the liquidator's token balance
+        uint256[] vaultBalance; // per collateral: the Vault's token balance (accounts' and live lots')
         uint256[] liveTab; // per collateral
         uint256[] lots; // per auction id asked for, from getStatus
         uint256[] tabs; // per auction id asked for, from getStatus
@@ -30,6 +29,7 @@ contract InvariantLens {
         uint256 totalAssets;
         uint256 borrowIndex; // as stored, before `read` accrues (a projection may fall after a donation)
         uint256 minDebt;
+        uint256 owedIncentives;
         uint8 breaker;
     }
 
@@ -52,13 +52,11 @@ contract InvariantLens {
             r.scaledDebt[a] = vault.scaledDebtOf(accounts[a]);
             r.debt[a] = vault.debtOf(accounts[a]);
         }
-        (r.totalCollateral, r.vaultBalance) = (new uint256[](m), new uint256[](m));
-        (r.liquidatorBalance, r.liveTab) = (new uint256[](m), new uint256[](m));
+        (r.totalCollateral, r.vaultBalance, r.liveTab) = (new uint256[](m), new uint256[](m), new uint256[](m));
         for (uint256 c; c < m; ++c) {
             r.totalCollateral[c] = vault.totalCollateral(collaterals[c]);
             r.vaultBalance[c] = IERC20(collaterals[c]).balanceOf(address(vault));
-            r.liquidatorBalance[c] = IERC20(collaterals[c]).balanceOf(address(liquidator));
-            r.liveTab[c] = liquidator.liveTab(collaterals[c]);
+            r.liveTab[c] = vault.liveTab(collaterals[c]);
         }
         (r.lots, r.tabs) = (new uint256[](ids.length), new uint256[](ids.length));
         for (uint256 i; i < ids.length; ++i) {
@@ -74,5 +72,6 @@ contract InvariantLens {
         r.totalAssets = vault.totalAssets();
         r.minDebt = vault.minDebt();
         r.breaker = liquidator.breaker();
+        r.owedIncentives = liquidator.owedIncentives();
     }
 }

@@ -16,8 +16,7 @@ contract JitLender {
         returns (uint256 deposited, uint256 redeemed)
     {
         IERC20 debt = IERC20(vault.asset());
-        debt.approve(address(vault), type(uint256).max);
-        debt.approve(address(liquidator), type(uint256).max);
+        debt.approve(address(vault), type(uint256).max); // deposits, and the take's payment
         uint256 shares = vault.deposit(amount, address(this));
         liquidator.take(id, maxCollateral, type(uint256).max, address(this), "");
         redeemed = vault.redeem(shares, address(this), address(this));

@@ -1,19 +1,22 @@
 // SPDX-License-Identifier: MIT
 pragma solidity 0.8.28;
 
+import {SafeCast} from "@openzeppelin/contracts/utils/math/SafeCast.sol";
 import {AggregatorV3Interface} from "../interfaces/AggregatorV3Interface.sol";
 
 /// @title TEST ONLY: a Chainlink-interface feed whose answer and timestamps a test sets.
+/// @dev The round is packed into two slots, as Chainlink's own aggregators pack a transmission,
+/// so reading it costs about what reading a real feed's does (gas figures stay honest).
 contract MockAggregator is AggregatorV3Interface {
     uint8 public immutable decimals;
     string public description;
     uint256 public constant version = 4;
 
+    int192 public answer;
+    uint64 public updatedAt;
     uint80 public roundId;
-    int256 public answer;
-    uint256 public startedAt;
-    uint256 public updatedAt;
     uint80 public answeredInRound;
+    uint64 public startedAt;
 
     event AnswerUpdated(int256 indexed current, uint256 indexed roundId, uint256 updatedAt);
 
@@ -47,11 +50,9 @@ contract MockAggregator is AggregatorV3Interface {
     }
 
     function _set(int256 answer_, uint256 updatedAt_) internal {
-        roundId += 1;
-        answer = answer_;
-        startedAt = updatedAt_;
-        updatedAt = updatedAt_;
-        answeredInRound = roundId;
-        emit AnswerUpdated(answer_, roundId, updatedAt_);
+        uint80 round = roundId + 1;
+        (answer, updatedAt) = (SafeCast.toInt192(answer_), SafeCast.toUint64(updatedAt_));
+        (roundId, answeredInRound, startedAt) = (round, round, SafeCast.toUint64(updatedAt_));
+        emit AnswerUpdated(answer_, round, updatedAt_);
     }
 }

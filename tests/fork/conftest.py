@@ -27,9 +27,11 @@ def pytest_configure(config):
     from ape_foundry.provider import FoundryForkConfig
 
     ape_config.get_config("node").ethereum.mainnet["uri"] = upstream.url
-    ape_config.get_config("foundry").fork = {
-        "ethereum": {"mainnet": FoundryForkConfig(upstream_provider="node", block_number=upstream.block)}
-    }
+    # Gavel is built for Cancun (its lock is in transient storage). The recorded block predates
+    # Cancun, and Anvil would run a fork by its block's rules: run it by Cancun's instead, which
+    # reads the same recorded state (only opcodes are added).
+    fork = FoundryForkConfig(upstream_provider="node", block_number=upstream.block, evm_version="cancun")
+    ape_config.get_config("foundry").fork = {"ethereum": {"mainnet": fork}}
     _chosen.append(upstream)
 
 

@@ -100,9 +100,9 @@ def test_keeper_kicks_and_takes_through_real_uniswap_and_every_wei_is_accounted(
     debt_before, weth_before = vault.debtOf(borrower), vault.collateralOf(borrower, weth)
     reports = [keeper.tick() for _ in range(3)]
     assert reports[0].kicked == [borrower.address.lower()]
-    assert sum(len(r.taken) for r in reports) >= 1 and liquidator.activeAuctions() == []
+    assert sum(len(r.taken) for r in reports) >= 1 and keeper.store.live_auctions() == []
 
-    # The keeper started with no USDC and ends with its incentive and its take profit.
+    # The keeper started with no USDC and ends with its take profit (and its claimed incentive).
     assert usdc.balanceOf(keeper_account) > 0
 
     # Every wei, from the events of the kick and the takes.
@@ -117,12 +117,14 @@ def test_keeper_kicks_and_takes_through_real_uniswap_and_every_wei_is_accounted(
     repaid = sum(p.event_arguments["debtRepaid"] for p in proceeds)
     penalty = sum(p.event_arguments["penalty"] for p in proceeds)
     to_fund = sum(p.event_arguments["penaltyToFund"] for p in proceeds)
-    paid = sum(i.event_arguments["paid"] for i in incentives)
+    credited = sum(i.event_arguments["owed"] for i in incentives)
     assert sum(t.event_arguments["paid"] for t in takes) == repaid + penalty  # bidders paid the tab
     assert all(e.event_arguments["shortfall"] == 0 for e in ended)  # the pool paid well: no bad debt
     assert repaid == liquidated.event_arguments["debtCovered"]
-    assert usdc.balanceOf(vault) == cash + repaid + penalty - to_fund
-    assert fund.coverage() == coverage + to_fund - paid
+    # The whole tab reached the Vault; the fund's share of the penalty waits there as reserves.
+    assert usdc.balanceOf(vault) == cash + repaid + penalty and vault.reserves() >= to_fund
+    # The fund owes the credited incentive first (claimed or not): shortfalls see the rest.
+    assert fund.coverage() == coverage - credited
     # Interest accrues by the second up to the kick, so the debt covered is a little above the
     # debt read before; the account's own record is exact: deep under, it was closed in full.
     assert debt_before <= repaid < debt_before + debt_before // 10**5

@@ -1,0 +1,363 @@
+// SPDX-License-Identifier: MIT
+pragma solidity 0.8.28;
+
+import {IERC20} from "@openzeppelin/contracts/token/ERC20/IERC20.sol";
+import {IERC20Metadata} from "@openzeppelin/contracts/token/ERC20/extensions/IERC20Metadata.sol";
+import {SafeERC20} from "@openzeppelin/contracts/token/ERC20/utils/SafeERC20.sol";
+import {Math} from "@openzeppelin/contracts/utils/math/Math.sol";
+import {IVault} from "./interfaces/IVault.sol";
+import {IOracleAdapter} from "./interfaces/IOracleAdapter.sol";
+import {IInsuranceFund} from "./interfaces/IInsuranceFund.sol";
+import {IDutchAuctionLiquidator} from "./interfaces/IDutchAuctionLiquidator.sol";
+import {VaultState} from "./base/VaultState.sol";
+import {WadMath} from "./libraries/WadMath.sol";
+import {TokenMath} from "./libraries/TokenMath.sol";
+import {KickMath} from "./libraries/KickMath.sol";
+import {Bounds} from "./libraries/Bounds.sol";
+
+/// @title The Vault's kick, and the governance of what it reads: the Vault's own code, kept in
+/// a separate contract only because the Vault's bytecode would not fit the size limit with it.
+/// @notice It holds no state and no tokens. Deployed first, then given to the Vault's constructor
+/// (which checks `builtFor`), it is called only by delegatecall: every function here runs in the
+/// Vault's storage (shared through VaultState), with the Vault's balances, under the Vault's lock
+/// and after the Vault's role checks. Called directly it refuses (`DirectCall`).
+contract VaultLiquidation is VaultState {
+    using SafeERC20 for IERC20;
+    using WadMath for uint256;
+    using TokenMath for uint256;
+
+    address private immutable _self = address(this);
+
+    /// @dev This contract's functions only run by delegatecall from the Vault that created it.
+    error DirectCall();
+
+    modifier onlyDelegated() {
+        if (address(this) == _self) revert DirectCall();
+        _;
+    }
+
+    constructor(IERC20Metadata debtAsset, IOracleAdapter oracle_, IInsuranceFund fund_)
+        VaultState(debtAsset, oracle_, fund_)
+    {}
+
+    /// @notice Whether this module was built for a Vault of this debt token, oracle and fund (its
+    /// immutables are read in the Vault's place, so they must be the Vault's).
+    function builtFor(address debtToken, address oracle_, address fund_) external view returns (bool) {
+        return debtToken == address(_debtToken) && oracle_ == address(_oracle) && fund_ == address(_fund);
+    }
+
+    /// @notice IVault.liquidate, run in the Vault's storage.
+    /// @dev The kick, hop by hop:
+    ///  1. accrue interest; value the account once (each price read once: the oracle's fast path);
+    ///  2. refuse unless the health factor is below 1;
+    ///  3. priced collateral worth less than dust: realise the whole debt (`_realise`), done;
+    ///  4. plan each collateral's part (`_planKick`): auctioned, written off, or left for later;
+    ///  5. move the debt out of the account (exactly neutral for lenders' assets) and the parts'
+    ///     collateral out of its balance (it stays here, set aside for the auctions);
+    ///  6. write off the parts worth less than dust (to the fund, their debt settled at once);
+    ///  7. one call to the liquidator opens the auctions and credits the kicker.
+    /// The breaker: the liquidator refuses to open auctions at level 1 or above; a kick that opens
+    /// none asks it first.
+    function liquidate(address account) external onlyDelegated returns (uint256[] memory ids) {
+        IDutchAuctionLiquidator liq = liquidator;
+        if (address(liq) == address(0)) revert IVault.LiquidatorNotSet();
+        _accrue();
+        uint256 scaledDebt = scaledDebtOf[account];
+        if (scaledDebt == 0) revert IVault.NotLiquidatable(account, type(uint256).max);
+        Position memory p = _position(account, _totals.borrowIndex);
+        uint256 hf = p.liquidationValue.wDivDown(p.debtValue);
+        if (hf >= WadMath.WAD) revert IVault.NotLiquidatable(account, hf);
+
+        KickPlan memory plan;
+        {
+            Dust memory d = _dust;
+            uint256 dustValue = uint256(d.minDebt).toValueUp(p.debtPrice, _debtScale);
+            if (p.collateralValue < dustValue) {
+                _checkBreaker(liq);
+                _realise(account, p, hf, scaledDebt);
+                return ids;
+            }
+            plan = _planKick(p, hf, d, dustValue);
+        }
+        if (plan.lots == 0) _checkBreaker(liq);
+        {
+            uint256 covered = _removeDebt(account, scaledDebt, plan);
+            emit IVault.Liquidated(account, msg.sender, covered, hf, scaledDebtOf[account]);
+        }
+        IVault.Lot[] memory lots = _setAside(account, p, plan, liq);
+        if (plan.writtenOff > 0) _settleShortfall(account, plan.writtenOff);
+        if (lots.length > 0) ids = liq.kick(account, lots, msg.sender);
+    }
+
+    /// @notice IVault.revalueAuction, run in the Vault's storage.
+    function revalueAuction(uint256 lossBefore, uint256 lossAfter) external onlyDelegated {
+        uint256 lenderLossBefore = _lenderLoss();
+        _setExpectedLoss(_totals.expectedLoss - lossBefore + lossAfter);
+        _lockRise(lenderLossBefore, _lenderLoss());
+    }
+
+    /// @notice IVault.writeOffLot, run in the Vault's storage.
+    function writeOffLot(
+        address account,
+        uint8 index,
+        uint256 amount,
+        uint256 tabReleased,
+        uint256 shortfall,
+        uint256 lossBefore
+    ) external onlyDelegated {
+        uint256 lenderLossBefore = _lenderLoss();
+        if (lossBefore > 0) _setExpectedLoss(_totals.expectedLoss - lossBefore);
+        address token = _tokens[index];
+        Collateral storage c = _collaterals[token];
+        (c.total, c.liveTab) = (c.total - uint128(amount), c.liveTab - uint128(tabReleased));
+        IERC20(token).safeTransfer(address(_fund), amount);
+        _totals.auctionDebt -= uint128(shortfall);
+        uint256 badDebt = shortfall > 0 ? _settleShortfall(account, shortfall) : 0;
+        _lockRise(lenderLossBefore, badDebt + _lenderLoss());
+    }
+
+    /// @dev What one kick does with each collateral of the account (by index).
+    struct KickPlan {
+        uint256[] shares; // [debt decimals] the debt the collateral carries if all of it goes
+        uint256[] debts; // [debt decimals] the debt leaving with this kick's part of it
+        bool[] toFund; // the part is worth less than dust: it goes to the fund, not to an auction
+        uint256 covered; // [debt decimals] sum of debts
+        uint256 writtenOff; // [debt decimals] the part of `covered` settled at once as a shortfall
+        uint256 lots; // how many auctions
+        uint256 largest; // index of the auctioned part carrying the most debt (its count if none)
+        uint256 largestDebt; // [debt decimals] what that part's auction carries: its debt, give or take
+        // the unit or two by which the borrowed total actually fell (`_removeDebt`)
+    }
+
+    /// @dev Running state of `_planKick` across collateral.
+    struct Split {
+        uint256 target; // [debt decimals] the debt the tier covers
+        uint256 debtLeft; // [debt decimals] of the debt, not yet shared out by value
+        uint256 valueLeft; // [wad] of the priced collateral, not yet shared out
+        uint256 dustValue; // [wad] minDebt's value
+        uint256 minDebt; // [debt decimals]
+        address capped; // the first collateral left out for want of room
+    }
+
+    /// @dev The kick, collateral by collateral:
+    /// 1. the tier sets the debt to cover (KickMath.target);
+    /// 2. each priced collateral carries its share of that debt: by value when every held
+    ///    collateral has a price; when one has none, at most what the collateral supports at its
+    ///    liquidation threshold, so the rest of the debt stays with the unpriced one (which counts
+    ///    for nothing and is never moved: it can neither shield the account nor be taken at no value);
+    /// 3. a part worth less than dust is written off to the InsuranceFund (no keeper would pay gas
+    ///    to take it, and no auction may exist with nothing to sell);
+    /// 4. a part whose auction would not fit its room (`lotCap`, and `liveTabCap` less the live
+    ///    tab) is cut to the room, or stays in the account when the room is below dust;
+    /// 5. a kick that would leave a debt below dust leaves exactly dust instead.
+    function _planKick(Position memory p, uint256 hf, Dust memory d, uint256 dustValue)
+        internal
+        view
+        returns (KickPlan memory plan)
+    {
+        uint256 n = p.values.length;
+        (plan.shares, plan.debts, plan.toFund, plan.largest) = (new uint256[](n), new uint256[](n), new bool[](n), n);
+        uint256 target = KickMath.target(p.debt, hf, d.smallDebt, d.deepHealth, d.closeFactor, d.minDebt);
+        Split memory split = Split(target, p.debt, p.collateralValue, dustValue, d.minDebt, address(0));
+        for (uint256 i; i < n; ++i) {
+            if (p.values[i] > 0) _planPart(plan, split, p, i);
+        }
+
+        uint256 largest = plan.largest;
+        if (plan.covered < p.debt && p.debt - plan.covered < d.minDebt && largest < n) {
+            uint256 cut = d.minDebt - (p.debt - plan.covered);
+            if (plan.debts[largest] > cut) (plan.debts[largest], plan.covered) = (plan.debts[largest] - cut, plan.covered - cut);
+        }
+        address capped = split.capped;
+        if (plan.covered == 0 && capped != address(0)) {
+            Collateral storage c = _collaterals[capped];
+            if (c.liveTab >= c.liveTabCap) revert IVault.AuctionCapReached(capped, c.liveTab, c.liveTabCap);
+        }
+        bool dustLeft = plan.covered < p.debt && p.debt - plan.covered < d.minDebt;
+        if (plan.covered == 0 || dustLeft || (plan.covered < d.minDebt && plan.covered != p.debt)) {
+            revert IVault.KickBelowDust(plan.covered, d.minDebt);
+        }
+    }
+
+    /// @dev Steps 2 to 4 of `_planKick` for collateral `i` (priced and held).
+    function _planPart(KickPlan memory plan, Split memory split, Position memory p, uint256 i) internal view {
+        uint256 value = p.values[i];
+        address token = _tokens[i];
+        Collateral storage c = _collaterals[token];
+        uint256 share;
+        if (p.unpriced == address(0)) {
+            share = KickMath.shareByValue(split.debtLeft, value, split.valueLeft);
+            (split.debtLeft, split.valueLeft) = (split.debtLeft - share, split.valueLeft - value);
+        } else {
+            share = value.wMulDown(c.liquidationThreshold).toAmountDown(p.debtPrice, _debtScale);
+        }
+        uint256 want = share.mulDivDown(split.target, p.debt);
+        if (want == 0) return; // its part rounds to nothing: it stays in the account
+        plan.shares[i] = share;
+
+        if (value.mulDivDown(want, share) < split.dustValue) {
+            (plan.toFund[i], plan.writtenOff) = (true, plan.writtenOff + want);
+        } else {
+            uint256 room = c.liveTab >= c.liveTabCap ? 0 : Math.min(c.lotCap, c.liveTabCap - c.liveTab);
+            if (KickMath.tabOf(want, c.penalty) > room) {
+                if (room < split.minDebt) {
+                    if (split.capped == address(0)) split.capped = token;
+                    return; // no room for an auction above dust: this part waits for a later kick
+                }
+                want = KickMath.debtWithin(room, c.penalty);
+            }
+            plan.lots += 1;
+            if (plan.largest == p.values.length || want > plan.debts[plan.largest]) plan.largest = i;
+        }
+        plan.debts[i] = want;
+        plan.covered += want;
+    }
+
+    /// @dev Takes the planned debt out of the account. Scaled debt is removed rounded down (the
+    /// account keeps the rounding; all of it when the whole debt goes), and the debt that moves
+    /// into auctions is exactly what the borrowed total then falls by, so lenders' assets neither
+    /// rise nor fall by a unit in a kick: the largest auction absorbs the difference (a unit or two)
+    /// from the plan. Returns the debt covered.
+    function _removeDebt(address account, uint256 scaledDebt, KickPlan memory plan) internal returns (uint256 covered) {
+        uint256 index = _totals.borrowIndex;
+        uint256 scaled = plan.covered == scaledDebt.wMulUp(index) ? scaledDebt : plan.covered.wDivDown(index);
+        uint256 total = _totals.totalScaledDebt;
+        covered = total.wMulDown(index) - (total - scaled).wMulDown(index);
+        scaledDebtOf[account] = scaledDebt - scaled;
+        uint256 auctioned = covered - Math.min(plan.writtenOff, covered);
+        if (plan.largest < plan.debts.length) {
+            // The collateral set aside follows the plan; only the debt its auction carries moves.
+            plan.largestDebt = plan.debts[plan.largest] + covered - plan.covered;
+        } else {
+            plan.writtenOff = covered; // no auction: the rounding falls on the write-off
+        }
+        (_totals.totalScaledDebt, _totals.auctionDebt) = (uint128(total - scaled), _totals.auctionDebt + uint128(auctioned));
+    }
+
+    /// @dev Sets each planned part aside: out of the account's balance, into an auction's lot
+    /// (the collateral stays here) or to the fund (worth less than dust). Returns the lots, and
+    /// adds their certain losses to the expected loss.
+    function _setAside(address account, Position memory p, KickPlan memory plan, IDutchAuctionLiquidator liq)
+        internal
+        returns (IVault.Lot[] memory lots)
+    {
+        lots = new IVault.Lot[](plan.lots);
+        (uint256 k, uint256 loss) = (0, 0);
+        for (uint256 i; i < plan.debts.length; ++i) {
+            if (plan.debts[i] == 0) continue;
+            IVault.Lot memory lot = _setAsidePart(account, p, plan, i, liq);
+            if (lot.tab == 0) continue; // written off
+            (lots[k++], loss) = (lot, loss + lot.loss);
+        }
+        if (loss > 0) _setExpectedLoss(_totals.expectedLoss + loss);
+    }
+
+    /// @dev One part of `_setAside`: the lot it opens, or none (tab 0) when it is written off.
+    function _setAsidePart(address account, Position memory p, KickPlan memory plan, uint256 i, IDutchAuctionLiquidator liq)
+        internal
+        returns (IVault.Lot memory lot)
+    {
+        address token = _tokens[i];
+        uint256 amount = KickMath.partOf(p.held[i], plan.debts[i], plan.shares[i]);
+        uint256 left = p.held[i] - amount;
+        _setHeld(account, token, left);
+        if (plan.toFund[i]) {
+            _collaterals[token].total -= uint128(amount);
+            IERC20(token).safeTransfer(address(_fund), amount);
+            emit IVault.CollateralSeized(account, token, address(_fund), amount, left);
+            return lot;
+        }
+        emit IVault.CollateralSeized(account, token, address(liq), amount, left);
+        uint256 debt = i == plan.largest ? plan.largestDebt : plan.debts[i];
+        return _openLot(token, i, amount, debt, p.prices[i].wDivUp(p.debtPrice));
+    }
+
+    /// @dev A lot of `amount` carrying `debt`: its tab (added to the collateral's live tab) and its
+    /// certain loss at `refPrice` [wad debt tokens per whole collateral token], the oracle's.
+    function _openLot(address token, uint256 i, uint256 amount, uint256 debt, uint256 refPrice)
+        internal
+        returns (IVault.Lot memory)
+    {
+        Collateral storage c = _collaterals[token];
+        uint256 tab = KickMath.tabOf(debt, c.penalty);
+        c.liveTab += uint128(tab);
+        uint256 worth = amount.collateralToDebtDown(refPrice, 10 ** c.decimals, _debtScale);
+        return IVault.Lot(token, uint8(i), amount, tab, debt, refPrice, KickMath.lossOf(debt, worth));
+    }
+
+    /// @dev An account whose priced collateral is worth less than dust: its whole debt is settled
+    /// as a shortfall and its collateral goes to the fund. Not while it holds collateral without a
+    /// price: that might be worth the debt, and it would be taken at no value.
+    function _realise(address account, Position memory p, uint256 hf, uint256 scaledDebt) internal {
+        if (p.unpriced != address(0)) revert IOracleAdapter.PriceUnavailable(p.unpriced, p.unpricedStatus);
+        uint256 total = _totals.totalScaledDebt;
+        uint256 index = _totals.borrowIndex;
+        uint256 debt = total.wMulDown(index) - (total - scaledDebt).wMulDown(index); // what borrowed falls by
+        scaledDebtOf[account] = 0;
+        _totals.totalScaledDebt = uint128(total - scaledDebt);
+        emit IVault.Liquidated(account, msg.sender, debt, hf, 0);
+        for (uint256 i; i < p.held.length; ++i) {
+            if (p.held[i] == 0) continue;
+            address token = _tokens[i];
+            _setHeld(account, token, 0);
+            _collaterals[token].total -= uint128(p.held[i]);
+            IERC20(token).safeTransfer(address(_fund), p.held[i]);
+            emit IVault.CollateralSeized(account, token, address(_fund), p.held[i], 0);
+        }
+        _settleShortfall(account, debt);
+    }
+
+    function _checkBreaker(IDutchAuctionLiquidator liq) internal view {
+        uint8 level = liq.breaker();
+        if (level != 0) revert IDutchAuctionLiquidator.BreakerActive(level);
+    }
+
+
+    /// @notice IVault.setCollateralParams, run in the Vault's storage after its role check. The
+    /// oracle must already price the token.
+    function setCollateralParams(address collateral, IVault.CollateralParams calldata params) external onlyDelegated {
+        if (collateral == address(0) || collateral == address(_debtToken)) revert IVault.InvalidCollateral(collateral);
+        _oracle.peek(collateral); // reverts AssetNotConfigured for a token the oracle cannot price
+        Bounds.check("liquidationThreshold", params.liquidationThreshold, MIN_LIQUIDATION_THRESHOLD, MAX_LIQUIDATION_THRESHOLD);
+        Bounds.check("maxLtv", params.maxLtv, 0, params.liquidationThreshold);
+        // The collateral seized at health factor 1 must still cover debt plus penalty.
+        uint256 maxPenalty = Math.min(MAX_PENALTY, WadMath.WAD.wDivDown(params.liquidationThreshold) - WadMath.WAD);
+        Bounds.check("penalty", params.penalty, MIN_PENALTY, maxPenalty);
+        Bounds.check("supplyCap", params.supplyCap, 0, type(uint128).max);
+        Bounds.check("lotCap", params.lotCap, 1, type(uint128).max);
+        Bounds.check("liveTabCap", params.liveTabCap, params.lotCap, type(uint128).max);
+
+        Collateral storage c = _collaterals[collateral];
+        if (!c.listed) {
+            if (_count == MAX_COLLATERALS) revert IVault.TooManyCollateralTokens(MAX_COLLATERALS);
+            uint8 decimals = IERC20Metadata(collateral).decimals();
+            Bounds.check("collateralDecimals", decimals, 0, 36);
+            (c.index, c.decimals, c.listed) = (_count, decimals, true);
+            _tokens[_count++] = collateral;
+        }
+        (c.maxLtv, c.liquidationThreshold, c.penalty) =
+            (uint64(params.maxLtv), uint64(params.liquidationThreshold), uint64(params.penalty));
+        (c.supplyCap, c.lotCap, c.liveTabCap) = (uint128(params.supplyCap), uint128(params.lotCap), uint128(params.liveTabCap));
+        emit IVault.CollateralConfigSet(collateral, params);
+    }
+
+    /// @notice IVault.setLiquidationConfig, run in the Vault's storage after its role check. The
+    /// liquidator keeps a copy of dust for its take rule.
+    function setLiquidationConfig(IVault.LiquidationConfig calldata config) external onlyDelegated {
+        uint256 maxDust = 1e6 * _debtScale; // a million whole tokens
+        Bounds.check("minDebt", config.minDebt, 1, maxDust);
+        Bounds.check("smallDebt", config.smallDebt, config.minDebt, 1e3 * maxDust);
+        Bounds.check("deepHealth", config.deepHealth, MIN_DEEP_HEALTH, WadMath.WAD);
+        Bounds.check("closeFactor", config.closeFactor, MIN_CLOSE_FACTOR, WadMath.WAD);
+        Bounds.check("penaltyFundShare", config.penaltyFundShare, 0, WadMath.WAD);
+        _dust = Dust(
+            uint128(config.minDebt),
+            uint128(config.smallDebt),
+            uint64(config.deepHealth),
+            uint64(config.closeFactor),
+            uint64(config.penaltyFundShare)
+        );
+        if (address(liquidator) != address(0)) liquidator.setDust(config.minDebt);
+        emit IVault.LiquidationConfigSet(config);
+    }
+}
