@@ -93,16 +93,25 @@ def npm_artifact(package: str, name: str) -> ContractType:
     )
 
 
+def deploy_vault_and_module(
+    project: Any, deployer: Any, debt_asset: Any, oracle: Any, fund: Any, governor: Any, guardian: Any
+) -> tuple[Any, Any]:
+    """The Vault, and first its kick module (VaultLiquidation: the Vault's own liquidation code,
+    deployed beside it for want of room in its bytecode, built for the same token, oracle and
+    fund). Returns (vault, module)."""
+    kick = project.VaultLiquidation.deploy(debt_asset, oracle, fund, sender=deployer)
+    symbol = debt_asset.symbol()
+    vault = project.Vault.deploy(
+        debt_asset, f"Gavel {symbol}", f"g{symbol}", oracle, fund, kick, governor, guardian, sender=deployer
+    )
+    return vault, kick
+
+
 def deploy_vault(
     project: Any, deployer: Any, debt_asset: Any, oracle: Any, fund: Any, governor: Any, guardian: Any
 ) -> Any:
-    """The Vault, and first its kick module (VaultLiquidation: the Vault's own liquidation code,
-    deployed beside it for want of room in its bytecode, built for the same token, oracle and fund)."""
-    kick = project.VaultLiquidation.deploy(debt_asset, oracle, fund, sender=deployer)
-    symbol = debt_asset.symbol()
-    return project.Vault.deploy(
-        debt_asset, f"Gavel {symbol}", f"g{symbol}", oracle, fund, kick, governor, guardian, sender=deployer
-    )
+    """The Vault with its kick module (see deploy_vault_and_module)."""
+    return deploy_vault_and_module(project, deployer, debt_asset, oracle, fund, governor, guardian)[0]
 
 
 def deploy_protocol(
@@ -115,7 +124,7 @@ def deploy_protocol(
     scale = 10 ** debt_asset.decimals()
     oracle = project.OracleAdapter.deploy(governor, guardian, sender=deployer)
     fund = project.InsuranceFund.deploy(debt_asset, governor, guardian, sender=deployer)
-    vault = deploy_vault(project, deployer, debt_asset, oracle, fund, governor, guardian)
+    vault, kick_module = deploy_vault_and_module(project, deployer, debt_asset, oracle, fund, governor, guardian)
     liquidator = project.DutchAuctionLiquidator.deploy(vault, governor, guardian, sender=deployer)
     if config.curve == "linear":
         curve = project.LinearDecrease.deploy(config.linear_tau, sender=deployer)
@@ -141,7 +150,14 @@ def deploy_protocol(
         sender=deployer,
     )
     liquidator.setIncentive(config.tip * scale, config.chip, sender=deployer)
-    return {"oracle": oracle, "insurance_fund": fund, "vault": vault, "liquidator": liquidator, "curve": curve}
+    return {
+        "oracle": oracle,
+        "insurance_fund": fund,
+        "vault": vault,
+        "vault_liquidation": kick_module,  # recorded so it can be verified and read beside the Vault
+        "liquidator": liquidator,
+        "curve": curve,
+    }
 
 
 def list_collateral(

@@ -77,6 +77,8 @@ def test_deploying_from_a_markets_file(tmp_path, project, governor, guardian, us
     )  # fmt: skip
     c = deploy_markets(project, governor, guardian, load_markets(path), ProtocolConfig())
     assert list(c["vault"].collateralTokens()) == [weth.address]
+    # The Vault's kick module is recorded beside it, built for the same token, oracle and fund.
+    assert c["vault_liquidation"].builtFor(usdc, c["oracle"], c["insurance_fund"])
     params = c["vault"].collateralParams(weth)
     assert (params.maxLtv, params.liquidationThreshold) == (70 * WAD // 100, 78 * WAD // 100)
     assert params.lotCap == 250_000 * 10**6  # whole USDC, in USDC's 6 decimals
