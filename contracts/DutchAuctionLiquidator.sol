@@ -201,7 +201,7 @@ contract DutchAuctionLiquidator is IDutchAuctionLiquidator, Governed {
             if (price > maxPrice) revert PriceAboveMax(price, maxPrice);
             (s.amount, s.owe) = _slice(id, a, 10 ** cv.decimals, maxCollateral, price, st.dust);
         }
-        (s.id, s.account, s.index, s.taker, s.receiver) = (id, address(uint160(id >> 96)), uint8(id), msg.sender, receiver);
+        (s.id, s.account, s.index, s.taker, s.receiver) = (id, _accountOf(id), uint8(id), msg.sender, receiver);
         bool sale = s.account == address(insuranceFund);
         uint256 debtBefore = _debt(a, sale);
         (a.lot, a.tab) = (a.lot - uint128(s.amount), a.tab - uint128(s.owe));
@@ -247,7 +247,7 @@ contract DutchAuctionLiquidator is IDutchAuctionLiquidator, Governed {
     /// @dev No keeper will pay gas for a dust lot: restarting it would hide its unpaid debt
     /// forever. Give the dust to the fund and settle the rest as a shortfall now.
     function _writeOffDust(uint256 id, Auction memory a) internal {
-        address account = address(uint160(id >> 96));
+        address account = _accountOf(id);
         bool sale = account == address(insuranceFund);
         uint256 shortfall = _debt(a, sale);
         uint256 lossBefore = a.redos & HAS_LOSS != 0 ? lossOf[id] : 0;
@@ -261,7 +261,7 @@ contract DutchAuctionLiquidator is IDutchAuctionLiquidator, Governed {
     /// @dev Restarts the auction from `refPrice` times buf, revalues its certain loss, and credits
     /// the keeper within the auction's redo budget.
     function _restart(uint256 id, Auction memory a, uint256 refPrice, uint256 scale, Settings memory st) internal {
-        bool sale = address(uint160(id >> 96)) == address(insuranceFund);
+        bool sale = _accountOf(id) == address(insuranceFund);
         uint256 top = refPrice.wMulUp(_starts[uint8(id)].buf); // up: start high
         // A sale of the fund's collateral may raise what the lot is worth at the new start price.
         if (sale) a.tab = uint128(uint256(a.lot).collateralToDebtUp(top, scale, _debtScale));
@@ -309,7 +309,7 @@ contract DutchAuctionLiquidator is IDutchAuctionLiquidator, Governed {
     /// @inheritdoc IDutchAuctionLiquidator
     function auctionView(uint256 id) external view returns (AuctionView memory v) {
         Auction memory a = auctions[id];
-        (v.account, v.collateral) = (address(uint160(id >> 96)), _starts[uint8(id)].collateral);
+        (v.account, v.collateral) = (_accountOf(id), _starts[uint8(id)].collateral);
         if (a.lot == 0) return v;
         (v.needsRedo, v.price) = _status(a, _curves[uint8(id)]);
         (v.lot, v.tab, v.debt, v.top, v.startedAt) = (a.lot, a.tab, _debt(a, v.account == address(insuranceFund)), a.top, a.startedAt);
@@ -398,6 +398,11 @@ contract DutchAuctionLiquidator is IDutchAuctionLiquidator, Governed {
     }
 
     // ------------------------------------------------------------------ internals
+
+    /// @dev The account an auction id carries (see `idOf`); its low byte is the collateral's index.
+    function _accountOf(uint256 id) internal pure returns (address) {
+        return address(uint160(id >> 96));
+    }
 
     /// @dev How much collateral a take buys and what it pays: never more than the tab needs, and
     /// never a tab left below dust unless the lot is sold out (then it sells less instead).

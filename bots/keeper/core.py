@@ -23,6 +23,7 @@ from bots.keeper.sender import Prepared, Sender
 from bots.keeper.store import Store
 from bots.keeper.strategy import Auction, KickMode, Pool, decide_kick, kick_incentive, plan_take
 from bots.keeper.uniswap import pair_for, sort_tokens
+from bots.keeper.units import gas_cost_in_debt_up
 
 log = logging.getLogger("gavel.keeper")
 
@@ -111,6 +112,7 @@ class Keeper:
         for account in report.unhealthy:
             self._maybe_kick(account, report)
         for auction_id, _, collateral in self.store.live_auctions():
+            # The store keeps addresses lower-case; the Vault lists collateral checksummed.
             self._maybe_take_or_redo(auction_id, to_checksum_address(collateral), report)
         self._maybe_claim(report)
         self._settle(report)  # on an automining chain what was just sent is already mined
@@ -129,9 +131,9 @@ class Keeper:
     def _book(self) -> tuple[RiskBook, Any, float]:
         assets = [str(a) for a in self.c.vault.collateralTokens()]
         for asset in assets:
-            if asset.lower() not in self._decimals:
+            if asset not in self._decimals:
                 # Any ERC-20 ABI serves for decimals(); the project's compiled one is at hand.
-                self._decimals[asset.lower()] = int(self.project.MockERC20.at(asset).decimals())
+                self._decimals[asset] = int(self.project.MockERC20.at(asset).decimals())
         self._assets = assets
         thresholds = [int(self.c.vault.collateralParams(a).liquidationThreshold) for a in assets]
         index = int(self.c.vault.borrowIndex())
@@ -139,9 +141,7 @@ class Keeper:
             account: ([held.get(a.lower(), 0) for a in assets], -(-scaled * index // WAD))
             for account, (held, scaled) in self.store.positions().items()
         }
-        book = RiskBook.build(
-            positions, [self._decimals[a.lower()] for a in assets], thresholds, len(str(self.debt_scale)) - 1
-        )
+        book = RiskBook.build(positions, [self._decimals[a] for a in assets], thresholds, len(str(self.debt_scale)) - 1)
         prices = []
         for asset in assets:
             price, status = self.c.oracle.peek(asset)
@@ -193,9 +193,7 @@ class Keeper:
         pool = self._pool(asset)
         if pool is None:
             return
-        auction = Auction(
-            auction_id, int(price), int(lot), int(tab), 10 ** self._decimals[asset.lower()], self.debt_scale
-        )
+        auction = Auction(auction_id, int(price), int(lot), int(tab), 10 ** self._decimals[asset], self.debt_scale)
         dust = int(self.c.vault.minDebt())
         if not self.policy.use_flash_taker:
             self._take_from_inventory(auction, asset, pool, dust, report)
@@ -247,7 +245,9 @@ class Keeper:
         prepared = self._prepare("claim", self.signer.address, self.c.liquidator.claimIncentive, report=report)
         if prepared is None:
             return
-        gas_cost = prepared.gas * self.sender.gas_price() * self._eth_price_in_debt() * self.debt_scale // WAD // WAD
+        gas_cost = gas_cost_in_debt_up(
+            prepared.gas, self.sender.gas_price(), self._eth_price_in_debt(), self.debt_scale
+        )
         if payable <= gas_cost:
             return
         if self._send(prepared, report=report):
@@ -290,7 +290,7 @@ class Keeper:
         is WETH in every deployment Gavel ships); without one, gas is priced at $2,000."""
         for asset in self._assets:
             price, status = self.c.oracle.peek(asset)
-            if int(status) == OK and self._decimals.get(asset.lower()) == 18:
+            if int(status) == OK and self._decimals.get(asset) == 18:
                 return int(price)
         return 2_000 * WAD
 
