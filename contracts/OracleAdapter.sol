@@ -25,15 +25,23 @@ contract OracleAdapter is IOracleAdapter, Governed {
     /// the source does not count (its scaling would overflow the Vault's value arithmetic).
     uint256 public constant MAX_PRICE = 1e36;
 
-    /// @dev One slot per asset, read first by every price.
+    /// @dev One slot per source. The first source's slot also carries the asset's source count,
+    /// so pricing an asset with one source (the common case) reads one slot of this contract.
+    struct StoredSource {
+        address feed; // AggregatorV3Interface
+        uint32 heartbeat; // [seconds]
+        uint8 decimals; // the feed's
+        uint8 count; // in the first source's slot: sources configured (zero: the asset is not configured)
+    }
+
+    /// @dev Read only for an asset with several sources.
     struct AssetConfig {
-        uint8 count; // sources configured; zero: the asset is not configured
         uint8 quorum;
         uint64 maxDeviation; // [wad]
     }
 
+    mapping(address asset => StoredSource[MAX_SOURCES]) internal _sources; // the first `count` are set
     mapping(address asset => AssetConfig) internal _configs;
-    mapping(address asset => Source[MAX_SOURCES]) internal _sources; // the first `count` are set
     address public sequencerFeed; // AggregatorV3Interface; zero on L1 (shares a slot with the next)
     uint32 public sequencerGracePeriod; // [seconds]
 
@@ -50,7 +58,7 @@ contract OracleAdapter is IOracleAdapter, Governed {
         if (quorum == 0 || quorum > n) revert InvalidQuorum(quorum, n);
         if (maxDeviation < MIN_DEVIATION || maxDeviation > MAX_DEVIATION) revert InvalidDeviation(maxDeviation);
 
-        Source[MAX_SOURCES] storage sources = _sources[asset];
+        StoredSource[MAX_SOURCES] storage sources = _sources[asset];
         for (uint256 i; i < n; ++i) {
             address feed = feeds[i];
             if (feed == address(0)) revert InvalidFeed(feed);
@@ -60,12 +68,12 @@ contract OracleAdapter is IOracleAdapter, Governed {
             if (heartbeats[i] < MIN_HEARTBEAT || heartbeats[i] > MAX_HEARTBEAT) revert InvalidHeartbeat(feed, heartbeats[i]);
             uint8 decimals = AggregatorV3Interface(feed).decimals();
             if (decimals > 36) revert InvalidFeed(feed);
-            sources[i] = Source({feed: feed, heartbeat: heartbeats[i], decimals: decimals});
+            sources[i] = StoredSource({feed: feed, heartbeat: heartbeats[i], decimals: decimals, count: i == 0 ? uint8(n) : 0});
         }
         for (uint256 i = n; i < MAX_SOURCES; ++i) {
             delete sources[i];
         }
-        _configs[asset] = AssetConfig(uint8(n), quorum, uint64(maxDeviation));
+        _configs[asset] = AssetConfig(quorum, uint64(maxDeviation));
         emit SourcesSet(asset, feeds, heartbeats, quorum, maxDeviation);
     }
 
@@ -91,22 +99,22 @@ contract OracleAdapter is IOracleAdapter, Governed {
 
     /// @inheritdoc IOracleAdapter
     function sourcesOf(address asset) external view returns (Source[] memory sources, uint8, uint256) {
+        StoredSource[MAX_SOURCES] storage stored = _sources[asset];
         AssetConfig memory config = _configs[asset];
-        sources = new Source[](config.count);
-        for (uint256 i; i < config.count; ++i) {
-            sources[i] = _sources[asset][i];
+        sources = new Source[](stored[0].count);
+        for (uint256 i; i < sources.length; ++i) {
+            sources[i] = Source(stored[i].feed, stored[i].heartbeat, stored[i].decimals);
         }
         return (sources, config.quorum, config.maxDeviation);
     }
 
     /// @inheritdoc IOracleAdapter
-    /// @dev An asset with one source (the common case) reads two slots and that source, and
+    /// @dev An asset with one source (the common case) reads one slot and that source, and
     /// needs neither median nor spread.
     function peek(address asset) public view returns (uint256 priceWad, Status) {
-        AssetConfig memory config = _configs[asset];
-        uint256 n = config.count;
+        StoredSource[MAX_SOURCES] storage sources = _sources[asset];
+        uint256 n = sources[0].count;
         if (n == 0) revert AssetNotConfigured(asset);
-        Source[MAX_SOURCES] storage sources = _sources[asset];
         if (n == 1) {
             (bool ok, uint256 answer) = _read(sources[0]);
             if (!_sequencerUp()) return (answer, Status.SequencerDown);
@@ -127,6 +135,7 @@ contract OracleAdapter is IOracleAdapter, Governed {
 
         if (!_sequencerUp()) return (priceWad, Status.SequencerDown);
         if (counted == 0) return (0, Status.Stale);
+        AssetConfig memory config = _configs[asset];
         if (counted < config.quorum) return (priceWad, Status.NoQuorum);
         // answers is sorted by _median: the spread is last minus first.
         if ((answers[counted - 1] - answers[0]).wDivUp(priceWad) > config.maxDeviation) {
@@ -138,7 +147,7 @@ contract OracleAdapter is IOracleAdapter, Governed {
     /// @dev A source's answer in WAD, and whether it counts. A source that reverts, runs out of
     /// its gas stipend, answers something that does not decode as five words of the right ranges,
     /// or answers a value too large to scale does not count, rather than taking every caller down.
-    function _read(Source storage source) internal view returns (bool ok, uint256 answerWad) {
+    function _read(StoredSource storage source) internal view returns (bool ok, uint256 answerWad) {
         (bool called, uint256 roundId, uint256 answer,, uint256 updatedAt, uint256 answeredInRound) =
             _latestRoundData(source.feed);
         if (!called || roundId > type(uint80).max || answeredInRound > type(uint80).max) return (false, 0);

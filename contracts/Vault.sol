@@ -85,8 +85,8 @@ contract Vault is VaultState, ERC4626, Governed, IVault {
         if (total > c.supplyCap) revert SupplyCapExceeded(collateral, total, c.supplyCap);
 
         c.total = uint128(total);
-        uint256 balance = _collateralOf(onBehalf, collateral) + amount;
-        _setHeld(onBehalf, collateral, balance);
+        uint256 balance = _collateralOf(onBehalf, c.index) + amount;
+        _setHeld(onBehalf, c.index, balance);
         IERC20(collateral).safeTransferFrom(msg.sender, address(this), amount);
         emit CollateralSupplied(onBehalf, collateral, msg.sender, amount, balance);
     }
@@ -99,12 +99,13 @@ contract Vault is VaultState, ERC4626, Governed, IVault {
         if (amount == 0) revert ZeroAmount();
         if (receiver == address(0)) revert ZeroAddress();
         _checkAuthorized(onBehalf);
-        uint256 held = _collateralOf(onBehalf, collateral);
+        Collateral storage c = _collaterals[collateral];
+        uint256 held = c.listed ? _collateralOf(onBehalf, c.index) : 0;
         if (amount > held) revert InsufficientCollateralBalance(collateral, amount, held);
         _accrue();
 
-        _setHeld(onBehalf, collateral, held - amount);
-        _collaterals[collateral].total -= uint128(amount);
+        _setHeld(onBehalf, c.index, held - amount);
+        c.total -= uint128(amount);
         _checkBorrowLimit(onBehalf);
         IERC20(collateral).safeTransfer(receiver, amount);
         emit CollateralWithdrawn(onBehalf, collateral, receiver, amount, held - amount);
@@ -200,7 +201,7 @@ contract Vault is VaultState, ERC4626, Governed, IVault {
         debtToken.safeTransferFrom(s.taker, address(this), s.owe);
 
         uint256 penalty = s.owe - s.debtRepaid;
-        uint256 toFund = penalty.wMulDown(_dust.penaltyFundShare); // down: lenders keep the rounding
+        uint256 toFund = _fundShare(penalty);
         // What lenders will bear of live auctions' certain loss moves only when the cover
         // (reserves, the fund) or a certain loss moves: only then is it worth reading.
         bool lossMoves = toFund > 0 || s.shortfall > 0 || s.lossBefore != s.lossAfter;
@@ -208,7 +209,7 @@ contract Vault is VaultState, ERC4626, Governed, IVault {
         _totals.auctionDebt -= uint128(s.debtRepaid + s.shortfall);
         if (toFund > 0) _totals.reserves += uint96(toFund);
         if (penalty > 0) emit AuctionProceeds(s.debtRepaid, penalty, toFund);
-        if (s.leftover > 0) _returnLeftover(s.account, token, s.leftover);
+        if (s.leftover > 0) _returnLeftover(s.account, s.index, token, s.leftover);
         uint256 badDebt = s.shortfall > 0 ? _settleShortfall(s.account, s.shortfall) : 0;
         if (s.lossBefore != s.lossAfter) _setExpectedLoss(_totals.expectedLoss - s.lossBefore + s.lossAfter);
         uint256 lenderLossAfter = lossMoves ? _lenderLoss() : 0;
@@ -232,9 +233,15 @@ contract Vault is VaultState, ERC4626, Governed, IVault {
         _collaterals[_tokens[index]].total += uint128(amount);
     }
 
-    function _returnLeftover(address account, address token, uint256 leftover) internal {
-        uint256 balance = collateralOf(account, token) + leftover;
-        _setHeld(account, token, balance);
+    /// @dev The InsuranceFund's share of a penalty, rounded down (lenders keep the rounding).
+    /// Proceeds pay debt first, so most partial takes pay no penalty and need not read the share.
+    function _fundShare(uint256 penalty) internal view returns (uint256) {
+        return penalty == 0 ? 0 : penalty.wMulDown(_dust.penaltyFundShare);
+    }
+
+    function _returnLeftover(address account, uint256 index, address token, uint256 leftover) internal {
+        uint256 balance = _collateralOf(account, index) + leftover;
+        _setHeld(account, index, balance);
         emit CollateralReturned(account, token, leftover, balance);
     }
 
@@ -350,7 +357,8 @@ contract Vault is VaultState, ERC4626, Governed, IVault {
 
     /// @inheritdoc IVault
     function collateralOf(address account, address collateral) public view returns (uint256) {
-        return _collateralOf(account, collateral);
+        Collateral storage c = _collaterals[collateral];
+        return c.listed ? _collateralOf(account, c.index) : 0;
     }
 
     /// @inheritdoc IVault

@@ -260,7 +260,7 @@ contract VaultLiquidation is VaultState {
         address token = _tokens[i];
         uint256 amount = KickMath.partOf(p.held[i], plan.debts[i], plan.shares[i]);
         uint256 left = p.held[i] - amount;
-        _setHeld(account, token, left);
+        _setHeld(account, i, left);
         if (plan.toFund[i]) {
             _collaterals[token].total -= uint128(amount);
             IERC20(token).safeTransfer(address(_fund), amount);
@@ -299,7 +299,7 @@ contract VaultLiquidation is VaultState {
         for (uint256 i; i < p.held.length; ++i) {
             if (p.held[i] == 0) continue;
             address token = _tokens[i];
-            _setHeld(account, token, 0);
+            _setHeld(account, i, 0);
             _collaterals[token].total -= uint128(p.held[i]);
             IERC20(token).safeTransfer(address(_fund), p.held[i]);
             emit IVault.CollateralSeized(account, token, address(_fund), p.held[i], 0);

@@ -81,8 +81,9 @@ abstract contract VaultState is InterestAccrual {
     mapping(address collateral => Collateral) internal _collaterals;
     // [collateral decimals] + 1 once the slot was ever used: a slot that returns to "empty" stays
     // non-zero, so supplying again, or a take returning what an auction did not sell, rewrites a
-    // warm slot (2,900 gas) instead of creating one (20,000).
-    mapping(address account => mapping(address collateral => uint256)) internal _held;
+    // warm slot (2,900 gas) instead of creating one (20,000). Keyed by the collateral's index, so
+    // valuing an account reads one slot per listed collateral it does not hold, not two.
+    mapping(address account => mapping(uint256 index => uint256)) internal _held;
     mapping(address account => uint256) public scaledDebtOf; // [debt decimals at index 1]
     mapping(address owner => mapping(address operator => bool)) public isAuthorized;
     bool internal transient _locked; // one lock for every entry point, held across onTake
@@ -109,13 +110,13 @@ abstract contract VaultState is InterestAccrual {
 
     // ------------------------------------------------------------------ accounts
 
-    function _collateralOf(address account, address collateral) internal view returns (uint256) {
-        uint256 stored = _held[account][collateral];
+    function _collateralOf(address account, uint256 index) internal view returns (uint256) {
+        uint256 stored = _held[account][index];
         return stored == 0 ? 0 : stored - 1;
     }
 
-    function _setHeld(address account, address collateral, uint256 amount) internal {
-        _held[account][collateral] = amount + 1;
+    function _setHeld(address account, uint256 index, uint256 amount) internal {
+        _held[account][index] = amount + 1;
     }
 
     /// @dev Values an account at oracle prices, collateral rounded down and debt up, reading each
@@ -126,9 +127,9 @@ abstract contract VaultState is InterestAccrual {
         uint256 n = _count;
         (p.held, p.values, p.prices) = (new uint256[](n), new uint256[](n), new uint256[](n));
         for (uint256 i; i < n; ++i) {
-            address token = _tokens[i];
-            uint256 amount = _collateralOf(account, token);
+            uint256 amount = _collateralOf(account, i);
             if (amount == 0) continue;
+            address token = _tokens[i];
             p.held[i] = amount;
             (uint256 price, IOracleAdapter.Status status) = _oracle.peek(token);
             if (status != IOracleAdapter.Status.Ok) {
