@@ -41,8 +41,11 @@ def start(_: Any) -> None:
 
 @bot.on_(chain.blocks)
 def on_block(block: Any) -> dict[str, int]:
-    report = _keeper().tick()
+    # A block that arrives while a tick is still running is skipped, not queued behind it.
+    report = _keeper().tick(wait=False)
     _state["metrics"].record(report)
+    if report.skipped:
+        return {"skipped": 1}
     # Silverback records what a task returns as metrics of its own.
     return {
         "accounts": report.accounts,
@@ -50,6 +53,8 @@ def on_block(block: Any) -> dict[str, int]:
         "kicks": len(report.kicked),
         "takes": len(report.taken),
         "lost_races": report.lost_races,
+        "errors": len(report.errors),
+        "deferred": report.deferred,
         "lag": report.sync.lag,
     }
 

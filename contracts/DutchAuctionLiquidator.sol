@@ -307,7 +307,15 @@ contract DutchAuctionLiquidator is IDutchAuctionLiquidator, Governed {
     }
 
     /// @inheritdoc IDutchAuctionLiquidator
-    function auctionView(uint256 id) external view returns (AuctionView memory v) {
+    function auctionViews(uint256[] calldata ids) external view returns (AuctionView[] memory views) {
+        views = new AuctionView[](ids.length);
+        for (uint256 i; i < ids.length; ++i) {
+            views[i] = auctionView(ids[i]);
+        }
+    }
+
+    /// @inheritdoc IDutchAuctionLiquidator
+    function auctionView(uint256 id) public view returns (AuctionView memory v) {
         Auction memory a = auctions[id];
         (v.account, v.collateral) = (_accountOf(id), _starts[uint8(id)].collateral);
         if (a.lot == 0) return v;

@@ -4,27 +4,12 @@ no capital of its own. In dry-run mode it sends nothing and says what it would s
 
 import pytest
 
-from bots.keeper.core import Contracts, Keeper, Policy
-from bots.keeper.store import PENDING, SentTx, Store
+from bots.keeper.store import PENDING, SentTx
 from bots.keeper.strategy import KickMode
 from conftest import at, live_auctions, open_position
 
 USDC = 10**6
 ETH = 10**18
-
-
-@pytest.fixture
-def new_keeper(tmp_path, project, chain, vault, liquidator, oracle, fund, usdc, uniswap, governor):
-    """new_keeper(signer, name="keeper", **policy): a Keeper on the test deployment, its mirror in
-    tmp_path/<name>.sqlite (the same file each time, as a restarted process would find it)."""
-    taker = project.UniswapV2Taker.deploy(liquidator, usdc, sender=governor)  # not a signer: its nonce matters
-    contracts = Contracts(vault, liquidator, oracle, fund, usdc, taker, uniswap["factory"], uniswap["router"])
-
-    def make(signer, name="keeper", **policy):
-        store = Store(tmp_path / f"{name}.sqlite", chain.chain_id, vault.address, start_block=1)
-        return Keeper(contracts, signer, chain, store, Policy(**policy), project)
-
-    return make
 
 
 class Mining:

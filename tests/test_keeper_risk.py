@@ -23,7 +23,16 @@ def test_health_factors_by_hand():
     assert hf[1] == np.inf
     assert hf[2] == pytest.approx(1_600 / 1_700, rel=1e-12)
     assert b.candidates(PRICES, 1.0) == ["c"]
-    assert b.candidates(np.array([1_000.0, 30_000.0]), 1.0) == ["c", "a"]  # lowest first
+    assert b.candidates(np.array([1_000.0, 30_000.0]), 1.0) == ["c", "a"]  # shortfall 900, then 150
+
+
+def test_candidates_come_largest_value_at_risk_first():
+    # "small" is the less healthy (0.80 against 0.94) but has $40 at risk; "large" has $1,000.
+    b = book({"small": ([ETH // 10, 0], 200 * USDC), "large": ([10 * ETH, 0], 17_000 * USDC)})
+    assert b.accounts == ("large", "small")
+    assert b.health_factors(PRICES, 1.0)[1] < b.health_factors(PRICES, 1.0)[0] < 1
+    assert b.shortfalls(PRICES, 1.0) == pytest.approx([1_000.0, 40.0])
+    assert b.candidates(PRICES, 1.0) == ["large", "small"]
 
 
 def test_liquidation_price_puts_health_at_one():

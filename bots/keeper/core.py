@@ -10,8 +10,11 @@ from __future__ import annotations
 
 import logging
 import threading
+import time
+from collections.abc import Callable
 from dataclasses import dataclass, field
-from typing import Any
+from itertools import zip_longest
+from typing import Any, TypeVar
 
 import numpy as np
 from eth_utils.address import to_checksum_address
@@ -26,6 +29,7 @@ from bots.keeper.uniswap import pair_for, sort_tokens
 from bots.keeper.units import gas_cost_in_debt_up
 
 log = logging.getLogger("gavel.keeper")
+T = TypeVar("T")
 
 WAD = 10**18
 GWEI = 10**9
@@ -57,6 +61,10 @@ class Policy:
     replace_after_blocks: int = 3
     use_flash_taker: bool = True  # False: pay takes from the signer's own debt-asset balance
     dry_run: bool = False
+    kicks_per_tick: int = 100  # kicks sent in one tick at most, largest value at risk first
+    takes_per_tick: int = 20  # takes and redos in one tick at most, largest tab first
+    tick_seconds: float = 10.0  # a tick stops starting new work after this long (the rest waits)
+    auctions_per_tick: int = 2_000  # live auctions read per tick (one call per 500), oldest first
 
 
 @dataclass
@@ -72,6 +80,21 @@ class TickReport:
     would_send: list[str] = field(default_factory=list)  # dry run: what it would have sent
     replaced: int = 0  # transactions re-sent with higher fees after sitting in the pool
     profit: int = 0  # [debt decimals] planned profit of takes mined this tick
+    errors: list[str] = field(default_factory=list)  # "<step> <target>: <error>", one per failure
+    deferred: int = 0  # candidates and auctions left for the next tick (budget or time ran out)
+    skipped: bool = False  # another tick was still running: this one did nothing
+
+
+@dataclass(frozen=True)
+class LiveAuction:
+    """One live auction as `auctionViews` reported it this tick."""
+
+    id: int
+    collateral: str  # checksummed
+    needs_redo: bool
+    price: int  # [wad debt tokens per whole collateral token]
+    lot: int  # [collateral decimals]
+    tab: int  # [debt decimals]
 
 
 class Keeper:
@@ -93,30 +116,69 @@ class Keeper:
         self._assets: list[str] = []
         self._tick_lock = threading.Lock()
         self._decimals: dict[str, int] = {}
+        self._cache: dict[str, Any] = {}  # this tick's reads (see _per_tick)
+        self._penalties: dict[str, int] = {}  # [wad] by collateral (lower-case), this tick
+        self._debts: dict[str, int] = {}  # [debt decimals] by account (lower-case), this tick
+        self._holdings: dict[str, list[str]] = {}  # collateral held, by account (lower-case)
+        self._walk_from = 0  # where the next auction walk starts in the store's list
 
     # ------------------------------------------------------------------ the loop body
 
-    def tick(self) -> TickReport:
-        """One pass. Ticks never overlap: a block arriving mid-tick waits for it (the Silverback
-        bot may call from several threads)."""
-        with self._tick_lock:
+    def tick(self, wait: bool = True) -> TickReport:
+        """One pass. Ticks never overlap. With `wait=False` (the Silverback bot, one call per
+        block), a tick that finds another still running returns at once, `skipped`: the running
+        one has this block's work in hand, and queueing blocks behind it would only make the
+        keeper fall further behind."""
+        if not self._tick_lock.acquire(blocking=wait):
+            return TickReport(SyncResult(-1, -1, 0, False), skipped=True)
+        try:
             return self._tick()
+        finally:
+            self._tick_lock.release()
 
     def _tick(self) -> TickReport:
+        """Sync (a failure here ends the tick: nothing else can be trusted without the mirror),
+        then every other step on its own: a failure on one account, auction or request is logged,
+        counted in `errors`, and the tick goes on with the rest."""
         report = TickReport(self.indexer.sync())
-        self._settle(report)  # first, so nothing already in flight is sent again
-        book, prices, debt_price = self._book()
-        report.accounts = len(book.accounts)
-        if book.accounts:
-            report.unhealthy = book.candidates(prices, debt_price)
-        for account in report.unhealthy:
-            self._maybe_kick(account, report)
-        for auction_id, _, collateral in self.store.live_auctions():
-            # The store keeps addresses lower-case; the Vault lists collateral checksummed.
-            self._maybe_take_or_redo(auction_id, to_checksum_address(collateral), report)
-        self._maybe_claim(report)
-        self._settle(report)  # on an automining chain what was just sent is already mined
+        deadline = time.monotonic() + self.policy.tick_seconds
+        self._cache = {}
+        self._guard(report, "settle", "outbox", self._settle, report)  # first: nothing in flight is sent again
+        kicks: list[str] = []
+        book = self._guard(report, "screen", "book", self._book)
+        if book is not None:
+            risk, prices, debt_price = book
+            report.accounts = len(risk.accounts)
+            if risk.accounts:
+                report.unhealthy = risk.candidates(prices, debt_price)
+                kicks = report.unhealthy[: self.policy.kicks_per_tick]
+        auctions = self._guard(report, "walk", "auctions", self._live_auctions) or []
+        takes = auctions[: self.policy.takes_per_tick]
+        report.deferred = len(report.unhealthy) - len(kicks) + len(auctions) - len(takes)
+        # Kicks and takes alternate, each within its own budget, so a crash's kicks never starve
+        # the takes that recover the debt (nor the other way round).
+        work = [item for pair in zip_longest(kicks, takes) for item in pair if item is not None]
+        for done, item in enumerate(work):
+            if time.monotonic() > deadline:
+                report.deferred += len(work) - done
+                log.warning("tick out of time: %s items left for the next tick", len(work) - done)
+                break
+            if isinstance(item, str):
+                self._guard(report, "kick", item, self._maybe_kick, item, report)
+            else:
+                self._guard(report, "take", str(item.id), self._maybe_take_or_redo, item, report)
+        self._guard(report, "claim", self.signer.address, self._maybe_claim, report)
+        self._guard(report, "settle", "outbox", self._settle, report)  # an automining chain mined it already
         return report
+
+    def _guard(self, report: TickReport, step: str, target: str, fn: Callable[..., T], *args: Any) -> T | None:
+        """`fn(*args)`, or None after logging and counting its failure."""
+        try:
+            return fn(*args)
+        except Exception as err:  # noqa: BLE001 - one failure must not stop the rest of the tick
+            report.errors.append(f"{step} {target}: {_reason(err)}")
+            log.warning("%s %s failed: %s", step, target, _reason(err))
+            return None
 
     def _settle(self, report: TickReport) -> None:
         if self.policy.dry_run:
@@ -135,11 +197,18 @@ class Keeper:
                 # Any ERC-20 ABI serves for decimals(); the project's compiled one is at hand.
                 self._decimals[asset] = int(self.project.MockERC20.at(asset).decimals())
         self._assets = assets
-        thresholds = [int(self.c.vault.collateralParams(a).liquidationThreshold) for a in assets]
+        params = [self.c.vault.collateralParams(a) for a in assets]
+        thresholds = [int(p.liquidationThreshold) for p in params]
+        self._penalties = {a.lower(): int(p.penalty) for a, p in zip(assets, params, strict=True)}
         index = int(self.c.vault.borrowIndex())
         positions = {
             account: ([held.get(a.lower(), 0) for a in assets], -(-scaled * index // WAD))
             for account, (held, scaled) in self.store.positions().items()
+        }
+        self._debts = {account: debt for account, (_, debt) in positions.items()}
+        self._holdings = {
+            account: [a.lower() for a, amount in zip(assets, held, strict=True) if amount > 0]
+            for account, (held, _) in positions.items()
         }
         book = RiskBook.build(positions, [self._decimals[a] for a in assets], thresholds, len(str(self.debt_scale)) - 1)
         prices = []
@@ -148,8 +217,16 @@ class Keeper:
             # An asset without an Ok price cannot be kicked against: value it at +inf so no
             # account holding it is a candidate until the oracle recovers.
             prices.append(price / WAD if int(status) == OK else np.inf)
+            self._cache[f"price:{asset.lower()}"] = int(price) if int(status) == OK else 0
         debt_price, debt_status = self.c.oracle.peek(self.c.debt_asset)
         return book, np.array(prices), (debt_price / WAD if int(debt_status) == OK else 0.0)
+
+    def _per_tick(self, key: str, read: Callable[[], int]) -> int:
+        """A value read once per tick (fees, the fund's coverage, the incentive's terms...)."""
+        if key not in self._cache:
+            self._cache[key] = read()
+        value: int = self._cache[key]
+        return value
 
     # ------------------------------------------------------------------ kicks
 
@@ -159,13 +236,18 @@ class Keeper:
         prepared = self._prepare("kick", account, self.c.vault.liquidate, account, report=report)
         if prepared is None:
             return
-        debt = int(self.c.vault.debtOf(account))
-        tab_estimate = debt * 11 // 10  # what the decision needs is an order of magnitude
+        # The mirror's debt (at this tick's index) and the largest penalty among the account's
+        # collateral: what the decision needs is an order of magnitude, not the kick's exact tab.
+        debt = self._debts.get(account.lower(), 0)
+        penalty = max((self._penalties.get(a, 0) for a in self._holdings.get(account.lower(), [])), default=0)
+        tab_estimate = debt + debt * penalty // WAD
+        tip = self._per_tick("tip", lambda: int(self.c.liquidator.tip()))
+        chip = self._per_tick("chip", lambda: int(self.c.liquidator.chip()))
         decision = decide_kick(
-            kick_incentive(int(self.c.liquidator.incentive(tab_estimate)), tab_estimate, debt),
-            int(self.c.insurance_fund.coverage()),
+            kick_incentive(tip + tab_estimate * chip // WAD, tab_estimate, debt),
+            self._per_tick("coverage", lambda: int(self.c.insurance_fund.coverage())),
             prepared.gas,
-            self.sender.gas_price(),
+            self._per_tick("gas_price", self.sender.gas_price),
             self._eth_price_in_debt(),
             self.debt_scale,
             self.policy.kick_margin_bps,
@@ -179,13 +261,42 @@ class Keeper:
 
     # ------------------------------------------------------------------ takes and redos
 
-    def _maybe_take_or_redo(self, auction_id: int, asset: str, report: TickReport) -> None:
+    def _live_auctions(self) -> list[LiveAuction]:
+        """The live auctions the mirror knows, read with one `auctionViews` call per 500 and at
+        most `auctions_per_tick` of them (the walk resumes where it stopped next tick), largest
+        tab first."""
+        known = self.store.live_auctions()
+        if not known:
+            return []
+        limit = self.policy.auctions_per_tick
+        start = self._walk_from % len(known)
+        chosen = (known[start:] + known[:start])[:limit]
+        self._walk_from = start + len(chosen)
+        live: list[LiveAuction] = []
+        for first in range(0, len(chosen), 500):
+            batch = chosen[first : first + 500]
+            for (auction_id, _, _), view in zip(
+                batch, self.c.liquidator.auctionViews([a[0] for a in batch]), strict=True
+            ):
+                if int(view.lot) > 0:
+                    live.append(
+                        LiveAuction(
+                            auction_id,
+                            to_checksum_address(str(view.collateral)),
+                            bool(view.needsRedo),
+                            int(view.price),
+                            int(view.lot),
+                            int(view.tab),
+                        )
+                    )
+        live.sort(key=lambda a: a.tab, reverse=True)
+        return live
+
+    def _maybe_take_or_redo(self, live: LiveAuction, report: TickReport) -> None:
+        auction_id, asset = live.id, live.collateral
         if self.store.pending_for("take", str(auction_id)) or self.store.pending_for("redo", str(auction_id)):
             return
-        needs_redo, price, lot, tab = self.c.liquidator.getStatus(auction_id)
-        if lot == 0:
-            return
-        if needs_redo:
+        if live.needs_redo:
             prepared = self._prepare("redo", str(auction_id), self.c.liquidator.redo, auction_id, report=report)
             if prepared is not None and self._send(prepared, report=report):
                 report.redone.append(auction_id)
@@ -193,8 +304,10 @@ class Keeper:
         pool = self._pool(asset)
         if pool is None:
             return
-        auction = Auction(auction_id, int(price), int(lot), int(tab), 10 ** self._decimals[asset], self.debt_scale)
-        dust = int(self.c.vault.minDebt())
+        if asset not in self._decimals:
+            self._decimals[asset] = int(self.project.MockERC20.at(asset).decimals())
+        auction = Auction(auction_id, live.price, live.lot, live.tab, 10 ** self._decimals[asset], self.debt_scale)
+        dust = self._per_tick("min_debt", lambda: int(self.c.vault.minDebt()))
         if not self.policy.use_flash_taker:
             self._take_from_inventory(auction, asset, pool, dust, report)
             return
@@ -254,6 +367,14 @@ class Keeper:
             report.claimed += payable
 
     def _pool(self, asset: str) -> Pool | None:
+        """The asset's Uniswap V2 pool against the debt asset, read once per tick."""
+        key = f"pool:{asset.lower()}"
+        if key not in self._cache:
+            self._cache[key] = self._read_pool(asset)
+        pool: Pool | None = self._cache[key]
+        return pool
+
+    def _read_pool(self, asset: str) -> Pool | None:
         pair_address = pair_for(str(self.c.uniswap_factory.address), asset, str(self.c.debt_asset.address))
         if not self.chain.provider.get_code(pair_address):
             return None  # no pool for this asset: nowhere to sell, so no take
@@ -286,11 +407,12 @@ class Keeper:
         return self.sender.send(prepared, fees, expected_profit) is not None
 
     def _eth_price_in_debt(self) -> int:
-        """[wad debt tokens per ETH]: the first collateral's oracle price stands in for ETH (it
-        is WETH in every deployment Gavel ships); without one, gas is priced at $2,000."""
+        """[wad debt tokens per ETH]: the first 18-decimal collateral's oracle price, as this
+        tick's screen read it, stands in for ETH (it is WETH in every deployment Gavel ships);
+        without one, gas is priced at $2,000."""
         for asset in self._assets:
-            price, status = self.c.oracle.peek(asset)
-            if int(status) == OK and self._decimals.get(asset) == 18:
+            price = self._cache.get(f"price:{asset.lower()}", 0)
+            if price and self._decimals.get(asset) == 18:
                 return int(price)
         return 2_000 * WAD
 

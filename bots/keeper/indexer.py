@@ -12,6 +12,7 @@ import logging
 from dataclasses import dataclass
 from typing import Any, Protocol
 
+from bots.keeper.eventlogs import Event, EventDecoder, LogFetcher, Request
 from bots.keeper.store import (
     AUCTION_EVENTS,
     COLLATERAL_EVENTS,
@@ -38,14 +39,22 @@ class ChainView(Protocol):
     def logs(self, start: int, stop: int) -> list[Any]: ...
 
 
-@dataclass
 class ApeChainView:
-    """ChainView over Ape: `chain` is ape.chain, `vault` the Vault contract instance and
-    `liquidator` the liquidator's (None: accounts only)."""
+    """ChainView over Ape's connected provider: `chain` is ape.chain, `vault` the Vault contract
+    instance and `liquidator` the liquidator's (None: accounts only). Logs come from raw
+    `eth_getLogs` (see eventlogs); `request` replaces the provider's JSON-RPC call (a test points
+    it at a server that refuses large answers)."""
 
-    chain: Any
-    vault: Any
-    liquidator: Any = None
+    def __init__(
+        self, chain: Any, vault: Any, liquidator: Any = None, request: Request | None = None, max_span: int = 2_000
+    ) -> None:
+        self.chain, self.vault, self.liquidator = chain, vault, liquidator
+        contracts = [vault] if liquidator is None else [vault, liquidator]
+        wanted = set(INDEXED_EVENTS) | (set(INDEXED_AUCTION_EVENTS) if liquidator is not None else set())
+        abis = [e for c in contracts for e in c.contract_type.events if e.name in wanted]
+        self.fetcher = LogFetcher(
+            request or chain.provider.make_request, [str(c.address) for c in contracts], EventDecoder(abis), max_span
+        )
 
     def head_number(self) -> int:
         return int(self.chain.blocks.head.number)
@@ -53,12 +62,8 @@ class ApeChainView:
     def block_hash(self, number: int) -> str:
         return str(self.chain.blocks[number].hash.hex())
 
-    def logs(self, start: int, stop: int) -> list[Any]:
-        logs = [entry for name in INDEXED_EVENTS for entry in getattr(self.vault, name).range(start, stop + 1)]
-        if self.liquidator is not None:
-            for name in INDEXED_AUCTION_EVENTS:
-                logs.extend(getattr(self.liquidator, name).range(start, stop + 1))
-        return sorted(logs, key=lambda entry: (entry.block_number, entry.log_index))
+    def logs(self, start: int, stop: int) -> list[Event]:
+        return self.fetcher.logs(start, stop)
 
 
 @dataclass(frozen=True)

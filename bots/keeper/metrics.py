@@ -25,8 +25,24 @@ class KeeperMetrics:
             "gavel_keeper_lost_races", "Transactions skipped because someone was first", registry=self.registry
         )
         self.profit = Counter("gavel_keeper_profit", "Take profit [debt asset units]", registry=self.registry)
+        self.errors = Counter(
+            "gavel_keeper_errors",
+            "Failures on one account, auction or request (the tick went on)",
+            registry=self.registry,
+        )
+        self.deferred = Gauge(
+            "gavel_keeper_deferred",
+            "Candidates and auctions left to the next tick (budget or time)",
+            registry=self.registry,
+        )
+        self.skipped = Counter(
+            "gavel_keeper_skipped_ticks", "Blocks skipped because a tick was still running", registry=self.registry
+        )
 
     def record(self, report: TickReport) -> None:
+        if report.skipped:
+            self.skipped.inc()
+            return
         self.accounts.set(report.accounts)
         self.unhealthy.set(len(report.unhealthy))
         self.lag.set(report.sync.lag)
@@ -35,6 +51,8 @@ class KeeperMetrics:
         self.redos.inc(len(report.redone))
         self.lost_races.inc(report.lost_races)
         self.profit.inc(report.profit)
+        self.errors.inc(len(report.errors))
+        self.deferred.set(report.deferred)
 
     def serve(self, port: int) -> None:
         start_http_server(port, registry=self.registry)

@@ -69,12 +69,18 @@ class RiskBook:
         with np.errstate(divide="ignore", invalid="ignore"):
             return np.where(debt_value > 0, liquidation_value / debt_value, np.inf)
 
+    def shortfalls(self, prices: Floats, debt_price: float) -> Floats:
+        """(n,) [USD] debt value beyond the liquidation value: the value at risk if the account is
+        left alone (negative for a healthy account)."""
+        return self.debt / self.debt_scale * debt_price - self._values(prices) @ self.thresholds
+
     def candidates(self, prices: Floats, debt_price: float, tolerance: float = 1e-9) -> list[str]:
         """Accounts whose health factor is below 1 (within `tolerance`, so rounding never hides
-        one), lowest first."""
+        one), largest value at risk (shortfall) first: in a crash those are kicked first."""
         hf = self.health_factors(prices, debt_price)
         rows = np.flatnonzero(hf < 1.0 + tolerance)
-        return [self.accounts[i] for i in rows[np.argsort(hf[rows], kind="stable")]]
+        at_risk = self.shortfalls(prices, debt_price)[rows]
+        return [self.accounts[i] for i in rows[np.argsort(-at_risk, kind="stable")]]
 
     def liquidation_prices(self, asset: int, prices: Floats, debt_price: float) -> Floats:
         """(n,) the price of `asset` [USD] at which each account's health factor reaches 1, other

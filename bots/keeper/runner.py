@@ -102,6 +102,10 @@ def build_keeper(settings: KeeperSettings, project: Any, chain: Any, accounts: A
         replace_after_blocks=settings.replace_after_blocks,
         use_flash_taker=settings.use_flash_taker,
         dry_run=settings.dry_run,
+        kicks_per_tick=settings.kicks_per_tick,
+        takes_per_tick=settings.takes_per_tick,
+        tick_seconds=settings.tick_seconds,
+        auctions_per_tick=settings.auctions_per_tick,
     )
     return Keeper(Contracts(**instances), signer or signer_for(settings, accounts), chain, store, policy, project)
 
@@ -150,6 +154,8 @@ class Loop:
                     "taken": report.taken,
                     "replaced": report.replaced,
                     "lost_races": report.lost_races,
+                    "errors": report.errors,
+                    "deferred": report.deferred,
                     "would_send": report.would_send,
                 },
             )

@@ -149,6 +149,10 @@ interface IDutchAuctionLiquidator is ICommonErrors {
     /// @notice Everything about one auction (zeros for an ended one, but its account and collateral).
     function auctionView(uint256 id) external view returns (AuctionView memory);
 
+    /// @notice `auctionView` of each id, in one call: a keeper reads every live auction it knows
+    /// of (from `Kick` and `AuctionEnded` events) with one request per tick.
+    function auctionViews(uint256[] calldata ids) external view returns (AuctionView[] memory);
+
     /// @notice The id of the auction of `account`'s collateral `index` opened by kick `nonce`.
     function idOf(address account, uint256 nonce, uint8 index) external pure returns (uint256);
 
