@@ -7,6 +7,7 @@ token amounts are in each token's own decimals.
 
 from __future__ import annotations
 
+import logging
 import socket
 from contextlib import contextmanager
 
@@ -326,6 +327,17 @@ def pytest_report_header(config):
     if not is_fork_run(config):
         return [f"tests/fork left out: it runs with --network {FORK_NETWORK} (make fork-test)"]
     return []
+
+
+@pytest.fixture(autouse=True)
+def gavel_logging():
+    """Put the keeper's logger back after each test: a test that runs the CLI in-process installs
+    a handler on pytest's captured stderr, which is closed once that test ends ("--- Logging
+    error ---" in every later test that logs)."""
+    logger = logging.getLogger("gavel")
+    saved = (logger.handlers[:], logger.level, logger.propagate)
+    yield
+    logger.handlers[:], logger.level, logger.propagate = saved[0], saved[1], saved[2]
 
 
 @pytest.fixture(autouse=True)
