@@ -367,7 +367,8 @@ def new_keeper(tmp_path, project, chain, vault, liquidator, oracle, fund, usdc, 
     contracts = Contracts(vault, liquidator, oracle, fund, usdc, taker, uniswap["factory"], uniswap["router"])
 
     # The mirror starts at this test's first block, as a deployment's record starts at its own:
-    # the session's base blocks were seen to hold logs its state does not (see the closing note).
+    # the session's base blocks were seen to hold Vault logs (a kick of `borrower`) that the base
+    # state does not reflect, which a mirror read from block 1 took for live positions.
     start_block = chain.blocks.head.number + 1
 
     def make(signer, name="keeper", **policy):

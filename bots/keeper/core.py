@@ -118,8 +118,8 @@ class Keeper:
         self._decimals: dict[str, int] = {}
         self._cache: dict[str, Any] = {}  # this tick's reads (see _per_tick)
         self._penalties: dict[str, int] = {}  # [wad] by collateral (lower-case), this tick
-        self._debts: dict[str, int] = {}  # [debt decimals] by account (lower-case), this tick
-        self._holdings: dict[str, list[str]] = {}  # collateral held, by account (lower-case)
+        # This tick's mirror: {account (lower-case): ([collateral per asset in _assets], debt)}.
+        self._positions: dict[str, tuple[list[int], int]] = {}
         self._walk_from = 0  # where the next auction walk starts in the store's list
 
     # ------------------------------------------------------------------ the loop body
@@ -192,10 +192,6 @@ class Keeper:
 
     def _book(self) -> tuple[RiskBook, Any, float]:
         assets = [str(a) for a in self.c.vault.collateralTokens()]
-        for asset in assets:
-            if asset not in self._decimals:
-                # Any ERC-20 ABI serves for decimals(); the project's compiled one is at hand.
-                self._decimals[asset] = int(self.project.MockERC20.at(asset).decimals())
         self._assets = assets
         params = [self.c.vault.collateralParams(a) for a in assets]
         thresholds = [int(p.liquidationThreshold) for p in params]
@@ -205,12 +201,9 @@ class Keeper:
             account: ([held.get(a.lower(), 0) for a in assets], -(-scaled * index // WAD))
             for account, (held, scaled) in self.store.positions().items()
         }
-        self._debts = {account: debt for account, (_, debt) in positions.items()}
-        self._holdings = {
-            account: [a.lower() for a, amount in zip(assets, held, strict=True) if amount > 0]
-            for account, (held, _) in positions.items()
-        }
-        book = RiskBook.build(positions, [self._decimals[a] for a in assets], thresholds, len(str(self.debt_scale)) - 1)
+        self._positions = positions
+        decimals = [self._decimals_of(a) for a in assets]
+        book = RiskBook.build(positions, decimals, thresholds, len(str(self.debt_scale)) - 1)
         prices = []
         for asset in assets:
             price, status = self.c.oracle.peek(asset)
@@ -221,12 +214,18 @@ class Keeper:
         debt_price, debt_status = self.c.oracle.peek(self.c.debt_asset)
         return book, np.array(prices), (debt_price / WAD if int(debt_status) == OK else 0.0)
 
-    def _per_tick(self, key: str, read: Callable[[], int]) -> int:
-        """A value read once per tick (fees, the fund's coverage, the incentive's terms...)."""
+    def _per_tick(self, key: str, read: Callable[[], T]) -> T:
+        """A value read once per tick (fees, the fund's coverage, the incentive's terms, pools...)."""
         if key not in self._cache:
             self._cache[key] = read()
-        value: int = self._cache[key]
+        value: T = self._cache[key]
         return value
+
+    def _decimals_of(self, asset: str) -> int:
+        """A collateral's decimals, read once (any ERC-20 ABI serves; the project's is at hand)."""
+        if asset not in self._decimals:
+            self._decimals[asset] = int(self.project.MockERC20.at(asset).decimals())
+        return self._decimals[asset]
 
     # ------------------------------------------------------------------ kicks
 
@@ -238,8 +237,9 @@ class Keeper:
             return
         # The mirror's debt (at this tick's index) and the largest penalty among the account's
         # collateral: what the decision needs is an order of magnitude, not the kick's exact tab.
-        debt = self._debts.get(account.lower(), 0)
-        penalty = max((self._penalties.get(a, 0) for a in self._holdings.get(account.lower(), [])), default=0)
+        held, debt = self._positions.get(account.lower(), ([0] * len(self._assets), 0))
+        penalties = [self._penalties[a.lower()] for a, amount in zip(self._assets, held, strict=True) if amount > 0]
+        penalty = max(penalties, default=0)
         tab_estimate = debt + debt * penalty // WAD
         tip = self._per_tick("tip", lambda: int(self.c.liquidator.tip()))
         chip = self._per_tick("chip", lambda: int(self.c.liquidator.chip()))
@@ -304,9 +304,7 @@ class Keeper:
         pool = self._pool(asset)
         if pool is None:
             return
-        if asset not in self._decimals:
-            self._decimals[asset] = int(self.project.MockERC20.at(asset).decimals())
-        auction = Auction(auction_id, live.price, live.lot, live.tab, 10 ** self._decimals[asset], self.debt_scale)
+        auction = Auction(auction_id, live.price, live.lot, live.tab, 10 ** self._decimals_of(asset), self.debt_scale)
         dust = self._per_tick("min_debt", lambda: int(self.c.vault.minDebt()))
         if not self.policy.use_flash_taker:
             self._take_from_inventory(auction, asset, pool, dust, report)
@@ -368,11 +366,7 @@ class Keeper:
 
     def _pool(self, asset: str) -> Pool | None:
         """The asset's Uniswap V2 pool against the debt asset, read once per tick."""
-        key = f"pool:{asset.lower()}"
-        if key not in self._cache:
-            self._cache[key] = self._read_pool(asset)
-        pool: Pool | None = self._cache[key]
-        return pool
+        return self._per_tick(f"pool:{asset.lower()}", lambda: self._read_pool(asset))
 
     def _read_pool(self, asset: str) -> Pool | None:
         pair_address = pair_for(str(self.c.uniswap_factory.address), asset, str(self.c.debt_asset.address))

@@ -56,16 +56,27 @@ class _Field:
     indexed: bool
 
 
+@dataclass(frozen=True)
+class _EventShape:
+    name: str
+    fields: tuple[_Field, ...]  # in the signature's order
+    body: tuple[_Field, ...]  # the non-indexed ones, in the data's order
+    static_body: bool  # every body field is one word: decoded by slicing
+
+
 class EventDecoder:
     """Decodes logs of the given events, keyed by topic 0 (the hash of the event's signature)."""
 
     def __init__(self, abis: Iterable[Any]) -> None:
         """`abis`: event ABIs with `name`, `selector` ("Name(type,...)") and `inputs` (each with
         `name`, `type`, `indexed`), as Ape's contract types give them."""
-        self._events: dict[bytes, tuple[str, tuple[_Field, ...]]] = {}
+        self._events: dict[bytes, _EventShape] = {}
         for abi in abis:
             fields = tuple(_Field(i.name, i.type, bool(i.indexed)) for i in abi.inputs)
-            self._events[keccak(text=abi.selector)] = (abi.name, fields)
+            body = tuple(f for f in fields if not f.indexed)
+            self._events[keccak(text=abi.selector)] = _EventShape(
+                abi.name, fields, body, all(_static(f.type) for f in body)
+            )
 
     @property
     def topics(self) -> list[str]:
@@ -76,23 +87,21 @@ class EventDecoder:
         topics = [_bytes(t) for t in entry["topics"]]
         if not topics or topics[0] not in self._events:
             return None
-        name, fields = self._events[topics[0]]
+        shape = self._events[topics[0]]
         data = _bytes(entry["data"])
         args: dict[str, Any] = {}
         indexed = iter(topics[1:])
-        body = [f for f in fields if not f.indexed]
-        if all(_static(f.type) for f in body):
-            words = [data[i : i + 32] for i in range(0, 32 * len(body), 32)]
-            for f, word in zip(body, words, strict=True):
-                args[f.name] = _word(f.type, word)
+        if shape.static_body:
+            for i, f in enumerate(shape.body):
+                args[f.name] = _word(f.type, data[32 * i : 32 * i + 32])
         else:
-            values = abi_decode([f.type for f in body], data)
-            args.update({f.name: v for f, v in zip(body, values, strict=True)})
-        for f in fields:
+            values = abi_decode([f.type for f in shape.body], data)
+            args.update({f.name: v for f, v in zip(shape.body, values, strict=True)})
+        for f in shape.fields:
             if f.indexed:
                 topic = next(indexed)
                 args[f.name] = _word(f.type, topic) if _static(f.type) else "0x" + topic.hex()  # hashed
-        return Event(name, args, _int(entry["blockNumber"]), _int(entry["logIndex"]))
+        return Event(shape.name, args, _int(entry["blockNumber"]), _int(entry["logIndex"]))
 
 
 class LogFetcher:
