@@ -35,20 +35,20 @@ def test_one_failing_kick_does_not_stop_the_others(
 ):
     keeper = new_keeper(accounts[8], kick_mode=KickMode.ALWAYS)
     small, large = two_unhealthy(vault, weth, accounts, governor, eth_feed)
-    real = keeper._maybe_kick
+    real = keeper._kick_pays
 
-    def flaky(account, report):
+    def flaky(account, gas):
         if account == large:
             raise ConnectionError("the node dropped the request")
-        return real(account, report)
+        return real(account, gas)
 
-    keeper._maybe_kick = flaky
+    keeper._kick_pays = flaky
     report = keeper.tick()
     assert report.unhealthy == [large, small]  # largest value at risk first
     assert report.kicked == [small]
     assert report.errors == [f"kick {large}: ConnectionError: the node dropped the request"]
 
-    keeper._maybe_kick = real
+    keeper._kick_pays = real
     assert keeper.tick().kicked == [large]  # the next tick picks it up
 
 
@@ -68,10 +68,10 @@ def test_a_failing_screen_still_lets_auctions_be_taken(
     at(chain, chain.blocks.head.timestamp + 900)  # the price decays below the pool's
     eth_feed.setAnswer(1_600 * 10**8, sender=governor)
 
-    def broken():
+    def broken(state, report):
         raise TimeoutError("oracle call timed out")
 
-    keeper._book = broken
+    keeper._screen = broken
     report = keeper.tick()
     assert report.errors == ["screen book: TimeoutError: oracle call timed out"]
     assert len(report.taken) == 2 and live_auctions(liquidator) == []

@@ -1,6 +1,10 @@
-"""One keeper, the I/O around the pure decisions: each `tick` brings the mirror up to date,
-screens every account's health, confirms candidates with an eth_call, kicks those that pay, and
-takes (or redoes) the auctions that pay. The CLI and the Silverback bot both drive this class.
+"""One keeper, the I/O around the pure decisions: each `tick` brings the mirror (and the in-memory
+risk book beside it) up to date from the block's events, reads the market in one JSON-RPC batch,
+finds the unhealthy accounts from the liquidation-price index, simulates their kicks in one
+request and sends those that pay in one batch, then takes (or redoes) the auctions that pay. After
+the urgent work it rebuilds the index at the new prices and prepares the watch list: the accounts
+a k-sigma fall would put under, their kicks simulated at that price. The CLI and the Silverback
+bot both drive this class.
 
 Every transaction is simulated against the pending block first: a revert there (someone else
 kicked or took first, the account recovered) is a lost race, logged, and costs no gas. Sending,
@@ -13,7 +17,6 @@ import threading
 import time
 from collections.abc import Callable
 from dataclasses import dataclass, field
-from itertools import zip_longest
 from typing import Any, TypeVar
 
 import numpy as np
@@ -21,9 +24,12 @@ from eth_utils.address import to_checksum_address
 
 from bots.keeper.fees import FeeCapExceeded
 from bots.keeper.indexer import ApeChainView, Indexer, SyncResult
-from bots.keeper.risk import RiskBook
-from bots.keeper.sender import Prepared, Sender
-from bots.keeper.store import Store
+from bots.keeper.market import MarketReader, MarketState, View
+from bots.keeper.risk import Floats, RiskBook, Screen, Volatility
+from bots.keeper.rpc import HttpJsonRpc
+from bots.keeper.sender import Call, Prepared, Sender
+from bots.keeper.signing import signer_for
+from bots.keeper.store import CollateralSet, DebtSet, Store, Update
 from bots.keeper.strategy import Auction, KickMode, Pool, decide_kick, kick_incentive, plan_take
 from bots.keeper.uniswap import pair_for, sort_tokens
 from bots.keeper.units import gas_cost_in_debt_up
@@ -33,7 +39,13 @@ T = TypeVar("T")
 
 WAD = 10**18
 GWEI = 10**9
-OK = 0  # IOracleAdapter.Status.Ok
+LIQUIDATE = View("liquidate(address)", ("address",), ("uint256[]",))
+# A price feed that answers latestRoundData() with (1, sload(0), sload(1), sload(1), 1) whatever it
+# is asked: put at a feed's address in a simulation's state override, it makes the oracle see a
+# stressed price (slot 0, in the feed's decimals) updated at slot 1's time. Hand-assembled:
+#   mstore(0x00, 1) mstore(0x20, sload(0)) mstore(0x40, sload(1)) mstore(0x60, sload(1))
+#   mstore(0x80, 1) return(0, 0xa0)
+STRESS_FEED_CODE = "0x600160005260005460205260015480604052606052600160805260a06000f3"
 
 
 @dataclass(frozen=True)
@@ -61,10 +73,13 @@ class Policy:
     replace_after_blocks: int = 3
     use_flash_taker: bool = True  # False: pay takes from the signer's own debt-asset balance
     dry_run: bool = False
-    kicks_per_tick: int = 100  # kicks sent in one tick at most, largest value at risk first
+    kicks_per_tick: int = 1_000  # kicks sent in one tick at most, largest value at risk first
     takes_per_tick: int = 20  # takes and redos in one tick at most, largest tab first
     tick_seconds: float = 10.0  # a tick stops starting new work after this long (the rest waits)
     auctions_per_tick: int = 2_000  # live auctions read per tick (one call per 500), oldest first
+    watch_sigmas: float = 3.0  # the watch list: accounts a fall of this many standard deviations...
+    watch_rounds: int = 3  # ...over this many oracle rounds would put under
+    watch_simulations_per_tick: int = 500  # watched kicks simulated (at the stressed price) per tick
 
 
 @dataclass
@@ -83,6 +98,11 @@ class TickReport:
     errors: list[str] = field(default_factory=list)  # "<step> <target>: <error>", one per failure
     deferred: int = 0  # candidates and auctions left for the next tick (budget or time ran out)
     skipped: bool = False  # another tick was still running: this one did nothing
+    screen_path: str = ""  # "index": candidates by binary search; "rebuild": the index was rebuilt first
+    checked: int = 0  # accounts checked exactly by the screen
+    watch: int = 0  # accounts on the watch list
+    watch_ready: int = 0  # of them, with a kick simulated at the stressed price, ready to sign
+    timings: dict[str, float] = field(default_factory=dict)  # [ms] from the tick's start: sync, read, screen, kicks
 
 
 @dataclass(frozen=True)
@@ -99,27 +119,43 @@ class LiveAuction:
 
 class Keeper:
     def __init__(
-        self, contracts: Contracts, signer: Any, chain: Any, store: Store, policy: Policy, project: Any
+        self,
+        contracts: Contracts,
+        signer: Any,
+        chain: Any,
+        store: Store,
+        policy: Policy,
+        project: Any,
+        rpc: HttpJsonRpc | None = None,
     ) -> None:
+        """`rpc` is the node's JSON-RPC over HTTP (default: the Ape provider's URI), for the
+        batched reads, simulations and sends."""
         self.c, self.signer, self.chain, self.store, self.policy = contracts, signer, chain, store, policy
         self.project = project
+        self.rpc = rpc or HttpJsonRpc(chain.provider.http_uri)
         self.indexer = Indexer(store, ApeChainView(chain, contracts.vault, contracts.liquidator), policy.confirmations)
         self.sender = Sender(
-            signer,
+            signer_for(signer, chain.provider.network.ecosystem),
             chain,
             store,
             int(policy.max_fee_gwei * GWEI),
             int(policy.priority_fee_gwei * GWEI),
             policy.replace_after_blocks,
+            self.rpc,
+        )
+        self.market = MarketReader(
+            self.rpc, str(contracts.vault.address), str(contracts.oracle.address), str(contracts.debt_asset.address)
         )
         self.debt_scale = 10 ** contracts.debt_asset.decimals()
-        self._assets: list[str] = []
         self._tick_lock = threading.Lock()
         self._decimals: dict[str, int] = {}
         self._cache: dict[str, Any] = {}  # this tick's reads (see _per_tick)
-        self._penalties: dict[str, int] = {}  # [wad] by collateral (lower-case), this tick
-        # This tick's mirror: {account (lower-case): ([collateral per asset in _assets], debt)}.
-        self._positions: dict[str, tuple[list[int], int]] = {}
+        self.state: MarketState | None = None  # this tick's market
+        self.book: RiskBook | None = None  # every mirrored account, in arrays (None: load from the store)
+        self.screen: Screen | None = None
+        self.volatility = Volatility()
+        self.watch: dict[str, tuple[int, Prepared]] = {}  # account -> (block simulated at, its kick)
+        self._feeds: dict[str, list[Any]] = {}
         self._walk_from = 0  # where the next auction walk starts in the store's list
 
     # ------------------------------------------------------------------ the loop body
@@ -140,35 +176,42 @@ class Keeper:
         """Sync (a failure here ends the tick: nothing else can be trusted without the mirror),
         then every other step on its own: a failure on one account, auction or request is logged,
         counted in `errors`, and the tick goes on with the rest."""
-        report = TickReport(self.indexer.sync())
+        started = time.perf_counter()
         deadline = time.monotonic() + self.policy.tick_seconds
+        report = TickReport(self.indexer.sync(self._on_updates))
+        report.timings["sync"] = _ms(started)
+        if report.sync.rebuilt:
+            self.book = None  # the mirror was rebuilt from the start block: so is the book
         self._cache = {}
-        self._guard(report, "settle", "outbox", self._settle, report)  # first: nothing in flight is sent again
+        self.state = self._guard(report, "read", "market", self.market.read, report.sync.head)
+        report.timings["read"] = _ms(started)
         kicks: list[str] = []
-        book = self._guard(report, "screen", "book", self._book)
-        if book is not None:
-            risk, prices, debt_price = book
-            report.accounts = len(risk.accounts)
-            if risk.accounts:
-                report.unhealthy = risk.candidates(prices, debt_price)
-                kicks = report.unhealthy[: self.policy.kicks_per_tick]
+        if self.state is not None and self._guard(report, "screen", "book", self._screen, self.state, report):
+            kicks = report.unhealthy[: self.policy.kicks_per_tick]
+        report.timings["screen"] = _ms(started)
+        self._guard(report, "settle", "outbox", self._settle, report)  # nothing in flight is sent again
         auctions = self._guard(report, "walk", "auctions", self._live_auctions) or []
         takes = auctions[: self.policy.takes_per_tick]
         report.deferred = len(report.unhealthy) - len(kicks) + len(auctions) - len(takes)
-        # Kicks and takes alternate, each within its own budget, so a crash's kicks never starve
-        # the takes that recover the debt (nor the other way round).
-        work = [item for pair in zip_longest(kicks, takes) for item in pair if item is not None]
-        for done, item in enumerate(work):
+        # Kicks first, all in one batch (well under a second for a thousand), then the takes,
+        # each within its own budget: a crash's kicks never starve the takes that recover the
+        # debt, nor the other way round.
+        if kicks and time.monotonic() > deadline:
+            report.deferred += len(kicks)
+            kicks = []
+        if kicks:
+            self._guard(report, "kick", "batch", self._kick_all, kicks, report)
+            report.timings["kicks"] = _ms(started)
+        for done, auction in enumerate(takes):
             if time.monotonic() > deadline:
-                report.deferred += len(work) - done
-                log.warning("tick out of time: %s items left for the next tick", len(work) - done)
+                report.deferred += len(takes) - done
+                log.warning("tick out of time: %s auctions left for the next tick", len(takes) - done)
                 break
-            if isinstance(item, str):
-                self._guard(report, "kick", item, self._maybe_kick, item, report)
-            else:
-                self._guard(report, "take", str(item.id), self._maybe_take_or_redo, item, report)
+            self._guard(report, "take", str(auction.id), self._maybe_take_or_redo, auction, report)
         self._guard(report, "claim", self.signer.address, self._maybe_claim, report)
         self._guard(report, "settle", "outbox", self._settle, report)  # an automining chain mined it already
+        if self.state is not None and self.book is not None:
+            self._guard(report, "watch", "book", self._prepare_watch, self.state, report)
         return report
 
     def _guard(self, report: TickReport, step: str, target: str, fn: Callable[..., T], *args: Any) -> T | None:
@@ -190,29 +233,58 @@ class Keeper:
 
     # ------------------------------------------------------------------ risk
 
-    def _book(self) -> tuple[RiskBook, Any, float]:
-        assets = [str(a) for a in self.c.vault.collateralTokens()]
-        self._assets = assets
-        params = [self.c.vault.collateralParams(a) for a in assets]
-        thresholds = [int(p.liquidationThreshold) for p in params]
-        self._penalties = {a.lower(): int(p.penalty) for a, p in zip(assets, params, strict=True)}
-        index = int(self.c.vault.borrowIndex())
-        positions = {
-            account: ([held.get(a.lower(), 0) for a in assets], -(-scaled * index // WAD))
-            for account, (held, scaled) in self.store.positions().items()
-        }
-        self._positions = positions
-        decimals = [self._decimals_of(a) for a in assets]
-        book = RiskBook.build(positions, decimals, thresholds, len(str(self.debt_scale)) - 1)
-        prices = []
-        for asset in assets:
-            price, status = self.c.oracle.peek(asset)
-            # An asset without an Ok price cannot be kicked against: value it at +inf so no
-            # account holding it is a candidate until the oracle recovers.
-            prices.append(price / WAD if int(status) == OK else np.inf)
-            self._cache[f"price:{asset.lower()}"] = int(price) if int(status) == OK else 0
-        debt_price, debt_status = self.c.oracle.peek(self.c.debt_asset)
-        return book, np.array(prices), (debt_price / WAD if int(debt_status) == OK else 0.0)
+    def _on_updates(self, updates: list[Update]) -> None:
+        """The indexer committed these: the book follows (a new collateral asset reloads it)."""
+        book = self.book
+        if book is None:
+            return
+        for update in updates:
+            if isinstance(update, CollateralSet):
+                if not book.knows(update.asset):
+                    self.book = None
+                    return
+                book.set_collateral(update.account.lower(), update.asset, update.amount)
+            elif isinstance(update, DebtSet):
+                book.set_debt(update.account.lower(), update.scaled)
+
+    def _load_book(self, state: MarketState) -> RiskBook:
+        """The book from the store (at start, after a reorg rebuild, or when the market's assets
+        or thresholds change): one pass over every account."""
+        book = RiskBook(list(state.assets), list(state.decimals), list(state.thresholds), len(str(self.debt_scale)) - 1)
+        for account, (held, scaled) in self.store.positions().items():
+            for asset, amount in held.items():
+                if book.knows(asset):
+                    book.set_collateral(account, asset, amount)
+            book.set_debt(account, scaled)
+        self.book, self.screen = book, Screen(book)
+        self.watch = {}
+        for asset, decimals in zip(state.assets, state.decimals, strict=True):
+            self._decimals[asset] = decimals
+        return book
+
+    def _prices(self, state: MarketState) -> tuple[Floats, float]:
+        """[USD per whole token] per asset (+inf without an Ok price: no account holding it is a
+        candidate until the oracle recovers), and the debt price per scaled unit (see risk.py)."""
+        prices = np.array([p / WAD if p > 0 else np.inf for p in state.prices])
+        return prices, state.debt_price / WAD * state.borrow_index / WAD
+
+    def _screen(self, state: MarketState, report: TickReport) -> bool:
+        book = self.book
+        if (
+            book is None
+            or book.assets != tuple(a.lower() for a in state.assets)
+            or list(book.thresholds) != [t / WAD for t in state.thresholds]
+        ):
+            book = self._load_book(state)
+        assert self.screen is not None
+        prices, debt_price = self._prices(state)
+        for asset, price in zip(state.assets, prices, strict=True):
+            self.volatility.observe(asset, float(price))
+        found = self.screen.candidates(prices, debt_price)
+        report.accounts = len(book.accounts)
+        report.unhealthy = [book.accounts[row] for row in found.rows]
+        report.screen_path, report.checked = found.path, found.checked
+        return True
 
     def _per_tick(self, key: str, read: Callable[[], T]) -> T:
         """A value read once per tick (fees, the fund's coverage, the incentive's terms, pools...)."""
@@ -229,24 +301,49 @@ class Keeper:
 
     # ------------------------------------------------------------------ kicks
 
-    def _maybe_kick(self, account: str, report: TickReport) -> None:
-        if self.store.pending_for("kick", account):
-            return  # already in flight (perhaps sent before a restart): never a second one
-        prepared = self._prepare("kick", account, self.c.vault.liquidate, account, report=report)
-        if prepared is None:
+    def _kick_all(self, accounts: list[str], report: TickReport) -> None:
+        """Simulate every kick in one request (in sequence, as they will be mined), keep those
+        that pay, and send them in one batch, largest value at risk first (so first in nonce
+        order, so first into the blocks that follow)."""
+        in_flight = self.store.pending_targets("kick")  # perhaps sent before a restart: never twice
+        todo = [a for a in accounts if a.lower() not in in_flight]
+        vault = str(self.c.vault.address)
+        results = self.sender.simulate([Call("kick", a, vault, LIQUIDATE.data(a)) for a in todo])
+        chosen: list[Prepared] = []
+        for account, result in zip(todo, results, strict=True):
+            if isinstance(result, str):
+                report.lost_races += 1  # no longer liquidatable: someone kicked first, or it recovered
+                log.info("kick %s skipped: %s", account, result)
+            elif self._guard(report, "kick", account, self._kick_pays, account, result.gas):
+                chosen.append(result)
+        if self.policy.dry_run:
+            report.would_send += [f"kick {p.target}" for p in chosen]
             return
-        # The mirror's debt (at this tick's index) and the largest penalty among the account's
-        # collateral: what the decision needs is an order of magnitude, not the kick's exact tab.
-        held, debt = self._positions.get(account.lower(), ([0] * len(self._assets), 0))
-        penalties = [self._penalties[a.lower()] for a, amount in zip(self._assets, held, strict=True) if amount > 0]
-        penalty = max(penalties, default=0)
+        if not chosen:
+            return
+        try:
+            fees = self.sender.fees_now()
+        except FeeCapExceeded as err:
+            log.warning("%s kicks not sent: %s", len(chosen), err)
+            return
+        report.kicked += [tx.target for tx in self.sender.send_many(chosen, fees)]
+
+    def _kick_pays(self, account: str, gas: int) -> bool:
+        """The kick's incentive against its gas, by the policy. The tab is estimated from the
+        book (debt at this tick's index, the largest penalty among the account's collateral):
+        the decision needs an order of magnitude, not the kick's exact tab."""
+        assert self.book is not None and self.state is not None
+        row = self.book.rows[account.lower()]
+        debt = int(self.book.debt[row] * self.state.borrow_index / WAD)
+        held = self.book.collateral[row]
+        penalty = max((p for p, amount in zip(self.state.penalties, held, strict=True) if amount > 0), default=0)
         tab_estimate = debt + debt * penalty // WAD
         tip = self._per_tick("tip", lambda: int(self.c.liquidator.tip()))
         chip = self._per_tick("chip", lambda: int(self.c.liquidator.chip()))
         decision = decide_kick(
             kick_incentive(tip + tab_estimate * chip // WAD, tab_estimate, debt),
             self._per_tick("coverage", lambda: int(self.c.insurance_fund.coverage())),
-            prepared.gas,
+            gas,
             self._per_tick("gas_price", self.sender.gas_price),
             self._eth_price_in_debt(),
             self.debt_scale,
@@ -255,9 +352,52 @@ class Keeper:
         )
         if not decision.kick:
             log.info("kick %s not worth it: %s", account, decision.reason)
-            return
-        if self._send(prepared, report=report):
-            report.kicked.append(account)
+        return decision.kick
+
+    # ------------------------------------------------------------------ the watch list
+
+    def _prepare_watch(self, state: MarketState, report: TickReport) -> None:
+        """After the urgent work: rebuild the index at this tick's prices if they moved, then list
+        the accounts a fall of `watch_sigmas` standard deviations over `watch_rounds` rounds
+        (each asset's own EWMA volatility) would put under, and simulate their kicks at those
+        prices (the feeds overridden in the simulation) so they are ready to sign."""
+        assert self.book is not None and self.screen is not None
+        prices, debt_price = self._prices(state)
+        falls = np.array(
+            [self.volatility.fall(a, self.policy.watch_sigmas, self.policy.watch_rounds) for a in state.assets]
+        )
+        rows = self.screen.watch(prices, debt_price, falls)
+        watched = {self.book.accounts[r] for r in rows}
+        self.watch = {a: v for a, v in self.watch.items() if a in watched and state.block - v[0] < 50}
+        todo = [a for a in watched if a not in self.watch][: self.policy.watch_simulations_per_tick]
+        if todo:
+            overrides = self._stress_overrides(state, falls)
+            vault = str(self.c.vault.address)
+            results = self.sender.simulate([Call("kick", a, vault, LIQUIDATE.data(a)) for a in todo], overrides)
+            for account, result in zip(todo, results, strict=True):
+                if isinstance(result, Prepared):
+                    self.watch[account] = (state.block, result)
+        report.watch, report.watch_ready = len(watched), len(self.watch)
+
+    def _stress_overrides(self, state: MarketState, falls: Floats) -> dict[str, Any]:
+        """State overrides that put every asset's price `falls` lower: each of its feeds answers
+        the stressed price, updated at the head's time."""
+        head = self.rpc("eth_getBlockByNumber", [hex(state.block), False])
+        now = int(head["timestamp"], 16)
+        overrides: dict[str, Any] = {}
+        for asset, price, fall in zip(state.assets, state.prices, falls, strict=True):
+            if price == 0 or fall <= 0:
+                continue
+            if asset not in self._feeds:
+                self._feeds[asset] = self.market.feeds(asset)
+            stressed = int(price * (1.0 - float(fall)))  # [wad]
+            for feed in self._feeds[asset]:
+                answer = stressed // 10 ** (18 - feed.decimals) if feed.decimals <= 18 else stressed
+                overrides[feed.address] = {
+                    "code": STRESS_FEED_CODE,
+                    "stateDiff": {_slot(0): _slot(answer), _slot(1): _slot(now)},
+                }
+        return overrides
 
     # ------------------------------------------------------------------ takes and redos
 
@@ -402,14 +542,22 @@ class Keeper:
 
     def _eth_price_in_debt(self) -> int:
         """[wad debt tokens per ETH]: the first 18-decimal collateral's oracle price, as this
-        tick's screen read it, stands in for ETH (it is WETH in every deployment Gavel ships);
+        tick's read found it, stands in for ETH (it is WETH in every deployment Gavel ships);
         without one, gas is priced at $2,000."""
-        for asset in self._assets:
-            price = self._cache.get(f"price:{asset.lower()}", 0)
-            if price and self._decimals.get(asset) == 18:
-                return int(price)
+        if self.state is not None:
+            for price, decimals in zip(self.state.prices, self.state.decimals, strict=True):
+                if price and decimals == 18:
+                    return int(price)
         return 2_000 * WAD
 
 
 def _reason(err: Exception) -> str:
     return f"{type(err).__name__}: {err}"[:200]
+
+
+def _ms(since: float) -> float:
+    return round((time.perf_counter() - since) * 1000, 2)
+
+
+def _slot(value: int) -> str:
+    return "0x" + f"{value:064x}"

@@ -9,6 +9,7 @@ checkpoint in one SQLite transaction, so a stop at any moment resumes from the c
 from __future__ import annotations
 
 import logging
+from collections.abc import Callable
 from dataclasses import dataclass
 from typing import Any, Protocol
 
@@ -91,8 +92,9 @@ class Indexer:
             return False
         return self.view.block_hash(checkpoint.block) == checkpoint.hash
 
-    def sync(self) -> SyncResult:
-        """Index every confirmed block not yet in the mirror."""
+    def sync(self, on_updates: Callable[[list[Update]], None] | None = None) -> SyncResult:
+        """Index every confirmed block not yet in the mirror. `on_updates` hears each batch of
+        updates once it is committed (the keeper's in-memory risk book follows the store so)."""
         rebuilt = False
         if not self._checkpoint_still_canonical():
             log.warning("reorg below the checkpoint %s: rebuilding the mirror", self.store.checkpoint())
@@ -109,6 +111,8 @@ class Indexer:
                 if update is not None:
                     updates.append(update)
             self.store.apply(updates, Checkpoint(stop, self.view.block_hash(stop)))
+            if on_updates is not None and updates:
+                on_updates(updates)
             applied += len(updates)
             start = stop + 1
         checkpoint = self.store.checkpoint()

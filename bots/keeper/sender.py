@@ -9,7 +9,10 @@ got there first) becomes a zero-value transfer to self instead, so the nonce is 
 least gas and nothing reverts on-chain.
 
 Simulations run against the *pending* block, so a transaction already in the node's pool (this
-keeper's or a rival's) is seen before anything is sent."""
+keeper's or a rival's) is seen before anything is sent. Kicks in a crash go in bulk: one
+`eth_simulateV1` request runs them all in sequence (each sees the ones before it, as they will be
+mined), they are signed locally with consecutive nonces, recorded in one SQLite transaction and
+broadcast in one JSON-RPC batch of raw transactions."""
 
 from __future__ import annotations
 
@@ -18,11 +21,18 @@ from dataclasses import dataclass
 from typing import Any
 
 from bots.keeper.fees import FeeCapExceeded, Fees, NonceTracker, bumped, fees_for
+from bots.keeper.rpc import HttpJsonRpc, RpcError
+from bots.keeper.signing import Signer, Unsigned
 from bots.keeper.store import PENDING, SentTx, Store
 
 log = logging.getLogger("gavel.keeper.sender")
 
 GAS_HEADROOM_BPS = 2_000  # estimates are for the pending block; state may move a little before mining
+# A simulation's gasUsed is after refunds (at most a fifth of the gas spent, EIP-3529): the limit
+# must cover the gas before them, and the state may move a little before mining.
+SIMULATED_HEADROOM_BPS = 3_500
+CALLS_PER_SIMULATED_BLOCK = 100  # ~100 kicks fit a 30M-gas block; eth_simulateV1 allows 256 blocks
+CALLS_PER_SIMULATION = 2_000
 MINED, REVERTED, DROPPED = "mined", "reverted", "dropped"
 
 
@@ -37,6 +47,16 @@ class Prepared:
     gas: int
 
 
+@dataclass(frozen=True)
+class Call:
+    """A call to simulate: `kind` and `target` name it in the outbox and the logs."""
+
+    kind: str
+    target: str
+    to: str
+    data: str
+
+
 @dataclass
 class Settled:
     """What settling the outbox found this time."""
@@ -49,16 +69,18 @@ class Settled:
 class Sender:
     def __init__(
         self,
-        signer: Any,
+        signer: Signer,
         chain: Any,
         store: Store,
         max_fee: int,
         priority_fee: int,
         replace_after_blocks: int,
+        rpc: HttpJsonRpc,
     ) -> None:
-        self.signer, self.chain, self.store = signer, chain, store
+        self.signer, self.chain, self.store, self.rpc = signer, chain, store, rpc
         self.max_fee, self.priority_fee, self.replace_after_blocks = max_fee, priority_fee, replace_after_blocks
         self.nonces = NonceTracker(0)
+        self.simulate_v1: bool | None = None  # does the node answer eth_simulateV1? (learnt once)
 
     @property
     def _web3(self) -> Any:
@@ -74,6 +96,57 @@ class Sender:
         self._web3.eth.call(call, "pending")
         gas = int(self._web3.eth.estimate_gas(call, "pending"))
         return Prepared(kind, target, to, data, gas + gas * GAS_HEADROOM_BPS // 10_000)
+
+    def simulate(self, calls: list[Call], overrides: dict[str, Any] | None = None) -> list[Prepared | str]:
+        """Each call from the signer against the pending state, in sequence: a Prepared, or why
+        it would revert. One `eth_simulateV1` request per CALLS_PER_SIMULATION calls, with state
+        `overrides` (address -> {code, stateDiff}) applied first when given; a node without
+        eth_simulateV1 gets one JSON-RPC batch of `eth_estimateGas` instead (each call on its
+        own, and no overrides)."""
+        if not calls:
+            return []
+        if self.simulate_v1 is not False:
+            try:
+                out: list[Prepared | str] = []
+                for first in range(0, len(calls), CALLS_PER_SIMULATION):
+                    out += self._simulate_v1(calls[first : first + CALLS_PER_SIMULATION], overrides)
+                self.simulate_v1 = True
+                return out
+            except RpcError as err:
+                if self.simulate_v1 or overrides is not None:
+                    raise
+                log.info("no eth_simulateV1 (%s): simulating with batched eth_estimateGas", err.message)
+                self.simulate_v1 = False
+        if overrides is not None:
+            raise RpcError("eth_simulateV1", 0, "the node cannot simulate with state overrides")
+        answers = self.rpc.batch(
+            [("eth_estimateGas", [{"from": self.signer.address, "to": c.to, "data": c.data}, "pending"]) for c in calls]
+        )
+        return [
+            _reason_of(a) if isinstance(a, RpcError) else self._prepared(c, int(a, 16), GAS_HEADROOM_BPS)
+            for c, a in zip(calls, answers, strict=True)
+        ]
+
+    def _simulate_v1(self, calls: list[Call], overrides: dict[str, Any] | None) -> list[Prepared | str]:
+        blocks = []
+        for first in range(0, len(calls), CALLS_PER_SIMULATED_BLOCK):
+            part = calls[first : first + CALLS_PER_SIMULATED_BLOCK]
+            block: dict[str, Any] = {"calls": [{"from": self.signer.address, "to": c.to, "data": c.data} for c in part]}
+            if overrides and first == 0:
+                block["stateOverrides"] = overrides
+            blocks.append(block)
+        results = self.rpc("eth_simulateV1", [{"blockStateCalls": blocks, "validation": False}, "pending"])
+        answers = [answer for block in results for answer in block["calls"]]
+        return [
+            self._prepared(c, int(a["gasUsed"], 16), SIMULATED_HEADROOM_BPS)
+            if int(a["status"], 16) == 1
+            else str((a.get("error") or {}).get("message", "reverted"))
+            for c, a in zip(calls, answers, strict=True)
+        ]
+
+    @staticmethod
+    def _prepared(call: Call, gas: int, headroom_bps: int) -> Prepared:
+        return Prepared(call.kind, call.target, call.to, call.data, gas + gas * headroom_bps // 10_000)
 
     def gas_price(self) -> int:
         """[wei per gas] what a transaction sent now pays: the base fee plus the keeper's tip."""
@@ -94,7 +167,7 @@ class Sender:
             nonce,
             prepared.kind,
             prepared.target,
-            (_hash(signed),),
+            (signed.hash,),
             fees.max_fee,
             fees.priority_fee,
             self._head(),
@@ -106,7 +179,7 @@ class Sender:
         )
         self.store.record_sent(tx)  # before the broadcast: a crash from here on is remembered
         try:
-            self._web3.eth.send_raw_transaction(bytes(signed.serialize_transaction()))
+            self._web3.eth.send_raw_transaction(signed.raw)
         except Exception as err:  # noqa: BLE001 - refused by the node: the nonce was never used
             self.store.settle(nonce, DROPPED)
             self.nonces.release(nonce)
@@ -119,6 +192,74 @@ class Sender:
             extra={"tx": tx.hashes[-1], "nonce": nonce, "max_fee": fees.max_fee, "gas": prepared.gas},
         )
         return tx
+
+    def send_many(self, batch: list[Prepared], fees: Fees) -> list[SentTx]:
+        """Sign each with the next nonce, record them all in one SQLite transaction, then
+        broadcast them in one JSON-RPC batch without waiting. A broadcast the node refuses
+        leaves a gap in the nonces that would hold back every later one: it is filled at once
+        with a zero-value transfer to self (recorded as a `cancel`)."""
+        if not batch:
+            return []
+        self.nonces.resync(self._next_free_nonce())
+        head = self._head()
+        chain_id = int(self.chain.chain_id)
+        txs, raws = [], []
+        for prepared in batch:
+            nonce = self.nonces.take()
+            signed = self.signer.sign(
+                Unsigned(prepared.to, prepared.data, prepared.gas, nonce, fees.max_fee, fees.priority_fee, chain_id)
+            )
+            txs.append(
+                SentTx(
+                    nonce,
+                    prepared.kind,
+                    prepared.target,
+                    (signed.hash,),
+                    fees.max_fee,
+                    fees.priority_fee,
+                    head,
+                    0,
+                    PENDING,
+                    prepared.to,
+                    prepared.data,
+                    prepared.gas,
+                )
+            )
+            raws.append("0x" + signed.raw.hex())
+        self.store.record_sent_many(txs)  # before the broadcast: a crash from here on is remembered
+        answers = self.rpc.batch([("eth_sendRawTransaction", [raw]) for raw in raws])
+        sent = []
+        for tx, answer in zip(txs, answers, strict=True):
+            if isinstance(answer, RpcError):
+                log.warning("%s %s not broadcast: %s", tx.kind, tx.target, answer.message)
+                self._fill_gap(tx, fees, head, chain_id)
+            else:
+                sent.append(tx)
+        log.info("%s transactions broadcast in one batch", len(sent), extra={"nonces": [txs[0].nonce, txs[-1].nonce]})
+        return sent
+
+    def _fill_gap(self, refused: SentTx, fees: Fees, head: int, chain_id: int) -> None:
+        me = self.signer.address
+        signed = self.signer.sign(Unsigned(me, "0x", 21_000, refused.nonce, fees.max_fee, fees.priority_fee, chain_id))
+        cancel = SentTx(
+            refused.nonce,
+            "cancel",
+            refused.target,
+            (signed.hash,),
+            fees.max_fee,
+            fees.priority_fee,
+            head,
+            0,
+            PENDING,
+            me,
+            "0x",
+            21_000,
+        )
+        self.store.record_sent(cancel)
+        try:
+            self.rpc("eth_sendRawTransaction", ["0x" + signed.raw.hex()])
+        except Exception as err:  # noqa: BLE001 - the next settle replaces or drops it
+            log.warning("nonce %s left open: %s", refused.nonce, err)
 
     # ------------------------------------------------------------------ following up
 
@@ -161,9 +302,9 @@ class Sender:
             to, data, gas = str(self.signer.address), "0x", 21_000
             log.info("%s %s would revert now: cancelling nonce %s", tx.kind, tx.target, tx.nonce)
         signed = self._sign(to, data, gas, tx.nonce, fees)
-        new = self.store.replaced(tx.nonce, _hash(signed), fees.max_fee, fees.priority_fee, self._head())
+        new = self.store.replaced(tx.nonce, signed.hash, fees.max_fee, fees.priority_fee, self._head())
         try:
-            self._web3.eth.send_raw_transaction(bytes(signed.serialize_transaction()))
+            self._web3.eth.send_raw_transaction(signed.raw)
         except Exception as err:  # noqa: BLE001 - e.g. the original was mined meanwhile; next settle sees it
             log.warning("replacement of %s %s not broadcast: %s", tx.kind, tx.target, err)
             return None
@@ -173,18 +314,9 @@ class Sender:
     # ------------------------------------------------------------------ chain access
 
     def _sign(self, to: str, data: str, gas: int, nonce: int, fees: Fees) -> Any:
-        txn = self.chain.provider.network.ecosystem.create_transaction(
-            receiver=to,
-            data=data,
-            gas_limit=gas,
-            nonce=nonce,
-            max_fee=fees.max_fee,
-            max_priority_fee=fees.priority_fee,
-            chain_id=self.chain.chain_id,
-            sender=self.signer.address,
-            type=2,
+        return self.signer.sign(
+            Unsigned(to, data, gas, nonce, fees.max_fee, fees.priority_fee, int(self.chain.chain_id))
         )
-        return self.signer.sign_transaction(txn)
 
     def _receipt(self, hashes: tuple[str, ...]) -> Any:
         for tx_hash in hashes:
@@ -216,5 +348,5 @@ def _at_least(a: Fees, b: Fees) -> Fees:
     return Fees(max(a.max_fee, b.max_fee), max(a.priority_fee, b.priority_fee))
 
 
-def _hash(signed: Any) -> str:
-    return "0x" + bytes(signed.txn_hash).hex()
+def _reason_of(err: RpcError) -> str:
+    return err.message or str(err)

@@ -206,24 +206,29 @@ class Store:
     def record_sent(self, tx: SentTx) -> None:
         """Remember a transaction as soon as it is broadcast, so a restart neither sends it twice
         nor forgets to watch it."""
-        with self._transaction():
-            self._db.execute(
-                "INSERT OR REPLACE INTO outbox VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)",
-                (
-                    tx.nonce,
-                    tx.kind,
-                    tx.target.lower(),
-                    ",".join(tx.hashes),
-                    str(tx.max_fee),
-                    str(tx.priority_fee),
-                    tx.block,
-                    str(tx.expected_profit),
-                    tx.status,
-                    tx.to,
-                    tx.data,
-                    tx.gas,
-                ),
+        self.record_sent_many([tx])
+
+    def record_sent_many(self, txs: list[SentTx]) -> None:
+        """Remember transactions about to be broadcast, all in one SQLite transaction."""
+        rows = [
+            (
+                tx.nonce,
+                tx.kind,
+                tx.target.lower(),
+                ",".join(tx.hashes),
+                str(tx.max_fee),
+                str(tx.priority_fee),
+                tx.block,
+                str(tx.expected_profit),
+                tx.status,
+                tx.to,
+                tx.data,
+                tx.gas,
             )
+            for tx in txs
+        ]
+        with self._transaction():
+            self._db.executemany("INSERT OR REPLACE INTO outbox VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)", rows)
 
     def replaced(self, nonce: int, tx_hash: str, max_fee: int, priority_fee: int, block: int) -> SentTx:
         """Record a replacement broadcast for the pending transaction at `nonce`."""
@@ -248,6 +253,11 @@ class Store:
             (kind, target.lower(), PENDING),
         ).fetchone()
         return _sent_tx(row) if row else None
+
+    def pending_targets(self, kind: str) -> set[str]:
+        """Targets (lower-case) of every pending `kind` transaction."""
+        rows = self._db.execute("SELECT target FROM outbox WHERE kind = ? AND status = ?", (kind, PENDING))
+        return {str(target) for (target,) in rows}
 
     def _outbox_row(self, nonce: int) -> SentTx:
         row = self._db.execute("SELECT * FROM outbox WHERE nonce = ?", (nonce,)).fetchone()
