@@ -17,7 +17,7 @@ export APE_DISABLE_TELEMETRY := 1
 LOCAL := ethereum:local:foundry
 FORK := ethereum:mainnet-fork:foundry
 
-.PHONY: install compile demo deploy keeper test fork-test lint slither fuzz gas clean
+.PHONY: install compile demo deploy keeper test fork-test lint slither fuzz gas bench-keeper clean
 
 install: $(VENV)/.installed node_modules/.installed .solcx/solc-v$(SOLC_VERSION)
 
@@ -90,6 +90,11 @@ fuzz: compile
 MORPHO_BUILD := .build/morpho/morpho.json
 gas: compile $(MORPHO_BUILD)
 	ape run gas --network $(LOCAL)
+
+# The keeper at 1,000 and 10,000 accounts (ARGS=--full adds 100,000), beside a naive and a
+# batched-view keeper, on a fresh Anvil it starts itself; prints the README's table.
+bench-keeper: compile
+	ape run bench_keeper $(ARGS)
 
 $(MORPHO_BUILD): tools/compile_morpho.js node_modules/.installed
 	node tools/compile_morpho.js $@

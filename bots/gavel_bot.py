@@ -55,6 +55,8 @@ def on_block(block: Any) -> dict[str, int]:
         "lost_races": report.lost_races,
         "errors": len(report.errors),
         "deferred": report.deferred,
+        "watch": report.watch,
+        "watch_ready": report.watch_ready,
         "lag": report.sync.lag,
     }
 

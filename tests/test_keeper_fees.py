@@ -11,6 +11,8 @@ GWEI = 10**9
 def test_fees_leave_room_for_base_fee_rises_within_the_cap():
     assert fees_for(10 * GWEI, GWEI, 100 * GWEI) == Fees(21 * GWEI, GWEI)
     assert fees_for(60 * GWEI, GWEI, 100 * GWEI) == Fees(100 * GWEI, GWEI)  # capped
+    # Kicks that fill eight blocks: the last must outlive eight rises of 12.5% (2.565x).
+    assert fees_for(10 * GWEI, GWEI, 100 * GWEI, full_blocks=8) == Fees(25_657_840_000 + GWEI, GWEI)
     with pytest.raises(FeeCapExceeded, match="above the cap"):
         fees_for(100 * GWEI, GWEI, 100 * GWEI)
 

@@ -322,7 +322,7 @@ class Keeper:
         if not chosen:
             return
         try:
-            fees = self.sender.fees_now()
+            fees = self.sender.fees_now(sum(p.gas for p in chosen))
         except FeeCapExceeded as err:
             log.warning("%s kicks not sent: %s", len(chosen), err)
             return

@@ -20,12 +20,18 @@ class Fees:
     priority_fee: int  # [wei per gas]
 
 
-def fees_for(base_fee: int, priority_fee: int, cap: int) -> Fees:
-    """max fee = 2 * base fee + tip (room for two full blocks of base-fee rises), capped.
-    Refuses when even the base fee plus the tip is above the cap."""
+BASE_FEE_RISE = 1.125  # the most the base fee can rise per full block (EIP-1559)
+
+
+def fees_for(base_fee: int, priority_fee: int, cap: int, full_blocks: int = 0) -> Fees:
+    """max fee = 2 * base fee + tip (room for about six full blocks of base-fee rises), or more
+    when the transactions sent together will take `full_blocks` full blocks to mine (a crash's
+    kicks): the last of them must still be valid after the base fee rose in every one. Capped;
+    refuses when even the base fee plus the tip is above the cap."""
     if base_fee + priority_fee > cap:
         raise FeeCapExceeded(f"base fee {base_fee} + tip {priority_fee} wei is above the cap of {cap} wei")
-    return Fees(min(2 * base_fee + priority_fee, cap), priority_fee)
+    rises = -(-base_fee * int(BASE_FEE_RISE**full_blocks * 1_000_000) // 1_000_000)
+    return Fees(min(max(2 * base_fee, rises) + priority_fee, cap), priority_fee)
 
 
 def bumped(fees: Fees, cap: int) -> Fees:

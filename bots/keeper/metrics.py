@@ -35,6 +35,19 @@ class KeeperMetrics:
             "Candidates and auctions left to the next tick (budget or time)",
             registry=self.registry,
         )
+        self.watch = Gauge(
+            "gavel_keeper_watch_accounts",
+            "Accounts a k-sigma fall would put under (the watch list)",
+            registry=self.registry,
+        )
+        self.watch_ready = Gauge(
+            "gavel_keeper_watch_ready",
+            "Watched accounts whose kick is simulated at the stressed price, ready to sign",
+            registry=self.registry,
+        )
+        self.screen_ms = Gauge(
+            "gavel_keeper_candidates_ms", "Milliseconds from the tick's start to its candidates", registry=self.registry
+        )
         self.skipped = Counter(
             "gavel_keeper_skipped_ticks", "Blocks skipped because a tick was still running", registry=self.registry
         )
@@ -53,6 +66,10 @@ class KeeperMetrics:
         self.profit.inc(report.profit)
         self.errors.inc(len(report.errors))
         self.deferred.set(report.deferred)
+        self.watch.set(report.watch)
+        self.watch_ready.set(report.watch_ready)
+        if "screen" in report.timings:
+            self.screen_ms.set(report.timings["screen"])
 
     def serve(self, port: int) -> None:
         start_http_server(port, registry=self.registry)

@@ -106,6 +106,9 @@ def build_keeper(settings: KeeperSettings, project: Any, chain: Any, accounts: A
         takes_per_tick=settings.takes_per_tick,
         tick_seconds=settings.tick_seconds,
         auctions_per_tick=settings.auctions_per_tick,
+        watch_sigmas=settings.watch_sigmas,
+        watch_rounds=settings.watch_rounds,
+        watch_simulations_per_tick=settings.watch_simulations_per_tick,
     )
     return Keeper(Contracts(**instances), signer or signer_for(settings, accounts), chain, store, policy, project)
 
@@ -156,6 +159,9 @@ class Loop:
                     "lost_races": report.lost_races,
                     "errors": report.errors,
                     "deferred": report.deferred,
+                    "watch": report.watch,
+                    "watch_ready": report.watch_ready,
+                    "timings_ms": report.timings,
                     "would_send": report.would_send,
                 },
             )

@@ -152,9 +152,12 @@ class Sender:
         """[wei per gas] what a transaction sent now pays: the base fee plus the keeper's tip."""
         return self._base_fee() + self.priority_fee
 
-    def fees_now(self) -> Fees:
-        """Fees for a transaction sent now; FeeCapExceeded when the network is above the cap."""
-        return fees_for(self._base_fee(), self.priority_fee, self.max_fee)
+    def fees_now(self, gas: int = 0) -> Fees:
+        """Fees for transactions sent now that need `gas` in all; FeeCapExceeded when the network
+        is above the cap."""
+        head = self.chain.blocks.head
+        full_blocks = -(-gas // int(head.gas_limit)) + 1 if gas else 0
+        return fees_for(int(head.base_fee or 0), self.priority_fee, self.max_fee, full_blocks)
 
     # ------------------------------------------------------------------ sending
 
