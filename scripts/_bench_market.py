@@ -5,33 +5,22 @@ accounts, amounts and blocks."""
 from __future__ import annotations
 
 import random
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from typing import Any
 
 from scripts._bulk import Borrower, BulkChain, borrower_address, open_borrowers
-from scripts._deployment import CollateralSpec, ProtocolConfig, deploy_local
+from scripts._deployment import ProtocolConfig, deploy_local
 
 ETH, BTC, USDC = 10**18, 10**8, 10**6
 WAD = 10**18
-CRASH = (2_000, 1_800)  # [USD per ETH] before and after the update that makes 1% unhealthy
+# [USD per ETH] before (the default WETH feed's opening price) and after the update that makes 1% unhealthy
+CRASH = (2_000, 1_800)
 UNHEALTHY_SHARE = 100  # one borrower in this many goes under at the crash
 
 # Caps far above what 100,000 borrowers and 1,000 simultaneous auctions need: the benchmark
 # measures the keeper, not the caps (whose refusals the protocol's own tests cover).
 CONFIG = ProtocolConfig(
-    collaterals=(
-        CollateralSpec("WETH", 18, CRASH[0], lot_cap=10**9, live_tab_cap=10**12),
-        CollateralSpec(
-            "WBTC",
-            8,
-            30_000,
-            max_ltv=70 * WAD // 100,
-            liquidation_threshold=75 * WAD // 100,
-            penalty=8 * WAD // 100,
-            lot_cap=10**9,
-            live_tab_cap=10**12,
-        ),
-    )
+    collaterals=tuple(replace(spec, lot_cap=10**9, live_tab_cap=10**12) for spec in ProtocolConfig().collaterals)
 )
 
 

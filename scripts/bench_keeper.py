@@ -109,11 +109,10 @@ def new_keeper(market: Market, chain: Any, folder: Path) -> Keeper:
     return Keeper(contracts, accounts.test_accounts[4], chain, store, policy, project)
 
 
-def measure(market: Market, bulk: BulkChain, node: Anvil, chain: Any, say: Any) -> Row:
+def measure(market: Market, bulk: BulkChain, node: Anvil, chain: Any, ape_requests: list[int], say: Any) -> Row:
     n = len(market.borrowers)
     vault = market.address("vault")
     snapshot = node.rpc("evm_snapshot", [])
-    ape_requests = count_ape_requests(chain.provider)
     with tempfile.TemporaryDirectory() as folder:
         keeper = new_keeper(market, chain, Path(folder))
         started = time.perf_counter()
@@ -204,9 +203,10 @@ def cli(full: bool, seed: int) -> None:
             market = deploy_market(project, accounts, chain)
             bulk = BulkChain(node.rpc)
             bulk.manual_mining()
+            ape_requests = count_ape_requests(provider)
             for n in sizes:
                 grow(market, bulk, n, seed, progress(n, say))
-                rows.append(measure(market, bulk, node, chain, say))
+                rows.append(measure(market, bulk, node, chain, ape_requests, say))
     finally:
         node.stop()
     peak = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024

@@ -74,16 +74,17 @@ class MarketReader:
         self._decimals: dict[str, int] = {}
 
     def read(self, block: int) -> MarketState:
-        state = self._read(block, self._assets)
-        if state.assets != self._assets:  # listed or delisted since: read again with the new list
-            self._assets = state.assets
-            state = self._read(block, self._assets)
+        listed, state = self._read(block, self._assets)
+        if listed != self._assets:  # listed or delisted since: read again with the new list
+            self._assets = listed
+            _, state = self._read(block, listed)
         return state
 
     def _call(self, to: str, data: str, tag: str) -> tuple[str, list[Any]]:
         return ("eth_call", [{"to": to, "data": data}, tag])
 
-    def _read(self, block: int, assets: tuple[str, ...]) -> MarketState:
+    def _read(self, block: int, assets: tuple[str, ...]) -> tuple[tuple[str, ...], MarketState]:
+        """The Vault's collateral list now, and the state of `assets` (the list as last known)."""
         tag = hex(block)
         new = [a for a in assets if a not in self._decimals]
         calls = [
@@ -109,9 +110,9 @@ class MarketReader:
         peeks = [PEEK.decode(r) for r in answers[3 + m : 3 + 2 * m]]
         for asset, answer in zip(new, answers[3 + 2 * m :], strict=True):
             self._decimals[asset] = int(DECIMALS.decode(answer)[0])
-        return MarketState(
+        return listed, MarketState(
             block,
-            listed if listed != assets else assets,
+            assets,
             tuple(self._decimals.get(a, 0) for a in assets),
             tuple(int(p[1]) for p in params),
             tuple(int(p[2]) for p in params),

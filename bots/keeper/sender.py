@@ -22,7 +22,7 @@ from typing import Any
 
 from bots.keeper.fees import FeeCapExceeded, Fees, NonceTracker, bumped, fees_for
 from bots.keeper.rpc import HttpJsonRpc, RpcError
-from bots.keeper.signing import Signer, Unsigned
+from bots.keeper.signing import Signed, Signer, Unsigned
 from bots.keeper.store import PENDING, SentTx, Store
 
 log = logging.getLogger("gavel.keeper.sender")
@@ -165,21 +165,7 @@ class Sender:
         """Sign and broadcast; None when the node refused the broadcast (nothing is left pending)."""
         self.nonces.resync(self._next_free_nonce())
         nonce = self.nonces.take()
-        signed = self._sign(prepared.to, prepared.data, prepared.gas, nonce, fees)
-        tx = SentTx(
-            nonce,
-            prepared.kind,
-            prepared.target,
-            (signed.hash,),
-            fees.max_fee,
-            fees.priority_fee,
-            self._head(),
-            expected_profit,
-            PENDING,
-            prepared.to,
-            prepared.data,
-            prepared.gas,
-        )
+        tx, signed = self._signed(prepared, nonce, fees, self._head(), expected_profit)
         self.store.record_sent(tx)  # before the broadcast: a crash from here on is remembered
         try:
             self._web3.eth.send_raw_transaction(signed.raw)
@@ -205,29 +191,10 @@ class Sender:
             return []
         self.nonces.resync(self._next_free_nonce())
         head = self._head()
-        chain_id = int(self.chain.chain_id)
         txs, raws = [], []
         for prepared in batch:
-            nonce = self.nonces.take()
-            signed = self.signer.sign(
-                Unsigned(prepared.to, prepared.data, prepared.gas, nonce, fees.max_fee, fees.priority_fee, chain_id)
-            )
-            txs.append(
-                SentTx(
-                    nonce,
-                    prepared.kind,
-                    prepared.target,
-                    (signed.hash,),
-                    fees.max_fee,
-                    fees.priority_fee,
-                    head,
-                    0,
-                    PENDING,
-                    prepared.to,
-                    prepared.data,
-                    prepared.gas,
-                )
-            )
+            tx, signed = self._signed(prepared, self.nonces.take(), fees, head)
+            txs.append(tx)
             raws.append("0x" + signed.raw.hex())
         self.store.record_sent_many(txs)  # before the broadcast: a crash from here on is remembered
         answers = self.rpc.batch([("eth_sendRawTransaction", [raw]) for raw in raws])
@@ -235,29 +202,15 @@ class Sender:
         for tx, answer in zip(txs, answers, strict=True):
             if isinstance(answer, RpcError):
                 log.warning("%s %s not broadcast: %s", tx.kind, tx.target, answer.message)
-                self._fill_gap(tx, fees, head, chain_id)
+                self._fill_gap(tx, fees, head)
             else:
                 sent.append(tx)
         log.info("%s transactions broadcast in one batch", len(sent), extra={"nonces": [txs[0].nonce, txs[-1].nonce]})
         return sent
 
-    def _fill_gap(self, refused: SentTx, fees: Fees, head: int, chain_id: int) -> None:
+    def _fill_gap(self, refused: SentTx, fees: Fees, head: int) -> None:
         me = self.signer.address
-        signed = self.signer.sign(Unsigned(me, "0x", 21_000, refused.nonce, fees.max_fee, fees.priority_fee, chain_id))
-        cancel = SentTx(
-            refused.nonce,
-            "cancel",
-            refused.target,
-            (signed.hash,),
-            fees.max_fee,
-            fees.priority_fee,
-            head,
-            0,
-            PENDING,
-            me,
-            "0x",
-            21_000,
-        )
+        cancel, signed = self._signed(Prepared("cancel", refused.target, me, "0x", 21_000), refused.nonce, fees, head)
         self.store.record_sent(cancel)
         try:
             self.rpc("eth_sendRawTransaction", ["0x" + signed.raw.hex()])
@@ -316,7 +269,28 @@ class Sender:
 
     # ------------------------------------------------------------------ chain access
 
-    def _sign(self, to: str, data: str, gas: int, nonce: int, fees: Fees) -> Any:
+    def _signed(
+        self, prepared: Prepared, nonce: int, fees: Fees, head: int, expected_profit: int = 0
+    ) -> tuple[SentTx, Signed]:
+        """`prepared` signed at `nonce`, and its outbox record (pending, sent at `head`)."""
+        signed = self._sign(prepared.to, prepared.data, prepared.gas, nonce, fees)
+        tx = SentTx(
+            nonce,
+            prepared.kind,
+            prepared.target,
+            (signed.hash,),
+            fees.max_fee,
+            fees.priority_fee,
+            head,
+            expected_profit,
+            PENDING,
+            prepared.to,
+            prepared.data,
+            prepared.gas,
+        )
+        return tx, signed
+
+    def _sign(self, to: str, data: str, gas: int, nonce: int, fees: Fees) -> Signed:
         return self.signer.sign(
             Unsigned(to, data, gas, nonce, fees.max_fee, fees.priority_fee, int(self.chain.chain_id))
         )
