@@ -57,6 +57,7 @@ def on_block(block: Any) -> dict[str, int]:
         "deferred": report.deferred,
         "watch": report.watch,
         "watch_ready": report.watch_ready,
+        "behind_update": len(report.behind_update),
         "lag": report.sync.lag,
     }
 

@@ -2,13 +2,16 @@
 on a node without it, one batch of eth_estimateGas), signed locally with consecutive nonces and
 broadcast in one JSON-RPC batch, largest value at risk first; a restart never sends them again;
 the watch list's kicks are simulated at a stressed price through feeds overridden in the
-simulation. Signing matches eth-account's byte for byte."""
+simulation; an oracle update still in the pool has the kicks it makes possible mined right behind
+it in its own block. Signing matches eth-account's byte for byte."""
 
 import pytest
 from eth_abi.abi import decode
 from eth_account import Account
 
 from bots.keeper.core import STRESS_FEED_CODE, _slot
+from bots.keeper.mempool import TxPool
+from bots.keeper.rpc import RpcError
 from bots.keeper.signing import LocalSigner, Unsigned
 from bots.keeper.strategy import KickMode
 from conftest import open_position
@@ -151,3 +154,61 @@ def test_local_signing_matches_eth_account():
         signed = ours.sign(tx)
         assert signed.raw == bytes(reference.raw_transaction)
         assert signed.hash == "0x" + bytes(reference.hash).hex()
+
+
+def test_kicks_land_in_the_same_block_right_after_a_pending_price_update(
+    new_keeper, chain, vault, weth, accounts, governor, eth_feed, liquidator
+):
+    """The feed's setAnswer waits in the pool of a manually mined Anvil: the keeper finds the
+    accounts it will put under, and its kicks are mined in that block, right after the update."""
+    keeper = new_keeper(accounts[8], kick_mode=KickMode.ALWAYS)
+    crash_data = eth_feed.setAnswer.encode_input(1_600 * 10**8)
+    eth_feed.setAnswer(2_000 * 10**8, sender=governor)
+    people = crash(vault, weth, accounts, governor, eth_feed)  # under at 1,600...
+    eth_feed.setAnswer(2_000 * 10**8, sender=governor)  # ...but back at 2,000 for now
+    keeper.tick()
+    web3 = chain.provider.web3
+    chain.provider.auto_mine = False
+    try:
+        update = web3.eth.send_transaction(
+            {
+                "from": governor.address,
+                "to": eth_feed.address,
+                "data": "0x" + bytes(crash_data).hex(),
+                # Fees well under the keeper's own (2 x base fee + 1 gwei), so kicks sent at
+                # those would be mined first, and revert.
+                "maxFeePerGas": int(chain.blocks.head.base_fee) + 10**8,
+                "maxPriorityFeePerGas": 10**8,
+            }
+        )
+        report = keeper.tick()
+        assert report.pending_updates == 1
+        assert report.behind_update == people and report.kicked == people
+        assert liquidator.kicks() == 0  # nothing mined yet
+        again = keeper.tick()  # the same update, still pending: acted on once
+        assert again.pending_updates == 0 and again.kicked == []
+        chain.mine()
+    finally:
+        chain.provider.auto_mine = True
+    block = web3.eth.get_block("latest", full_transactions=True)
+    senders = [tx["from"] for tx in block.transactions]
+    assert block.transactions[0]["hash"] == update
+    assert senders == [governor.address] + [accounts[8].address] * 3  # right after it, in one block
+    assert all(web3.eth.get_transaction_receipt(tx["hash"])["status"] == 1 for tx in block.transactions)
+    assert liquidator.kicks() == 3
+    kicked = [k.account.lower() for k in vault.Liquidated.range(block.number, block.number + 1)]
+    assert kicked == people  # largest value at risk first
+
+
+def test_a_node_that_hides_its_pool_is_noticed_once():
+    class NoPool:
+        calls = 0
+
+        def __call__(self, method, params):
+            self.calls += 1
+            raise RpcError(method, -32601, "Method not found")
+
+    rpc = NoPool()
+    pool = TxPool(rpc)
+    assert pool.sent_to({"0x" + "11" * 20}) == [] and pool.available is False
+    assert pool.sent_to({"0x" + "11" * 20}) == [] and rpc.calls == 1  # not asked again

@@ -44,6 +44,7 @@ class KeeperSettings(BaseSettings):
     watch_sigmas: float = Field(3.0, ge=0, description="watch list: accounts a fall of this many standard deviations")
     watch_rounds: int = Field(3, ge=1, description="... over this many oracle rounds would put under")
     watch_simulations_per_tick: int = Field(500, ge=0, description="watched kicks simulated per tick")
+    watch_pool: bool = Field(True, description="kick behind oracle updates still in the node's pool, in their block")
     metrics_port: int | None = Field(None, ge=1, le=65_535)
     log_level: str = Field("INFO", pattern="^(DEBUG|INFO|WARNING|ERROR)$")
 

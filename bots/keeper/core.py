@@ -3,8 +3,9 @@ risk book beside it) up to date from the block's events, reads the market in one
 finds the unhealthy accounts from the liquidation-price index, simulates their kicks in one
 request and sends those that pay in one batch, then takes (or redoes) the auctions that pay. After
 the urgent work it rebuilds the index at the new prices and prepares the watch list: the accounts
-a k-sigma fall would put under, their kicks simulated at that price. The CLI and the Silverback
-bot both drive this class.
+a k-sigma fall would put under, their kicks simulated at that price. An oracle update still in
+the node's pool is simulated, and the kicks it will make possible are sent to land right behind
+it in the same block. The CLI and the Silverback bot both drive this class.
 
 Every transaction is simulated against the pending block first: a revert there (someone else
 kicked or took first, the account recovered) is a lost race, logged, and costs no gas. Sending,
@@ -22,9 +23,10 @@ from typing import Any, TypeVar
 import numpy as np
 from eth_utils.address import to_checksum_address
 
-from bots.keeper.fees import FeeCapExceeded
+from bots.keeper.fees import FeeCapExceeded, Fees
 from bots.keeper.indexer import ApeChainView, Indexer, SyncResult
 from bots.keeper.market import MarketReader, MarketState, View
+from bots.keeper.mempool import PendingTx, TxPool
 from bots.keeper.risk import Floats, RiskBook, Screen, Volatility
 from bots.keeper.rpc import HttpJsonRpc
 from bots.keeper.sender import Call, Prepared, Sender
@@ -40,6 +42,7 @@ T = TypeVar("T")
 WAD = 10**18
 GWEI = 10**9
 LIQUIDATE = View("liquidate(address)", ("address",), ("uint256[]",))
+UPDATE_TARGETS_BLOCKS = 256  # how often the oracle's sources are read again (governance may change them)
 # A price feed that answers latestRoundData() with (1, sload(0), sload(1), sload(1), 1) whatever it
 # is asked: put at a feed's address in a simulation's state override, it makes the oracle see a
 # stressed price (slot 0, in the feed's decimals) updated at slot 1's time. Hand-assembled:
@@ -80,6 +83,7 @@ class Policy:
     watch_sigmas: float = 3.0  # the watch list: accounts a fall of this many standard deviations...
     watch_rounds: int = 3  # ...over this many oracle rounds would put under
     watch_simulations_per_tick: int = 500  # watched kicks simulated (at the stressed price) per tick
+    watch_pool: bool = True  # kick behind oracle updates still in the node's pool, in their block
 
 
 @dataclass
@@ -103,6 +107,8 @@ class TickReport:
     watch: int = 0  # accounts on the watch list
     watch_ready: int = 0  # of them, with a kick simulated at the stressed price, ready to sign
     timings: dict[str, float] = field(default_factory=dict)  # [ms] from the tick's start: sync, read, screen, kicks
+    pending_updates: int = 0  # oracle updates found in the node's pool (not yet mined) this tick
+    behind_update: list[str] = field(default_factory=list)  # of `kicked`: sent to land right after one
 
 
 @dataclass(frozen=True)
@@ -156,6 +162,10 @@ class Keeper:
         self.volatility = Volatility()
         self.watch: dict[str, tuple[int, Prepared]] = {}  # account -> (block simulated at, its kick)
         self._feeds: dict[str, list[Any]] = {}
+        self.pool = TxPool(self.rpc)
+        # (block read at, the assets then, where their price updates are sent): see update_targets
+        self._update_targets: tuple[int, tuple[str, ...], set[str]] = (0, (), set())
+        self._updates_seen: set[str] = set()  # pending updates already kicked behind
         self._walk_from = 0  # where the next auction walk starts in the store's list
 
     # ------------------------------------------------------------------ the loop body
@@ -202,6 +212,8 @@ class Keeper:
         if kicks:
             self._guard(report, "kick", "batch", self._kick_all, kicks, report)
             report.timings["kicks"] = _ms(started)
+        if self.policy.watch_pool and self.state is not None and self.screen is not None:
+            self._guard(report, "kick", "behind pending update", self._kick_behind_updates, self.state, report)
         for done, auction in enumerate(takes):
             if time.monotonic() > deadline:
                 report.deferred += len(takes) - done
@@ -301,14 +313,16 @@ class Keeper:
 
     # ------------------------------------------------------------------ kicks
 
-    def _kick_all(self, accounts: list[str], report: TickReport) -> None:
+    def _kick_all(self, accounts: list[str], report: TickReport, behind: list[PendingTx] | None = None) -> list[str]:
         """Simulate every kick in one request (in sequence, as they will be mined), keep those
         that pay, and send them in one batch, largest value at risk first (so first in nonce
-        order, so first into the blocks that follow)."""
+        order, so first into the blocks that follow). `behind`: pending oracle updates the kicks
+        must follow in the same block (see _kick_behind_updates). Returns the accounts kicked."""
         in_flight = self.store.pending_targets("kick")  # perhaps sent before a restart: never twice
         todo = [a for a in accounts if a.lower() not in in_flight]
         vault = str(self.c.vault.address)
-        results = self.sender.simulate([Call("kick", a, vault, LIQUIDATE.data(a)) for a in todo])
+        calls = [Call("kick", a, vault, LIQUIDATE.data(a)) for a in todo]
+        results = self.sender.simulate(calls, behind=[u.call() for u in behind] if behind else None)
         chosen: list[Prepared] = []
         for account, result in zip(todo, results, strict=True):
             if isinstance(result, str):
@@ -318,15 +332,43 @@ class Keeper:
                 chosen.append(result)
         if self.policy.dry_run:
             report.would_send += [f"kick {p.target}" for p in chosen]
-            return
+            return []
         if not chosen:
-            return
+            return []
         try:
             fees = self.sender.fees_now(sum(p.gas for p in chosen))
         except FeeCapExceeded as err:
             log.warning("%s kicks not sent: %s", len(chosen), err)
+            return []
+        kicked = [tx.target for tx in self.sender.send_many(chosen, fees, _fees_behind(behind, fees))]
+        report.kicked += kicked
+        return kicked
+
+    def _kick_behind_updates(self, state: MarketState, report: TickReport) -> None:
+        """Oracle updates waiting in the node's pool: the market as it will be once they are
+        mined, the accounts that puts under (from the index, at those prices), and their kicks,
+        simulated right behind the updates and sent with fees that let the updates go first in
+        the same block: the first kick pays no more than the updates (max fee and tip), and the
+        rest follow it in nonce order. Each update is acted on once."""
+        read_at, assets, targets = self._update_targets
+        if assets != state.assets or state.block - read_at >= UPDATE_TARGETS_BLOCKS:
+            targets = self.market.update_targets([*state.assets, str(self.c.debt_asset.address)])
+            self._update_targets = (state.block, state.assets, targets)
+        updates = [u for u in self.pool.sent_to(targets) if u.hash not in self._updates_seen]
+        if not updates:
             return
-        report.kicked += [tx.target for tx in self.sender.send_many(chosen, fees)]
+        report.pending_updates = len(updates)
+        self._updates_seen |= {u.hash for u in updates}
+        if len(self._updates_seen) > 10_000:  # long mined: forget the oldest half
+            self._updates_seen = set(list(self._updates_seen)[5_000:]) | {u.hash for u in updates}
+        after = self.market.read_after(state.block, [u.call() for u in updates])
+        assert self.book is not None and self.screen is not None
+        prices, debt_price = self._prices(after)
+        found = self.screen.candidates(prices, debt_price)
+        accounts = [self.book.accounts[row] for row in found.rows][: self.policy.kicks_per_tick]
+        log.info("%s pending oracle updates put %s accounts under", len(updates), len(accounts))
+        if accounts:
+            report.behind_update += self._kick_all(accounts, report, behind=updates)
 
     def _kick_pays(self, account: str, gas: int) -> bool:
         """The kick's incentive against its gas, by the policy. The tab is estimated from the
@@ -549,6 +591,16 @@ class Keeper:
                 if price and decimals == 18:
                     return int(price)
         return 2_000 * WAD
+
+
+def _fees_behind(updates: list[PendingTx] | None, fees: Fees) -> Fees | None:
+    """The first kick's fees behind `updates`: never above theirs in max fee (Anvil orders its
+    pool by it) nor in tip (a builder orders by it), so the updates go first and, at equal fees,
+    arrival order puts the kick right after them."""
+    if not updates:
+        return None
+    max_fee = min(min(u.max_fee for u in updates), fees.max_fee)
+    return Fees(max_fee, min(fees.priority_fee, min(u.tip_cap for u in updates), max_fee))
 
 
 def _reason(err: Exception) -> str:

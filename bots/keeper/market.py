@@ -43,6 +43,7 @@ COLLATERAL_PARAMS = View(
 BORROW_INDEX = View("borrowIndex()", (), ("uint256",))
 PEEK = View("peek(address)", ("address",), ("uint256", "uint8"))
 DECIMALS = View("decimals()", (), ("uint8",))
+AGGREGATOR = View("aggregator()", (), ("address",))  # a Chainlink proxy's current aggregator
 SOURCES_OF = View("sourcesOf(address)", ("address",), ("(address,uint32,uint8)[]", "uint8", "uint256"))
 
 
@@ -80,25 +81,70 @@ class MarketReader:
             _, state = self._read(block, listed)
         return state
 
+    def read_after(self, block: int, pending: list[dict[str, str]]) -> MarketState:
+        """The state as it will be once `pending` (transactions in the pool, as calls from their
+        senders) is mined on top of `block`: one eth_simulateV1 request, the same views read
+        after them in the same simulated block. The collateral list is the one last read.
+        MarketReadFailed when one of `pending` would revert."""
+        views, names = self._views(self._assets, [])
+        calls = pending + [{"to": to, "data": data} for to, data in views]
+        request = {"blockStateCalls": [{"calls": calls}], "validation": False}
+        simulated = self.rpc("eth_simulateV1", [request, hex(block)])
+        answers: list[Any] = []
+        for i, answer in enumerate(simulated[0]["calls"]):
+            failed = int(answer["status"], 16) != 1
+            if i < len(pending):
+                if failed:
+                    raise MarketReadFailed(f"pending transaction {i} to {pending[i]['to']} would revert")
+                continue
+            reason = str((answer.get("error") or {}).get("message", "reverted"))
+            answers.append(RpcError("eth_call", 0, reason) if failed else answer["returnData"])
+        return self._decode(block, self._assets, [], names, answers)[1]
+
+    def update_targets(self, assets: list[str]) -> set[str]:
+        """Where a price update for `assets` is sent (lower-case): each oracle source, and the
+        aggregator behind it where the source is a proxy (Chainlink's `transmit` goes to the
+        aggregator, not to the proxy the oracle reads). Two batches."""
+        answers = self.rpc.batch([self._call(self.oracle, SOURCES_OF.data(a), "latest") for a in assets])
+        feeds = {
+            str(feed).lower()
+            for answer in answers
+            if not isinstance(answer, RpcError)
+            for feed, _, _ in SOURCES_OF.decode(answer)[0]
+        }
+        behind = self.rpc.batch([self._call(feed, AGGREGATOR.data(), "latest") for feed in sorted(feeds)])
+        aggregators = {str(AGGREGATOR.decode(a)[0]).lower() for a in behind if isinstance(a, str) and len(a) == 66}
+        return feeds | (aggregators - {"0x" + "00" * 20})
+
     def _call(self, to: str, data: str, tag: str) -> tuple[str, list[Any]]:
         return ("eth_call", [{"to": to, "data": data}, tag])
+
+    def _views(self, assets: tuple[str, ...], new: list[str]) -> tuple[list[tuple[str, str]], list[str]]:
+        """The (to, calldata) of every view a state needs, and their names for errors."""
+        views = [
+            (self.vault, COLLATERAL_TOKENS.data()),
+            (self.vault, BORROW_INDEX.data()),
+            (self.oracle, PEEK.data(self.debt_asset)),
+        ]
+        views += [(self.vault, COLLATERAL_PARAMS.data(a)) for a in assets]
+        views += [(self.oracle, PEEK.data(a)) for a in assets]
+        views += [(a, DECIMALS.data()) for a in new]
+        names = ["collateralTokens", "borrowIndex", "peek(debt asset)"]
+        names += [f"collateralParams({a})" for a in assets] + [f"peek({a})" for a in assets]
+        names += [f"decimals({a})" for a in new]
+        return views, names
 
     def _read(self, block: int, assets: tuple[str, ...]) -> tuple[tuple[str, ...], MarketState]:
         """The Vault's collateral list now, and the state of `assets` (the list as last known)."""
         tag = hex(block)
         new = [a for a in assets if a not in self._decimals]
-        calls = [
-            self._call(self.vault, COLLATERAL_TOKENS.data(), tag),
-            self._call(self.vault, BORROW_INDEX.data(), tag),
-            self._call(self.oracle, PEEK.data(self.debt_asset), tag),
-        ]
-        calls += [self._call(self.vault, COLLATERAL_PARAMS.data(a), tag) for a in assets]
-        calls += [self._call(self.oracle, PEEK.data(a), tag) for a in assets]
-        calls += [self._call(a, DECIMALS.data(), tag) for a in new]
-        answers = self.rpc.batch(calls)
-        names = ["collateralTokens", "borrowIndex", "peek(debt asset)"]
-        names += [f"collateralParams({a})" for a in assets] + [f"peek({a})" for a in assets]
-        names += [f"decimals({a})" for a in new]
+        views, names = self._views(assets, new)
+        answers = self.rpc.batch([self._call(to, data, tag) for to, data in views])
+        return self._decode(block, assets, new, names, answers)
+
+    def _decode(
+        self, block: int, assets: tuple[str, ...], new: list[str], names: list[str], answers: list[Any]
+    ) -> tuple[tuple[str, ...], MarketState]:
         for name, answer in zip(names, answers, strict=True):
             if isinstance(answer, RpcError):
                 raise MarketReadFailed(f"{name} at block {block}: {answer}")

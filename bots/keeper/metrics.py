@@ -45,6 +45,11 @@ class KeeperMetrics:
             "Watched accounts whose kick is simulated at the stressed price, ready to sign",
             registry=self.registry,
         )
+        self.behind_update = Counter(
+            "gavel_keeper_kicks_behind_update",
+            "Kicks sent to land right after an oracle update seen in the node's pool",
+            registry=self.registry,
+        )
         self.screen_ms = Gauge(
             "gavel_keeper_candidates_ms", "Milliseconds from the tick's start to its candidates", registry=self.registry
         )
@@ -68,6 +73,7 @@ class KeeperMetrics:
         self.deferred.set(report.deferred)
         self.watch.set(report.watch)
         self.watch_ready.set(report.watch_ready)
+        self.behind_update.inc(len(report.behind_update))
         if "screen" in report.timings:
             self.screen_ms.set(report.timings["screen"])
 

@@ -109,6 +109,7 @@ def build_keeper(settings: KeeperSettings, project: Any, chain: Any, accounts: A
         watch_sigmas=settings.watch_sigmas,
         watch_rounds=settings.watch_rounds,
         watch_simulations_per_tick=settings.watch_simulations_per_tick,
+        watch_pool=settings.watch_pool,
     )
     return Keeper(Contracts(**instances), signer or signer_for(settings, accounts), chain, store, policy, project)
 
@@ -161,6 +162,8 @@ class Loop:
                     "deferred": report.deferred,
                     "watch": report.watch,
                     "watch_ready": report.watch_ready,
+                    "pending_updates": report.pending_updates,
+                    "behind_update": len(report.behind_update),
                     "timings_ms": report.timings,
                     "would_send": report.would_send,
                 },

@@ -97,28 +97,33 @@ class Sender:
         gas = int(self._web3.eth.estimate_gas(call, "pending"))
         return Prepared(kind, target, to, data, gas + gas * GAS_HEADROOM_BPS // 10_000)
 
-    def simulate(self, calls: list[Call], overrides: dict[str, Any] | None = None) -> list[Prepared | str]:
+    def simulate(
+        self, calls: list[Call], overrides: dict[str, Any] | None = None, behind: list[dict[str, str]] | None = None
+    ) -> list[Prepared | str]:
         """Each call from the signer against the pending state, in sequence: a Prepared, or why
         it would revert. One `eth_simulateV1` request per CALLS_PER_SIMULATION calls, with state
         `overrides` (address -> {code, stateDiff}) applied first when given; a node without
         eth_simulateV1 gets one JSON-RPC batch of `eth_estimateGas` instead (each call on its
-        own, and no overrides)."""
+        own, and no overrides). `behind`: transactions still in the pool (as calls from their
+        senders) that the calls must follow in the same block; they are simulated first, on top
+        of the latest block (a node's "pending" state may already hold them), and every call
+        reverts if one of them does."""
         if not calls:
             return []
         if self.simulate_v1 is not False:
             try:
                 out: list[Prepared | str] = []
                 for first in range(0, len(calls), CALLS_PER_SIMULATION):
-                    out += self._simulate_v1(calls[first : first + CALLS_PER_SIMULATION], overrides)
+                    out += self._simulate_v1(calls[first : first + CALLS_PER_SIMULATION], overrides, behind)
                 self.simulate_v1 = True
                 return out
             except RpcError as err:
-                if self.simulate_v1 or overrides is not None:
+                if self.simulate_v1 or overrides is not None or behind is not None:
                     raise
                 log.info("no eth_simulateV1 (%s): simulating with batched eth_estimateGas", err.message)
                 self.simulate_v1 = False
-        if overrides is not None:
-            raise RpcError("eth_simulateV1", 0, "the node cannot simulate with state overrides")
+        if overrides is not None or behind is not None:
+            raise RpcError("eth_simulateV1", 0, "the node cannot simulate with state overrides or pending transactions")
         answers = self.rpc.batch(
             [("eth_estimateGas", [{"from": self.signer.address, "to": c.to, "data": c.data}, "pending"]) for c in calls]
         )
@@ -127,16 +132,24 @@ class Sender:
             for c, a in zip(calls, answers, strict=True)
         ]
 
-    def _simulate_v1(self, calls: list[Call], overrides: dict[str, Any] | None) -> list[Prepared | str]:
+    def _simulate_v1(
+        self, calls: list[Call], overrides: dict[str, Any] | None, behind: list[dict[str, str]] | None
+    ) -> list[Prepared | str]:
         blocks = []
         for first in range(0, len(calls), CALLS_PER_SIMULATED_BLOCK):
             part = calls[first : first + CALLS_PER_SIMULATED_BLOCK]
             block: dict[str, Any] = {"calls": [{"from": self.signer.address, "to": c.to, "data": c.data} for c in part]}
-            if overrides and first == 0:
-                block["stateOverrides"] = overrides
+            if first == 0:
+                block["calls"] = (behind or []) + block["calls"]
+                if overrides:
+                    block["stateOverrides"] = overrides
             blocks.append(block)
-        results = self.rpc("eth_simulateV1", [{"blockStateCalls": blocks, "validation": False}, "pending"])
+        base = "latest" if behind else "pending"
+        results = self.rpc("eth_simulateV1", [{"blockStateCalls": blocks, "validation": False}, base])
         answers = [answer for block in results for answer in block["calls"]]
+        ahead, answers = answers[: len(behind or [])], answers[len(behind or []) :]
+        if any(int(a["status"], 16) != 1 for a in ahead):
+            return ["the pending transaction it follows would revert"] * len(calls)
         return [
             self._prepared(c, int(a["gasUsed"], 16), SIMULATED_HEADROOM_BPS)
             if int(a["status"], 16) == 1
@@ -182,18 +195,20 @@ class Sender:
         )
         return tx
 
-    def send_many(self, batch: list[Prepared], fees: Fees) -> list[SentTx]:
+    def send_many(self, batch: list[Prepared], fees: Fees, first_fees: Fees | None = None) -> list[SentTx]:
         """Sign each with the next nonce, record them all in one SQLite transaction, then
         broadcast them in one JSON-RPC batch without waiting. A broadcast the node refuses
         leaves a gap in the nonces that would hold back every later one: it is filled at once
-        with a zero-value transfer to self (recorded as a `cancel`)."""
+        with a zero-value transfer to self (recorded as a `cancel`). `first_fees`, when given,
+        are the first transaction's: the rest follow it in nonce order whatever their fees, so
+        the first alone decides where in a block the batch starts (behind a pending update)."""
         if not batch:
             return []
         self.nonces.resync(self._next_free_nonce())
         head = self._head()
         txs, raws = [], []
-        for prepared in batch:
-            tx, signed = self._signed(prepared, self.nonces.take(), fees, head)
+        for i, prepared in enumerate(batch):
+            tx, signed = self._signed(prepared, self.nonces.take(), first_fees if first_fees and i == 0 else fees, head)
             txs.append(tx)
             raws.append("0x" + signed.raw.hex())
         self.store.record_sent_many(txs)  # before the broadcast: a crash from here on is remembered
