@@ -16,18 +16,18 @@ from ape import accounts, chain, project
 from silverback import SilverbackBot
 
 from bots.keeper.config import load_settings
-from bots.keeper.core import Keeper
+from bots.keeper.core import Keeper, TickReport
 from bots.keeper.logs import configure
 from bots.keeper.metrics import KeeperMetrics
-from bots.keeper.runner import build_keeper
+from bots.keeper.runner import build_keepers
 
 bot = SilverbackBot()
 _state: dict[str, Any] = {}
 
 
-def _keeper() -> Keeper:
-    keeper: Keeper = _state["keeper"]
-    return keeper
+def _keepers() -> list[Keeper]:
+    keepers: list[Keeper] = _state["keepers"]
+    return keepers
 
 
 @bot.on_startup()
@@ -35,34 +35,37 @@ def start(_: Any) -> None:
     config = os.environ.get("GAVEL_KEEPER_CONFIG")
     settings = load_settings(Path(config) if config else None, network=bot.provider.network_choice)
     configure(settings.log_level)
-    _state["keeper"] = build_keeper(settings, project, chain, accounts, signer=bot.signer)
+    _state["keepers"] = build_keepers(settings, project, chain, accounts, signer=bot.signer)
     _state["metrics"] = KeeperMetrics()
 
 
 @bot.on_(chain.blocks)
 def on_block(block: Any) -> dict[str, int]:
     # A block that arrives while a tick is still running is skipped, not queued behind it.
-    report = _keeper().tick(wait=False)
-    _state["metrics"].record(report)
-    if report.skipped:
+    reports: list[TickReport] = []
+    for keeper in _keepers():
+        report = keeper.tick(wait=False)
+        _state["metrics"].record(report, keeper.name)
+        reports.append(report)
+    if all(r.skipped for r in reports):
         return {"skipped": 1}
-    # Silverback records what a task returns as metrics of its own.
+    # Silverback records what a task returns as metrics of its own: summed over the markets.
     return {
-        "accounts": report.accounts,
-        "unhealthy": len(report.unhealthy),
-        "kicks": len(report.kicked),
-        "takes": len(report.taken),
-        "lost_races": report.lost_races,
-        "errors": len(report.errors),
-        "deferred": report.deferred,
-        "watch": report.watch,
-        "watch_ready": report.watch_ready,
-        "behind_update": len(report.behind_update),
-        "lag": report.sync.lag,
+        "accounts": sum(r.accounts for r in reports),
+        "unhealthy": sum(len(r.unhealthy) for r in reports),
+        "kicks": sum(len(r.kicked) for r in reports),
+        "takes": sum(len(r.taken) for r in reports),
+        "lost_races": sum(r.lost_races for r in reports),
+        "errors": sum(len(r.errors) for r in reports),
+        "deferred": sum(r.deferred for r in reports),
+        "watch": sum(r.watch for r in reports),
+        "watch_ready": sum(r.watch_ready for r in reports),
+        "behind_update": sum(len(r.behind_update) for r in reports),
+        "lag": max(r.sync.lag for r in reports),
     }
 
 
 @bot.on_shutdown()
 def stop() -> None:
-    if "keeper" in _state:
-        _keeper().store.close()
+    for keeper in _state.get("keepers", []):
+        keeper.store.close()

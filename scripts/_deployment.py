@@ -80,8 +80,11 @@ class ProtocolConfig:
 
 
 def npm_artifact(package: str, name: str) -> ContractType:
-    """A contract type from the build artifacts a package publishes on npm (Uniswap)."""
+    """A contract type from the build artifacts a package publishes on npm (Uniswap V2's
+    `build/<name>.json`, or V3's Hardhat `artifacts/contracts/**/<name>.json`)."""
     path = NODE_MODULES / package / "build" / f"{name}.json"
+    if not path.is_file():
+        path = next((NODE_MODULES / package / "artifacts").glob(f"contracts/**/{name}.sol/{name}.json"), path)
     if not path.is_file():
         raise DeploymentError(f"{path} is missing: run `make install` first")
     data = json.loads(path.read_text())

@@ -106,7 +106,7 @@ def new_keeper(market: Market, chain: Any, folder: Path) -> Keeper:
     )  # fmt: skip
     store = Store(folder / "keeper.sqlite", chain.chain_id, market.address("vault"), market.start_block)
     policy = Policy(kick_mode=KickMode.ALWAYS, confirmations=0, kicks_per_tick=100_000, tick_seconds=600)
-    return Keeper(contracts, accounts.test_accounts[4], chain, store, policy, project)
+    return Keeper(contracts, accounts.test_accounts[4], chain, store, policy, project, native_asset=c["weth"].address)
 
 
 def measure(market: Market, bulk: BulkChain, node: Anvil, chain: Any, ape_requests: list[int], say: Any) -> Row:

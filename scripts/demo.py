@@ -86,7 +86,8 @@ def cli(borrowers: int, seed: int) -> None:
     contracts = Contracts(
         vault, liquidator, c["oracle"], c["insurance_fund"], usdc, c["taker"], c["uniswap_factory"], c["uniswap_router"]
     )
-    keeper = Keeper(contracts, keeper_account, chain, store, Policy(kick_mode=KickMode.ALWAYS), project)
+    policy = Policy(kick_mode=KickMode.ALWAYS)
+    keeper = Keeper(contracts, keeper_account, chain, store, policy, project, native_asset=c["weth"].address)
     keeper_start = usdc.balanceOf(keeper_account)
     keeper.tick()  # index the borrowers
 

@@ -360,7 +360,7 @@ def isolated(request):
 
 
 @pytest.fixture
-def new_keeper(tmp_path, project, chain, vault, liquidator, oracle, fund, usdc, uniswap, governor):
+def new_keeper(tmp_path, project, chain, vault, liquidator, oracle, fund, usdc, weth, uniswap, governor):
     """new_keeper(signer, name="keeper", **policy): a Keeper on the test deployment, its mirror in
     tmp_path/<name>.sqlite (the same file each time, as a restarted process would find it)."""
     taker = project.UniswapV2Taker.deploy(liquidator, usdc, sender=governor)  # not a signer: its nonce matters
@@ -373,6 +373,6 @@ def new_keeper(tmp_path, project, chain, vault, liquidator, oracle, fund, usdc, 
 
     def make(signer, name="keeper", **policy):
         store = Store(tmp_path / f"{name}.sqlite", chain.chain_id, vault.address, start_block=start_block)
-        return Keeper(contracts, signer, chain, store, Policy(**policy), project)
+        return Keeper(contracts, signer, chain, store, Policy(**policy), project, native_asset=weth.address)
 
     return make

@@ -68,6 +68,26 @@ def test_the_outbox_survives_a_restart_and_tracks_replacements(tmp_path):
         store.replaced(9, "0x00", 1, 1, 1)
 
 
+def test_markets_share_the_signers_outbox(tmp_path):
+    """Two markets' mirrors in two files, one outbox (in the first): nonces and in-flight
+    transactions are the signer's, a target is a market's own."""
+    other_vault = "0x" + "cd" * 20
+    first = Store(tmp_path / "usdc.sqlite", 1, VAULT, 0)
+    second = Store(tmp_path / "dai.sqlite", 1, other_vault, 0, outbox=tmp_path / "usdc.sqlite")
+    first.record_sent(SentTx(4, "take", "7", ("0xfeed",), 30, 2, 100, 0, PENDING, VAULT, "0x01", 600_000))
+    second.record_sent(SentTx(5, "take", "7", ("0xbeef",), 30, 2, 100, 0, PENDING, other_vault, "0x02", 600_000))
+    for store in (first, second):
+        assert [(tx.nonce, tx.market) for tx in store.pending()] == [(4, VAULT), (5, other_vault)]
+    assert first.pending_for("take", "7").nonce == 4 and second.pending_for("take", "7").nonce == 5
+    second.apply([DebtSet(ALICE, 1)], Checkpoint(1, "0x01"))
+    assert first.positions() == {} and first.checkpoint() is None  # the mirrors stay apart
+    second.settle(4, "mined")  # either may settle the signer's transactions
+    assert [tx.nonce for tx in first.pending()] == [5]
+    second.close()
+    reopened = Store(tmp_path / "dai.sqlite", 1, other_vault, 0, outbox=tmp_path / "usdc.sqlite")
+    assert reopened.pending_targets("take") == {"7"} and first.pending_targets("take") == set()
+
+
 def test_events_map_to_updates():
     assert update_from_event("CollateralSeized", {"account": ALICE, "collateral": WETH, "balance": 5}) == CollateralSet(
         ALICE, WETH, 5

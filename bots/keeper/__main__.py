@@ -44,16 +44,17 @@ def _run(settings: KeeperSettings, ticks: int | None) -> int:
     from ape import accounts, chain, networks, project
 
     from bots.keeper.metrics import KeeperMetrics
-    from bots.keeper.runner import Loop, build_keeper, check_network, deployment_for
+    from bots.keeper.runner import Loop, build_keepers, check_network, deployment_for
 
     check_network(settings.network, networks)
-    deployment_for(settings)  # fail on a missing file before connecting anywhere
+    for market in settings.market_list():
+        deployment_for(market)  # fail on a missing file before connecting anywhere
     with networks.parse_network_choice(settings.network):
-        keeper = build_keeper(settings, project, chain, accounts)
+        keepers = build_keepers(settings, project, chain, accounts)
         metrics = KeeperMetrics()
         if settings.metrics_port:
             metrics.serve(settings.metrics_port)
-        loop = Loop(keeper, metrics, settings.poll_seconds)
+        loop = Loop(keepers, metrics, settings.poll_seconds)
         loop.install_signal_handlers()
         loop.run(ticks)
     return 0

@@ -9,11 +9,64 @@ import tomllib
 from pathlib import Path
 from typing import Any
 
-from pydantic import Field, ValidationError
+from pydantic import BaseModel, ConfigDict, Field, ValidationError, model_validator
 from pydantic_settings import BaseSettings, PydanticBaseSettingsSource, SettingsConfigDict, TomlConfigSettingsSource
 
+from bots.keeper.deployments import deployments_path
 from bots.keeper.errors import ConfigError
 from bots.keeper.strategy import KickMode
+
+
+class RouteSettings(BaseModel):
+    """How a take sells one collateral: exactly one of a Uniswap V2 path (tokens, the collateral
+    first and the debt asset last, one pair per hop) or a Uniswap V3 path (token, fee, token, ...
+    with fees in hundredths of a basis point, e.g. 3000 for 0.3%). Tokens are addresses or names
+    from the deployment record (`weth`, `usdc`...)."""
+
+    model_config = ConfigDict(extra="forbid", frozen=True)
+
+    uniswap_v2_path: list[str] | None = None
+    uniswap_v3_path: list[str | int] | None = None
+
+    @model_validator(mode="after")
+    def _one_path(self) -> RouteSettings:
+        if (self.uniswap_v2_path is None) == (self.uniswap_v3_path is None):
+            raise ValueError("give exactly one of uniswap_v2_path and uniswap_v3_path")
+        if self.uniswap_v2_path is not None and len(self.uniswap_v2_path) < 2:
+            raise ValueError("uniswap_v2_path needs at least two tokens")
+        v3 = self.uniswap_v3_path
+        if v3 is not None and (
+            len(v3) < 3
+            or len(v3) % 2 == 0
+            or not all(isinstance(x, str) for x in v3[0::2])
+            or not all(isinstance(x, int) and 0 < x < 1_000_000 for x in v3[1::2])
+        ):
+            raise ValueError("uniswap_v3_path alternates tokens and fees: [token, fee, token, ...]")
+        return self
+
+
+class MarketSettings(BaseModel):
+    """One Gavel deployment the keeper serves."""
+
+    model_config = ConfigDict(extra="forbid", frozen=True)
+
+    deployments: Path = Field(description="the market's deployment record")
+    database: Path | None = Field(None, description="its mirror; default keeper-<record's file name>.sqlite")
+    name: str | None = Field(None, description="in logs and metrics; default the record's file name")
+    native_asset: str | None = Field(
+        None, description="the wrapped native token the oracle prices, to price gas; default the record's weth"
+    )
+    routes: dict[str, RouteSettings] = Field(
+        default_factory=dict, description="collateral -> how takes sell it; default its direct V2 pair"
+    )
+
+    @property
+    def label(self) -> str:
+        return self.name or self.deployments.stem
+
+    @property
+    def mirror(self) -> Path:
+        return self.database or Path(f"keeper-{self.deployments.stem}.sqlite")
 
 
 class KeeperSettings(BaseSettings):
@@ -27,6 +80,10 @@ class KeeperSettings(BaseSettings):
         None, description="deployments file; default deployments/<ecosystem>-<network>.json"
     )
     database: Path = Field(Path("keeper.sqlite"), description="SQLite mirror and checkpoint")
+    markets: list[MarketSettings] = Field(
+        default_factory=list, description="several markets, each [[markets]]; default the one in deployments"
+    )
+    outbox: Path | None = Field(None, description="the signer's sent transactions; default the first market's file")
     kick_mode: KickMode = KickMode.PROFIT
     kick_margin_bps: int = Field(2_000, ge=0, le=100_000, description="incentive must beat gas by this much")
     take_min_profit_bps: int = Field(50, ge=0, le=10_000, description="least profit per unit paid")
@@ -47,6 +104,21 @@ class KeeperSettings(BaseSettings):
     watch_pool: bool = Field(True, description="kick behind oracle updates still in the node's pool, in their block")
     metrics_port: int | None = Field(None, ge=1, le=65_535)
     log_level: str = Field("INFO", pattern="^(DEBUG|INFO|WARNING|ERROR)$")
+
+    @model_validator(mode="after")
+    def _markets_apart(self) -> KeeperSettings:
+        mirrors = [m.mirror.resolve() for m in self.markets]
+        labels = [m.label for m in self.markets]
+        if len(set(mirrors)) < len(mirrors) or len(set(labels)) < len(labels):
+            raise ValueError("each market needs its own database and name")
+        return self
+
+    def market_list(self) -> list[MarketSettings]:
+        """The markets to serve: `markets`, or the one named by `deployments` and `database`."""
+        if self.markets:
+            return list(self.markets)
+        record = self.deployments or deployments_path(self.network)
+        return [MarketSettings(deployments=record, database=self.database, name=None, native_asset=None)]
 
     @classmethod
     def settings_customise_sources(

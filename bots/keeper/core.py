@@ -28,11 +28,12 @@ from bots.keeper.indexer import ApeChainView, Indexer, SyncResult
 from bots.keeper.market import MarketReader, MarketState, View
 from bots.keeper.mempool import PendingTx, TxPool
 from bots.keeper.risk import Floats, RiskBook, Screen, Volatility
+from bots.keeper.routes import V2, V3, Quotes, RouteSpec, V2Path, quote_sizes
 from bots.keeper.rpc import HttpJsonRpc
 from bots.keeper.sender import Call, Prepared, Sender
 from bots.keeper.signing import signer_for
-from bots.keeper.store import CollateralSet, DebtSet, Store, Update
-from bots.keeper.strategy import Auction, KickMode, Pool, decide_kick, kick_incentive, plan_take
+from bots.keeper.store import CollateralSet, DebtSet, SentTx, Store, Update
+from bots.keeper.strategy import Auction, KickMode, Pool, Route, decide_kick, kick_incentive, plan_take
 from bots.keeper.uniswap import pair_for, sort_tokens
 from bots.keeper.units import gas_cost_in_debt_up
 
@@ -42,6 +43,9 @@ T = TypeVar("T")
 WAD = 10**18
 GWEI = 10**9
 LIQUIDATE = View("liquidate(address)", ("address",), ("uint256[]",))
+GET_RESERVES = View("getReserves()", (), ("uint112", "uint112", "uint32"))
+QUOTE_EXACT_INPUT = View("quoteExactInput(bytes,uint256)", ("bytes", "uint256"), ("uint256",))  # QuoterV2: first word
+PEEK = View("peek(address)", ("address",), ("uint256", "uint8"))
 UPDATE_TARGETS_BLOCKS = 256  # how often the oracle's sources are read again (governance may change them)
 # A price feed that answers latestRoundData() with (1, sload(0), sload(1), sload(1), 1) whatever it
 # is asked: put at a feed's address in a simulation's state override, it makes the oracle see a
@@ -60,9 +64,12 @@ class Contracts:
     oracle: Any
     insurance_fund: Any
     debt_asset: Any
-    taker: Any
+    taker: Any  # UniswapV2Taker
     uniswap_factory: Any
     uniswap_router: Any
+    taker_v3: Any = None  # UniswapV3Taker, SwapRouter and QuoterV2: only for markets with V3 routes
+    uniswap_v3_router: Any = None
+    uniswap_v3_quoter: Any = None
 
 
 @dataclass(frozen=True)
@@ -133,10 +140,19 @@ class Keeper:
         policy: Policy,
         project: Any,
         rpc: HttpJsonRpc | None = None,
+        native_asset: str | None = None,
+        routes: dict[str, RouteSpec] | None = None,
+        name: str = "gavel",
     ) -> None:
         """`rpc` is the node's JSON-RPC over HTTP (default: the Ape provider's URI), for the
-        batched reads, simulations and sends."""
+        batched reads, simulations and sends. `native_asset`: the wrapped native token (WETH on
+        Ethereum), priced by the market's oracle, so gas can be priced in the debt asset; None
+        counts gas as free (every kick the incentive pays is sent). `routes`: collateral ->
+        where takes sell it (default: its direct Uniswap V2 pair with the debt asset). `name`
+        labels this market in logs and metrics."""
         self.c, self.signer, self.chain, self.store, self.policy = contracts, signer, chain, store, policy
+        self.name, self.native_asset = name, native_asset
+        self.routes = {asset.lower(): route for asset, route in (routes or {}).items()}
         self.project = project
         self.rpc = rpc or HttpJsonRpc(chain.provider.http_uri)
         self.indexer = Indexer(store, ApeChainView(chain, contracts.vault, contracts.liquidator), policy.confirmations)
@@ -162,7 +178,7 @@ class Keeper:
         self.volatility = Volatility()
         self.watch: dict[str, tuple[int, Prepared]] = {}  # account -> (block simulated at, its kick)
         self._feeds: dict[str, list[Any]] = {}
-        self.pool = TxPool(self.rpc)
+        self.txpool = TxPool(self.rpc)
         # (block read at, the assets then, where their price updates are sent): see update_targets
         self._update_targets: tuple[int, tuple[str, ...], set[str]] = (0, (), set())
         self._updates_seen: set[str] = set()  # pending updates already kicked behind
@@ -238,10 +254,14 @@ class Keeper:
     def _settle(self, report: TickReport) -> None:
         if self.policy.dry_run:
             return
-        settled = self.sender.settle()
-        report.lost_races += len(settled.reverted)  # raced inside the same block
-        report.replaced += len(settled.replaced)
-        report.profit += sum(tx.expected_profit for tx in settled.mined if tx.kind == "take")
+        settled = self.sender.settle()  # every market's transactions: the nonces are the signer's
+
+        def ours(txs: list[SentTx]) -> list[SentTx]:
+            return [tx for tx in txs if tx.market in (self.store.market, "")]
+
+        report.lost_races += len(ours(settled.reverted))  # raced inside the same block
+        report.replaced += len(ours(settled.replaced))
+        report.profit += sum(tx.expected_profit for tx in ours(settled.mined) if tx.kind == "take")
 
     # ------------------------------------------------------------------ risk
 
@@ -354,7 +374,7 @@ class Keeper:
         if assets != state.assets or state.block - read_at >= UPDATE_TARGETS_BLOCKS:
             targets = self.market.update_targets([*state.assets, str(self.c.debt_asset.address)])
             self._update_targets = (state.block, state.assets, targets)
-        updates = [u for u in self.pool.sent_to(targets) if u.hash not in self._updates_seen]
+        updates = [u for u in self.txpool.sent_to(targets) if u.hash not in self._updates_seen]
         if not updates:
             return
         report.pending_updates = len(updates)
@@ -387,7 +407,7 @@ class Keeper:
             self._per_tick("coverage", lambda: int(self.c.insurance_fund.coverage())),
             gas,
             self._per_tick("gas_price", self.sender.gas_price),
-            self._eth_price_in_debt(),
+            self._native_price_in_debt(),
             self.debt_scale,
             self.policy.kick_margin_bps,
             self.policy.kick_mode,
@@ -483,30 +503,28 @@ class Keeper:
             if prepared is not None and self._send(prepared, report=report):
                 report.redone.append(auction_id)
             return
-        pool = self._pool(asset)
-        if pool is None:
+        spec = self._route_spec(asset)
+        route = self._route(spec, live.lot)
+        if route is None:
             return
         auction = Auction(auction_id, live.price, live.lot, live.tab, 10 ** self._decimals_of(asset), self.debt_scale)
         dust = self._per_tick("min_debt", lambda: int(self.c.vault.minDebt()))
         if not self.policy.use_flash_taker:
-            self._take_from_inventory(auction, asset, pool, dust, report)
+            self._take_from_inventory(auction, asset, route, dust, report)
             return
-        plan = plan_take(auction, pool, dust, self.policy.take_min_profit_bps)
+        plan = plan_take(auction, route, dust, self.policy.take_min_profit_bps)
         if plan is None:
             return
-        args = (
-            auction_id,
-            plan.max_collateral,
-            plan.max_price,
-            self.c.uniswap_router,
-            [asset, self.c.debt_asset.address],
-            plan.profit // 2,
-        )
-        prepared = self._prepare("take", str(auction_id), self.c.taker.takeAndSell, *args, report=report)
+        path: bytes | list[str] = list(spec.tokens)
+        taker, router = self.c.taker, self.c.uniswap_router
+        if spec.kind == V3:
+            taker, router, path = self.c.taker_v3, self.c.uniswap_v3_router, spec.v3_path()
+        args = (auction_id, plan.max_collateral, plan.max_price, router, path, plan.profit // 2)
+        prepared = self._prepare("take", str(auction_id), taker.takeAndSell, *args, report=report)
         if prepared is not None and self._send(prepared, report=report, expected_profit=plan.profit):
             report.taken.append(auction_id)
 
-    def _take_from_inventory(self, auction: Auction, asset: str, pool: Pool, dust: int, report: TickReport) -> None:
+    def _take_from_inventory(self, auction: Auction, asset: str, pool: Route, dust: int, report: TickReport) -> None:
         """Buy with the signer's own debt asset and keep the collateral: the same plan, capped by
         the balance; `profit` is then the collateral's worth on the pool less what was paid."""
         budget = int(self.c.debt_asset.balanceOf(self.signer))
@@ -539,24 +557,55 @@ class Keeper:
         if prepared is None:
             return
         gas_cost = gas_cost_in_debt_up(
-            prepared.gas, self.sender.gas_price(), self._eth_price_in_debt(), self.debt_scale
+            prepared.gas, self.sender.gas_price(), self._native_price_in_debt(), self.debt_scale
         )
         if payable <= gas_cost:
             return
         if self._send(prepared, report=report):
             report.claimed += payable
 
-    def _pool(self, asset: str) -> Pool | None:
-        """The asset's Uniswap V2 pool against the debt asset, read once per tick."""
-        return self._per_tick(f"pool:{asset.lower()}", lambda: self._read_pool(asset))
+    def _route_spec(self, asset: str) -> RouteSpec:
+        """Where takes of `asset` sell: as configured, or its direct V2 pair with the debt asset."""
+        return self.routes.get(asset.lower()) or RouteSpec(V2, (asset, str(self.c.debt_asset.address)))
 
-    def _read_pool(self, asset: str) -> Pool | None:
-        pair_address = pair_for(str(self.c.uniswap_factory.address), asset, str(self.c.debt_asset.address))
-        if not self.chain.provider.get_code(pair_address):
-            return None  # no pool for this asset: nowhere to sell, so no take
-        r0, r1, _ = self.project.IUniswapV2Pair.at(pair_address).getReserves()
-        token0, _ = sort_tokens(asset, str(self.c.debt_asset.address))
-        return Pool(r0, r1) if token0.lower() == asset.lower() else Pool(r1, r0)
+    def _route(self, spec: RouteSpec, lot: int) -> Route | None:
+        """What selling along `spec` returns: a V2 path's reserves (read once per tick), or a V3
+        path's quotes over this lot; None when a pair does not exist or the quoter refuses."""
+        if spec.kind == V3:
+            return self._v3_quotes(spec, lot)
+        return self._per_tick(f"route:{spec.tokens}", lambda: self._read_v2_path(spec))
+
+    def _read_v2_path(self, spec: RouteSpec) -> Route | None:
+        """Every pair's reserves in one batch; one pair is a Pool (its best size in closed form)."""
+        factory = str(self.c.uniswap_factory.address)
+        pairs = [pair_for(factory, a, b) for a, b in spec.pairs()]
+        reserves = GET_RESERVES.data()
+        answers = self.rpc.batch([("eth_call", [{"to": pair, "data": reserves}, "latest"]) for pair in pairs])
+        pools = []
+        for (token_in, token_out), answer in zip(spec.pairs(), answers, strict=True):
+            if not isinstance(answer, str) or len(answer) < 2 + 64 * 3:
+                return None  # no pair there (no code answers "0x"): nowhere to sell, so no take
+            r0, r1, _ = GET_RESERVES.decode(answer)
+            token0, _ = sort_tokens(token_in, token_out)
+            pools.append(Pool(r0, r1) if token0.lower() == token_in.lower() else Pool(r1, r0))
+        return pools[0] if len(pools) == 1 else V2Path(tuple(pools))
+
+    def _v3_quotes(self, spec: RouteSpec, lot: int) -> Route | None:
+        if self.c.uniswap_v3_quoter is None or self.c.taker_v3 is None or self.c.uniswap_v3_router is None:
+            log.warning("a V3 route for %s, but the deployment has no V3 quoter, router or taker", spec.tokens[0])
+            return None
+        quoter, path, sizes = str(self.c.uniswap_v3_quoter.address), spec.v3_path(), quote_sizes(lot)
+        answers = self.rpc.batch(
+            [("eth_call", [{"to": quoter, "data": QUOTE_EXACT_INPUT.data(path, size)}, "latest"]) for size in sizes]
+        )
+        measured = [
+            (size, int(QUOTE_EXACT_INPUT.decode(a[:66])[0]))
+            for size, a in zip(sizes, answers, strict=True)
+            if isinstance(a, str) and len(a) >= 66
+        ]
+        if not measured:
+            return None
+        return Quotes(tuple(x for x, _ in measured), tuple(y for _, y in measured))
 
     # ------------------------------------------------------------------ execution
 
@@ -582,15 +631,26 @@ class Keeper:
             return False
         return self.sender.send(prepared, fees, expected_profit) is not None
 
-    def _eth_price_in_debt(self) -> int:
-        """[wad debt tokens per ETH]: the first 18-decimal collateral's oracle price, as this
-        tick's read found it, stands in for ETH (it is WETH in every deployment Gavel ships);
-        without one, gas is priced at $2,000."""
-        if self.state is not None:
-            for price, decimals in zip(self.state.prices, self.state.decimals, strict=True):
-                if price and decimals == 18:
-                    return int(price)
-        return 2_000 * WAD
+    def _native_price_in_debt(self) -> int:
+        """[wad debt tokens per native token]: to price gas. The native asset's oracle price over
+        the debt asset's (this tick's read when it is a listed collateral, else one `peek`);
+        0 (gas counted as free) without a native asset or a price for it."""
+        if self.native_asset is None or self.state is None:
+            return 0
+        if self.native_asset.lower() == str(self.c.debt_asset.address).lower():
+            return WAD
+        if not self.state.debt_price:
+            return 0
+        for asset, price in zip(self.state.assets, self.state.prices, strict=True):
+            if asset.lower() == self.native_asset.lower():
+                return price * WAD // self.state.debt_price
+        return self._per_tick("native_price", self._peek_native) * WAD // self.state.debt_price
+
+    def _peek_native(self) -> int:
+        call = {"to": str(self.c.oracle.address), "data": PEEK.data(self.native_asset)}
+        answer = self.rpc("eth_call", [call, "latest"])
+        price, status = PEEK.decode(answer)
+        return int(price) if int(status) == 0 else 0
 
 
 def _fees_behind(updates: list[PendingTx] | None, fees: Fees) -> Fees | None:

@@ -11,11 +11,15 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
-from bots.keeper.config import KeeperSettings
+from eth_utils.address import is_hex_address, to_checksum_address
+
+from bots.keeper.config import KeeperSettings, MarketSettings
 from bots.keeper.core import Contracts, Keeper, Policy, TickReport
-from bots.keeper.deployments import DeploymentRecord, deployments_path, has_test_accounts
+from bots.keeper.deployments import DeploymentRecord, has_test_accounts
 from bots.keeper.errors import ConfigError, DeploymentNotFound
 from bots.keeper.metrics import KeeperMetrics
+from bots.keeper.routes import V2, V3, RouteSpec
+from bots.keeper.rpc import HttpJsonRpc
 from bots.keeper.store import Store
 
 log = logging.getLogger("gavel.keeper.runner")
@@ -31,18 +35,45 @@ CONTRACTS = {
 }
 
 
-def deployment_for(settings: KeeperSettings) -> tuple[Path, DeploymentRecord]:
-    """The deployment record the settings point at; DeploymentNotFound says what to run first."""
-    path = settings.deployments or deployments_path(settings.network)
+def deployment_for(market: MarketSettings) -> tuple[Path, DeploymentRecord]:
+    """The deployment record a market's settings point at; DeploymentNotFound says what to run first."""
+    path = market.deployments
     record = DeploymentRecord.read(path)
     missing = [name for name in CONTRACTS if name not in record.addresses and name != "debt_asset"]
     if "usdc" not in record.addresses and "debt_asset" not in record.addresses:
         missing.append("debt_asset")
     if missing:
         raise DeploymentNotFound(
-            f"{path} has no {', '.join(missing)}: redeploy with `ape run deploy --network {settings.network}`"
+            f"{path} has no {', '.join(missing)}: redeploy with `ape run deploy --network {record.network}`"
         )
     return path, record
+
+
+def resolve_token(name: str, record: DeploymentRecord, key: str) -> str:
+    """A token named in settings: an address, or a name in the deployment record (`weth`)."""
+    if is_hex_address(name):
+        return to_checksum_address(name)
+    if name in record.addresses:
+        return to_checksum_address(record.addresses[name])
+    raise ConfigError(f"config key {key!r}: {name!r} is neither an address nor a name in the deployment record")
+
+
+def routes_for(market: MarketSettings, record: DeploymentRecord) -> dict[str, RouteSpec]:
+    """The market's routes, every token resolved; the first token must be the collateral."""
+    out: dict[str, RouteSpec] = {}
+    for collateral, route in market.routes.items():
+        key = f"markets.{market.label}.routes.{collateral}"
+        asset = resolve_token(collateral, record, key)
+        if route.uniswap_v2_path is not None:
+            spec = RouteSpec(V2, tuple(resolve_token(t, record, key) for t in route.uniswap_v2_path))
+        else:
+            hops = route.uniswap_v3_path or []
+            tokens = tuple(resolve_token(str(t), record, key) for t in hops[0::2])
+            spec = RouteSpec(V3, tokens, tuple(int(f) for f in hops[1::2]))
+        if spec.tokens[0] != asset:
+            raise ConfigError(f"config key {key!r}: the path must start at the collateral {asset}")
+        out[asset] = spec
+    return out
 
 
 def check_network(choice: str, networks: Any) -> None:
@@ -68,14 +99,35 @@ def signer_for(settings: KeeperSettings, accounts: Any) -> Any:
     raise ConfigError(f"config key 'account': required on {settings.network!r} (an alias from `ape accounts list`)")
 
 
+def build_keepers(
+    settings: KeeperSettings, project: Any, chain: Any, accounts: Any, signer: Any = None
+) -> list[Keeper]:
+    """A keeper for every market in the settings, on the connected network, all signing with one
+    account and sharing its outbox. `signer` overrides the settings' account (the Silverback bot
+    passes the one given to `silverback run`)."""
+    markets = settings.market_list()
+    signer = signer or signer_for(settings, accounts)
+    outbox = settings.outbox or markets[0].mirror
+    rpc = HttpJsonRpc(chain.provider.http_uri)  # one client (and one connection pool) for all
+    return [_keeper_for(m, settings, project, chain, signer, outbox, rpc) for m in markets]
+
+
 def build_keeper(settings: KeeperSettings, project: Any, chain: Any, accounts: Any, signer: Any = None) -> Keeper:
-    """Everything the keeper needs, from settings, on the connected network. `signer` overrides
-    the settings' account (the Silverback bot passes the one given to `silverback run`)."""
+    """The keeper of a single-market configuration."""
+    keepers = build_keepers(settings, project, chain, accounts, signer)
+    if len(keepers) != 1:
+        raise ConfigError(f"{len(keepers)} markets configured where one was expected")
+    return keepers[0]
+
+
+def _keeper_for(
+    market: MarketSettings, settings: KeeperSettings, project: Any, chain: Any, signer: Any, outbox: Path, rpc: Any
+) -> Keeper:
     from ape.contracts import ContractContainer, ContractInstance
 
     from scripts._deployment import npm_artifact
 
-    path, record = deployment_for(settings)
+    path, record = deployment_for(market)
     if record.chain_id != chain.chain_id:
         raise ConfigError(f"{path} is for chain {record.chain_id}, but {settings.network} is chain {chain.chain_id}")
     addresses = dict(record.addresses)
@@ -91,8 +143,40 @@ def build_keeper(settings: KeeperSettings, project: Any, chain: Any, accounts: A
     instances["uniswap_router"] = ContractContainer(npm_artifact("@uniswap/v2-periphery", "UniswapV2Router02")).at(
         addresses["uniswap_router"]
     )
-    store = Store(settings.database, record.chain_id, addresses["vault"], record.start_block)
-    policy = Policy(
+    routes = routes_for(market, record)
+    if any(spec.kind == V3 for spec in routes.values()):
+        needed = [k for k in ("taker_v3", "uniswap_v3_router", "uniswap_v3_quoter") if k not in addresses]
+        if needed:
+            raise ConfigError(f"{path} has no {', '.join(needed)}, needed by the V3 routes of {market.label!r}")
+        instances["taker_v3"] = project.UniswapV3Taker.at(addresses["taker_v3"])
+        instances["uniswap_v3_router"] = ContractInstance(
+            addresses["uniswap_v3_router"], npm_artifact("@uniswap/v3-periphery", "SwapRouter")
+        )
+        instances["uniswap_v3_quoter"] = ContractInstance(
+            addresses["uniswap_v3_quoter"], npm_artifact("@uniswap/v3-periphery", "QuoterV2")
+        )
+    native = market.native_asset or ("weth" if "weth" in addresses else None)
+    if native is None:
+        raise ConfigError(
+            f"config key 'markets.{market.label}.native_asset': required ({path} names no weth), to price gas"
+        )
+    store = Store(market.mirror, record.chain_id, addresses["vault"], record.start_block, outbox=outbox)
+    return Keeper(
+        Contracts(**instances),
+        signer,
+        chain,
+        store,
+        policy_from(settings),
+        project,
+        rpc=rpc,
+        native_asset=resolve_token(native, record, f"markets.{market.label}.native_asset"),
+        routes=routes,
+        name=market.label,
+    )
+
+
+def policy_from(settings: KeeperSettings) -> Policy:
+    return Policy(
         kick_mode=settings.kick_mode,
         kick_margin_bps=settings.kick_margin_bps,
         take_min_profit_bps=settings.take_min_profit_bps,
@@ -111,14 +195,14 @@ def build_keeper(settings: KeeperSettings, project: Any, chain: Any, accounts: A
         watch_simulations_per_tick=settings.watch_simulations_per_tick,
         watch_pool=settings.watch_pool,
     )
-    return Keeper(Contracts(**instances), signer or signer_for(settings, accounts), chain, store, policy, project)
 
 
 @dataclass
 class Loop:
-    """Runs ticks until stopped, retrying through RPC failures with backoff."""
+    """Ticks every market's keeper in turn until stopped, retrying through RPC failures with
+    backoff (when every market's tick failed: the node is likely gone)."""
 
-    keeper: Keeper
+    keepers: list[Keeper]
     metrics: KeeperMetrics
     poll_seconds: float
     max_backoff: float = 30.0
@@ -135,41 +219,53 @@ class Loop:
     def run(self, ticks: int | None = None, on_tick: Callable[[TickReport], None] | None = None) -> None:
         backoff, done = self.poll_seconds, 0
         while not self.stopping and (ticks is None or done < ticks):
-            try:
-                report = self.keeper.tick()
-            except Exception as err:  # noqa: BLE001 - the node went away, a request timed out...
-                log.warning("tick failed, retrying in %.1fs: %s", backoff, err)
+            failed = 0
+            for keeper in self.keepers:
+                try:
+                    report = keeper.tick()
+                except Exception as err:  # noqa: BLE001 - the node went away, a request timed out...
+                    failed += 1
+                    log.warning("tick failed for market %s: %s", keeper.name, err)
+                    continue
+                self.metrics.record(report, keeper.name)
+                log_tick(keeper.name, report)
+                if on_tick:
+                    on_tick(report)
+            if failed == len(self.keepers):
+                log.warning("retrying in %.1fs", backoff)
                 time.sleep(backoff)
-                backoff = min(backoff * 2, self.max_backoff)
+                backoff = min(max(backoff * 2, 0.1), self.max_backoff)  # never a busy loop
                 continue
             backoff = self.poll_seconds
             done += 1
-            self.metrics.record(report)
-            log.info(
-                "tick",
-                extra={
-                    "checkpoint": report.sync.checkpoint,
-                    "events": report.sync.events,
-                    "rebuilt": report.sync.rebuilt,
-                    "lag": report.sync.lag,
-                    "accounts": report.accounts,
-                    "unhealthy": len(report.unhealthy),
-                    "kicked": report.kicked,
-                    "taken": report.taken,
-                    "replaced": report.replaced,
-                    "lost_races": report.lost_races,
-                    "errors": report.errors,
-                    "deferred": report.deferred,
-                    "watch": report.watch,
-                    "watch_ready": report.watch_ready,
-                    "pending_updates": report.pending_updates,
-                    "behind_update": len(report.behind_update),
-                    "timings_ms": report.timings,
-                    "would_send": report.would_send,
-                },
-            )
-            if on_tick:
-                on_tick(report)
             time.sleep(self.poll_seconds)
-        self.keeper.store.close()  # every checkpoint is already committed; this just lets go
+        for keeper in self.keepers:
+            keeper.store.close()  # every checkpoint is already committed; this just lets go
         log.info("stopped")
+
+
+def log_tick(market: str, report: TickReport) -> None:
+    log.info(
+        "tick",
+        extra={
+            "market": market,
+            "checkpoint": report.sync.checkpoint,
+            "events": report.sync.events,
+            "rebuilt": report.sync.rebuilt,
+            "lag": report.sync.lag,
+            "accounts": report.accounts,
+            "unhealthy": len(report.unhealthy),
+            "kicked": report.kicked,
+            "taken": report.taken,
+            "replaced": report.replaced,
+            "lost_races": report.lost_races,
+            "errors": report.errors,
+            "deferred": report.deferred,
+            "watch": report.watch,
+            "watch_ready": report.watch_ready,
+            "pending_updates": report.pending_updates,
+            "behind_update": len(report.behind_update),
+            "timings_ms": report.timings,
+            "would_send": report.would_send,
+        },
+    )

@@ -1,6 +1,11 @@
 """The keeper's durable state in SQLite: the event-sourced mirror of every account, the block it
 is complete up to (the checkpoint), and the transactions the keeper has sent.
 
+The mirror is one market's (one Vault's). The outbox is the signer's: every transaction it sent,
+by nonce, tagged with the market it was for. Keepers of several markets (or several workers)
+signing with one key share one outbox, by default in the first market's file: each attaches it,
+so a nonce is never taken twice and a transaction in flight is never sent again by another.
+
 Every write of a block's updates and its checkpoint is one SQLite transaction: after a crash the
 mirror is either at the old checkpoint or the new one, never between. Amounts are stored as
 decimal text because they exceed SQLite's 64-bit integers."""
@@ -21,13 +26,19 @@ CREATE TABLE IF NOT EXISTS collateral (
 );
 CREATE TABLE IF NOT EXISTS debt (account TEXT PRIMARY KEY, scaled TEXT NOT NULL);
 CREATE TABLE IF NOT EXISTS auction (id TEXT PRIMARY KEY, account TEXT NOT NULL, collateral TEXT NOT NULL);
-CREATE TABLE IF NOT EXISTS outbox (
+"""
+OUTBOX_SCHEMA = """
+CREATE TABLE IF NOT EXISTS {db}.outbox (
     nonce INTEGER PRIMARY KEY, kind TEXT NOT NULL, target TEXT NOT NULL, hashes TEXT NOT NULL,
     max_fee TEXT NOT NULL, priority_fee TEXT NOT NULL, block INTEGER NOT NULL, expected_profit TEXT NOT NULL,
-    status TEXT NOT NULL, recipient TEXT NOT NULL, data TEXT NOT NULL, gas INTEGER NOT NULL
+    status TEXT NOT NULL, recipient TEXT NOT NULL, data TEXT NOT NULL, gas INTEGER NOT NULL,
+    market TEXT NOT NULL DEFAULT ''
 );
-CREATE INDEX IF NOT EXISTS outbox_target ON outbox (kind, target, status);
+CREATE INDEX IF NOT EXISTS {db}.outbox_target ON outbox (kind, target, status);
 """
+OUTBOX_COLUMNS = (
+    "nonce, kind, target, hashes, max_fee, priority_fee, block, expected_profit, status, recipient, data, gas"
+)
 
 PENDING = "pending"
 
@@ -105,6 +116,7 @@ class SentTx:
     to: str  # the call, kept so a replacement can re-sign it
     data: str
     gas: int
+    market: str = ""  # the Vault it was for (lower-case); "" for a record made before markets were tagged
 
 
 @dataclass(frozen=True)
@@ -114,17 +126,26 @@ class Checkpoint:
 
 
 class Store:
-    """One deployment's mirror. Opening a file made for another chain or Vault is refused."""
+    """One deployment's mirror, and the signer's outbox (in this file, or in `outbox`, another
+    market's file). Opening a file made for another chain or Vault is refused."""
 
-    def __init__(self, path: Path, chain_id: int, vault: str, start_block: int) -> None:
-        self.path = path
+    def __init__(self, path: Path, chain_id: int, vault: str, start_block: int, outbox: Path | None = None) -> None:
+        self.path, self.market = path, vault.lower()
+        shared = outbox is not None and Path(outbox).resolve() != Path(path).resolve()
         try:
             # Transactions are explicit. The connection may be used from another thread than the
             # one that opened it (Silverback runs tasks in a pool); Keeper.tick serialises use.
-            self._db = sqlite3.connect(path, isolation_level=None, check_same_thread=False)
+            # Other processes may hold the shared outbox: wait for their writes, not fail.
+            self._db = sqlite3.connect(path, isolation_level=None, check_same_thread=False, timeout=30.0)
             self._db.executescript(SCHEMA)
+            if shared:
+                self._db.execute("ATTACH DATABASE ? AS shared", (str(outbox),))
+            self._db.executescript(OUTBOX_SCHEMA.format(db="shared" if shared else "main"))
+            self._migrate_outbox("shared" if shared else "main")
         except sqlite3.DatabaseError as err:
             raise StoreError(f"{path} is not a usable keeper database: {err}") from err
+        # Unqualified, `outbox` names main's table when there is one: name the shared one.
+        self._outbox = "shared.outbox" if shared else "outbox"
         expected = {"chain_id": str(chain_id), "vault": vault.lower(), "start_block": str(start_block)}
         found = dict(self._db.execute("SELECT key, value FROM meta WHERE key IN ('chain_id', 'vault', 'start_block')"))
         if not found:
@@ -137,6 +158,12 @@ class Store:
 
     def close(self) -> None:
         self._db.close()
+
+    def _migrate_outbox(self, db: str) -> None:
+        """A file from before markets were tagged gains the column (its rows keep "")."""
+        columns = {row[1] for row in self._db.execute(f"PRAGMA {db}.table_info(outbox)")}
+        if "market" not in columns:
+            self._db.execute(f"ALTER TABLE {db}.outbox ADD COLUMN market TEXT NOT NULL DEFAULT ''")
 
     def _transaction(self) -> _Transaction:
         return _Transaction(self._db)
@@ -209,7 +236,8 @@ class Store:
         self.record_sent_many([tx])
 
     def record_sent_many(self, txs: list[SentTx]) -> None:
-        """Remember transactions about to be broadcast, all in one SQLite transaction."""
+        """Remember transactions about to be broadcast, all in one SQLite transaction; a record
+        without a market is this store's."""
         rows = [
             (
                 tx.nonce,
@@ -224,11 +252,16 @@ class Store:
                 tx.to,
                 tx.data,
                 tx.gas,
+                tx.market or self.market,
             )
             for tx in txs
         ]
         with self._transaction():
-            self._db.executemany("INSERT OR REPLACE INTO outbox VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)", rows)
+            self._db.executemany(
+                f"INSERT OR REPLACE INTO {self._outbox} ({OUTBOX_COLUMNS}, market) "
+                "VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)",
+                rows,
+            )
 
     def replaced(self, nonce: int, tx_hash: str, max_fee: int, priority_fee: int, block: int) -> SentTx:
         """Record a replacement broadcast for the pending transaction at `nonce`."""
@@ -239,35 +272,44 @@ class Store:
 
     def settle(self, nonce: int, status: str) -> None:
         with self._transaction():
-            self._db.execute("UPDATE outbox SET status = ? WHERE nonce = ?", (status, nonce))
+            self._db.execute(f"UPDATE {self._outbox} SET status = ? WHERE nonce = ?", (status, nonce))
 
     def pending(self) -> list[SentTx]:
-        """Every transaction not yet known to be mined or dropped, oldest nonce first."""
-        rows = self._db.execute("SELECT * FROM outbox WHERE status = ? ORDER BY nonce", (PENDING,))
+        """Every transaction of the signer's not yet known to be mined or dropped, for any
+        market, oldest nonce first (nonces are the signer's, not a market's)."""
+        rows = self._db.execute(
+            f"SELECT {OUTBOX_COLUMNS}, market FROM {self._outbox} WHERE status = ? ORDER BY nonce", (PENDING,)
+        )
         return [_sent_tx(row) for row in rows]
 
     def pending_for(self, kind: str, target: str) -> SentTx | None:
-        """The pending `kind` transaction for `target`, if there is one."""
+        """This market's pending `kind` transaction for `target`, if there is one."""
         row = self._db.execute(
-            "SELECT * FROM outbox WHERE kind = ? AND target = ? AND status = ? ORDER BY nonce DESC",
-            (kind, target.lower(), PENDING),
+            f"SELECT {OUTBOX_COLUMNS}, market FROM {self._outbox} "
+            "WHERE kind = ? AND target = ? AND status = ? AND market IN (?, '') ORDER BY nonce DESC",
+            (kind, target.lower(), PENDING, self.market),
         ).fetchone()
         return _sent_tx(row) if row else None
 
     def pending_targets(self, kind: str) -> set[str]:
-        """Targets (lower-case) of every pending `kind` transaction."""
-        rows = self._db.execute("SELECT target FROM outbox WHERE kind = ? AND status = ?", (kind, PENDING))
+        """Targets (lower-case) of this market's pending `kind` transactions."""
+        rows = self._db.execute(
+            f"SELECT target FROM {self._outbox} WHERE kind = ? AND status = ? AND market IN (?, '')",
+            (kind, PENDING, self.market),
+        )
         return {str(target) for (target,) in rows}
 
     def _outbox_row(self, nonce: int) -> SentTx:
-        row = self._db.execute("SELECT * FROM outbox WHERE nonce = ?", (nonce,)).fetchone()
+        row = self._db.execute(
+            f"SELECT {OUTBOX_COLUMNS}, market FROM {self._outbox} WHERE nonce = ?", (nonce,)
+        ).fetchone()
         if row is None:
             raise StoreError(f"no transaction with nonce {nonce} in the outbox")
         return _sent_tx(row)
 
 
 def _sent_tx(row: tuple[object, ...]) -> SentTx:
-    nonce, kind, target, hashes, max_fee, priority_fee, block, profit, status, to, data, gas = row
+    nonce, kind, target, hashes, max_fee, priority_fee, block, profit, status, to, data, gas, market = row
     return SentTx(
         int(str(nonce)),
         str(kind),
@@ -281,6 +323,7 @@ def _sent_tx(row: tuple[object, ...]) -> SentTx:
         str(to),
         str(data),
         int(str(gas)),
+        str(market),
     )
 
 

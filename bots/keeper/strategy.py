@@ -6,6 +6,7 @@ from __future__ import annotations
 import math
 from dataclasses import dataclass
 from enum import StrEnum
+from typing import Protocol
 
 from bots.keeper.units import collateral_to_debt_up, debt_to_collateral_down, gas_cost_in_debt_up
 
@@ -72,6 +73,14 @@ class Pool:
         return with_fee * self.reserve_debt // (self.reserve_collateral * 1000 + with_fee)
 
 
+class Route(Protocol):
+    """Anywhere collateral can be sold for the debt asset: a Pool, or a path (see routes.py)."""
+
+    def amount_out(self, amount_in: int) -> int:
+        """[debt decimals] what selling `amount_in` [collateral decimals] returns."""
+        ...
+
+
 @dataclass(frozen=True)
 class Auction:
     """An auction as `getStatus` reports it, plus what the keeper needs to price it."""
@@ -95,22 +104,44 @@ class TakePlan:
     max_price: int  # [wad] the take's price limit: the price this plan was made at
 
 
-def best_sale_size(pool: Pool, auction: Auction) -> int:
+def best_sale_size(pool: Route, auction: Auction) -> int:
     """The collateral amount that maximises proceeds - cost when bought at the auction price and
-    sold into `pool`: where the pool's marginal price falls to the auction price,
-    x = (sqrt(997,000 * Rc * Rd / p) - 1,000 * Rc) / 997 with p in raw units per raw unit.
-    Zero when even the first unit sells below the auction price."""
+    sold along `pool`. For one pair, in closed form: where the pool's marginal price falls to the
+    auction price, x = (sqrt(997,000 * Rc * Rd / p) - 1,000 * Rc) / 997 with p in raw units per
+    raw unit. For any other route, by searching its (concave) profit over the lot. Zero when even
+    the first unit sells below the auction price."""
     if auction.price == 0:
         return auction.lot
+    if not isinstance(pool, Pool):
+        return _best_by_search(pool, auction)
     rc, rd = pool.reserve_collateral, pool.reserve_debt
     # 997,000 * Rc * Rd / p, with p = price * debt_scale / (collateral_scale * WAD)
     root = math.isqrt(997_000 * rc * rd * auction.collateral_scale * 10**18 // (auction.price * auction.debt_scale))
     return max(0, (root - 1_000 * rc) // 997)
 
 
+def _best_by_search(route: Route, auction: Auction) -> int:
+    """Ternary search of proceeds - cost over [0, lot] (both concave in the size, so their
+    difference has one peak), to within a few raw units."""
+
+    def profit(x: int) -> int:
+        cost = collateral_to_debt_up(x, auction.price, auction.collateral_scale, auction.debt_scale)
+        return route.amount_out(x) - cost
+
+    lo, hi = 0, auction.lot
+    while hi - lo > 2:
+        m1, m2 = lo + (hi - lo) // 3, hi - (hi - lo) // 3
+        if profit(m1) < profit(m2):
+            lo = m1
+        else:
+            hi = m2
+    best = max(range(lo, hi + 1), key=profit)
+    return best if profit(best) > 0 else 0
+
+
 def plan_take(
     auction: Auction,
-    pool: Pool,
+    pool: Route,
     dust: int,
     min_profit_bps: int,
     budget: int | None = None,

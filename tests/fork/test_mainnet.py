@@ -91,7 +91,8 @@ def test_keeper_kicks_and_takes_through_real_uniswap_and_every_wei_is_accounted(
         gavel["uniswap_router"],
     )
     store = Store(tmp_path / "keeper.sqlite", chain.chain_id, vault.address, start)
-    keeper = Keeper(contracts, keeper_account, chain, store, Policy(kick_mode=KickMode.ALWAYS), project)
+    policy = Policy(kick_mode=KickMode.ALWAYS)
+    keeper = Keeper(contracts, keeper_account, chain, store, policy, project, native_asset=weth.address)
     assert keeper.tick().accounts == 1  # indexed from the fork's own events, nothing to do yet
 
     # The fork's ETH/USD answer is replaced at its address: the price falls 17%.
