@@ -7,6 +7,7 @@ token amounts are in each token's own decimals.
 
 from __future__ import annotations
 
+import dataclasses
 import logging
 import socket
 from contextlib import contextmanager
@@ -371,8 +372,10 @@ def new_keeper(tmp_path, project, chain, vault, liquidator, oracle, fund, usdc, 
     # state does not reflect, which a mirror read from block 1 took for live positions.
     start_block = chain.blocks.head.number + 1
 
-    def make(signer, name="keeper", **policy):
+    def make(signer, name="keeper", routes=None, v3=None, **policy):
+        """`routes`: collateral -> RouteSpec; `v3`: the V3 taker, router and quoter, by field."""
         store = Store(tmp_path / f"{name}.sqlite", chain.chain_id, vault.address, start_block=start_block)
-        return Keeper(contracts, signer, chain, store, Policy(**policy), project, native_asset=weth.address)
+        wired = dataclasses.replace(contracts, **(v3 or {}))
+        return Keeper(wired, signer, chain, store, Policy(**policy), project, native_asset=weth.address, routes=routes)
 
     return make

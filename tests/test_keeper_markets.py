@@ -5,6 +5,7 @@ file) holds both markets' transactions. Gas is priced from the native asset's or
 each market's own debt price."""
 
 import sqlite3
+from pathlib import Path
 
 import pytest
 
@@ -142,3 +143,11 @@ def test_markets_need_their_own_database_and_name(tmp_path):
     settings_file.write_text('[[markets]]\ndeployments = "a.json"\nbogus = 1\n')
     with pytest.raises(ConfigError, match="markets.0.bogus"):
         load_settings(settings_file)
+
+
+def test_the_example_settings_file_is_valid():
+    settings = load_settings(Path(__file__).parents[1] / "bots" / "keeper-markets.example.toml")
+    usdc, dai = settings.market_list()
+    assert (usdc.label, dai.label) == ("usdc", "dai")
+    assert usdc.routes["wbtc"].uniswap_v2_path == ["wbtc", "weth", "usdc"]
+    assert dai.routes["weth"].uniswap_v3_path == ["weth", 500, "dai"]

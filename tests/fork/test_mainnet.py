@@ -161,3 +161,17 @@ def test_the_real_feed_goes_stale_after_its_heartbeat(chain, project, gavel, wet
     usdc.approve(vault, 500 * USDC, sender=borrower)  # real USDC: allowance as for any ERC-20
     vault.repay(500 * USDC, borrower, sender=borrower)  # repaying never needs a price
     assert vault.debtOf(borrower) >= 500 * USDC
+
+
+def test_price_updates_are_watched_where_chainlink_receives_them(chain, gavel, weth, usdc):
+    """The oracle reads Chainlink's proxies, but a round's `transmit` goes to the aggregator behind
+    each: the keeper's pool watch must know both."""
+    from bots.keeper.market import AGGREGATOR, MarketReader
+    from bots.keeper.rpc import HttpJsonRpc
+
+    rpc = HttpJsonRpc(chain.provider.http_uri)
+    reader = MarketReader(rpc, str(gavel["vault"].address), str(gavel["oracle"].address), str(usdc.address))
+    targets = reader.update_targets([str(weth.address), str(usdc.address)])
+    (aggregator,) = AGGREGATOR.decode(rpc("eth_call", [{"to": ETH_USD_FEED, "data": AGGREGATOR.data()}, "latest"]))
+    assert aggregator.lower() != ETH_USD_FEED.lower()
+    assert {ETH_USD_FEED.lower(), aggregator.lower(), USDC_USD_FEED.lower()} <= targets
