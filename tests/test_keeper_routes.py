@@ -5,6 +5,7 @@ real router's own figures, and against a brute-force search."""
 
 import math
 
+import ape
 import pytest
 from ape.contracts import ContractContainer
 
@@ -137,3 +138,19 @@ def test_weth_sold_on_a_v3_pool_quoted_by_quoterv2(
     (sold,) = uniswap_v3["taker_v3"].TakenAndSold.range(chain.blocks.head.number - 3, chain.blocks.head.number + 1)
     assert sold.id == auction_id and sold.profit >= report.profit // 2
     assert uniswap["pair"].getReserves()[:2] == v2_reserves  # the V2 pair was not touched
+
+
+def test_the_v3_taker_checks_its_path_and_its_caller(
+    new_keeper, vault, liquidator, usdc, weth, wbtc, accounts, governor, eth_feed, uniswap_v3
+):
+    keeper = new_keeper(accounts[8], kick_mode=KickMode.ALWAYS)
+    weth_auction(vault, weth, accounts, governor, eth_feed, keeper)
+    (auction_id,) = live_auctions(liquidator)
+    taker, router = uniswap_v3["taker_v3"], uniswap_v3["uniswap_v3_router"]
+    wrong_start = RouteSpec(V3, (wbtc.address, usdc.address), (3_000,)).v3_path()
+    with ape.reverts(taker.InvalidPath, first=wbtc.address, last=usdc.address):
+        taker.takeAndSell(auction_id, ETH, 2**256 - 1, router, wrong_start, 0, sender=accounts[7])
+    with ape.reverts(taker.InvalidPath):
+        taker.takeAndSell(auction_id, ETH, 2**256 - 1, router, bytes.fromhex(weth.address[2:]), 0, sender=accounts[7])
+    with ape.reverts(taker.UnexpectedCallback, caller=accounts[7].address):
+        taker.onTake(taker, auction_id, weth, 1, 1, b"", sender=accounts[7])
