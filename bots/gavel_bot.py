@@ -2,53 +2,100 @@
 
     silverback run bots.gavel_bot:bot --network ethereum:local:node [--account ALIAS]
 
-One keeper tick per new block. Settings as for the CLI: GAVEL_KEEPER_CONFIG may name a TOML file,
-GAVEL_KEEPER_* variables override it; the network and signer are Silverback's own (`--network`,
-`--account`), falling back to test account 0 on a local chain."""
+One keeper tick per new block, for every market in the settings. Settings as for the CLI:
+GAVEL_KEEPER_CONFIG may name a TOML file, GAVEL_KEEPER_* variables override it; the network and
+signer are Silverback's own (`--network`, `--account`), falling back to test account 0 on a local
+chain.
+
+Distributed (Silverback's own mode: `silverback run` hands each block to a broker, and any number
+of `silverback worker` processes take them): set SILVERBACK_BROKER_CLASS and its kwargs to a
+real broker (Redis through taskiq-redis), and GAVEL_KEEPER_LEASE_URL to a Redis. Every worker
+process builds its own keepers when it starts (nothing lives only in the worker that ran
+start-up); their mirrors and the signer's outbox are the settings' files, shared; and a block is
+worked only under the signer's lease, so two workers never tick, and never choose a nonce, at the
+same time. A worker that cannot get the lease within `lease_wait_seconds` leaves that block to
+the holder (its next tick reads what the block changed)."""
 
 from __future__ import annotations
 
+import logging
 import os
 from pathlib import Path
 from typing import Any
 
 from ape import accounts, chain, project
 from silverback import SilverbackBot
+from silverback.main import SharedState
 
-from bots.keeper.config import load_settings
+from bots.keeper.config import KeeperSettings, load_settings
 from bots.keeper.core import Keeper, TickReport
+from bots.keeper.lease import Lease, LocalLease, RedisLease
 from bots.keeper.logs import configure
 from bots.keeper.metrics import KeeperMetrics
 from bots.keeper.runner import build_keepers
 
 bot = SilverbackBot()
-_state: dict[str, Any] = {}
+log = logging.getLogger("gavel.keeper.bot")
 
 
-def _keepers() -> list[Keeper]:
-    keepers: list[Keeper] = _state["keepers"]
-    return keepers
+class Worker:
+    """What one worker process holds: its keepers (one per market), the lease, its metrics."""
+
+    def __init__(self, settings: KeeperSettings, keepers: list[Keeper], lease: Lease) -> None:
+        self.settings, self.keepers, self.lease = settings, keepers, lease
+        self.metrics = KeeperMetrics()
+        self.pid = os.getpid()
 
 
-@bot.on_startup()
-def start(_: Any) -> None:
+_worker: list[Worker] = []  # this process's, once started
+
+
+@bot.on_worker_startup()
+def start_worker(_: Any) -> None:
+    # Silverback (0.7.38) creates `bot.state`, which every block task writes its checkpoints to,
+    # only in the worker that runs its snapshot-loading system task: in any other worker each
+    # block would fail before reaching this bot. Each process gets its own (it is per-process
+    # anyway: SharedState is not networked).
+    if not hasattr(bot, "state"):
+        bot.state = SharedState()  # type: ignore[no-untyped-call]
     config = os.environ.get("GAVEL_KEEPER_CONFIG")
     settings = load_settings(Path(config) if config else None, network=bot.provider.network_choice)
     configure(settings.log_level)
-    _state["keepers"] = build_keepers(settings, project, chain, accounts, signer=bot.signer)
-    _state["metrics"] = KeeperMetrics()
+    keepers = build_keepers(settings, project, chain, accounts, signer=bot.signer)
+    lease: Lease = LocalLease()
+    if settings.lease_url:
+        signer = keepers[0].signer.address
+        lease = RedisLease(settings.lease_url, str(signer), settings.lease_ttl_seconds)
+        for keeper in keepers:
+            keeper.sender.lease = lease
+    _worker[:] = [Worker(settings, keepers, lease)]
+    log.info("worker ready", extra={"pid": os.getpid(), "markets": [k.name for k in keepers]})
 
 
 @bot.on_(chain.blocks)
 def on_block(block: Any) -> dict[str, int]:
-    # A block that arrives while a tick is still running is skipped, not queued behind it.
-    reports: list[TickReport] = []
-    for keeper in _keepers():
-        report = keeper.tick(wait=False)
-        _state["metrics"].record(report, keeper.name)
-        reports.append(report)
-    if all(r.skipped for r in reports):
-        return {"skipped": 1}
+    worker = _worker[0]
+    if not worker.lease.acquire(worker.settings.lease_wait_seconds):
+        return {"skipped": 1}  # another worker is on it: its tick covers this block's events
+    try:
+        reports: list[TickReport] = []
+        for keeper in worker.keepers:
+            report = keeper.tick()
+            worker.metrics.record(report, keeper.name)
+            reports.append(report)
+    finally:
+        worker.lease.release()
+    log.info(
+        "block worked",
+        extra={
+            "pid": worker.pid,
+            "block": int(block.number),
+            "accounts": sum(r.accounts for r in reports),
+            "kicked": [a for r in reports for a in r.kicked],
+            "taken": [i for r in reports for i in r.taken],
+            "errors": [e for r in reports for e in r.errors],
+        },
+    )
     # Silverback records what a task returns as metrics of its own: summed over the markets.
     return {
         "accounts": sum(r.accounts for r in reports),
@@ -65,7 +112,8 @@ def on_block(block: Any) -> dict[str, int]:
     }
 
 
-@bot.on_shutdown()
-def stop() -> None:
-    for keeper in _state.get("keepers", []):
-        keeper.store.close()
+@bot.on_worker_shutdown()
+def stop_worker(_: Any) -> None:
+    for worker in _worker:
+        for keeper in worker.keepers:
+            keeper.store.close()

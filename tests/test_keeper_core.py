@@ -236,3 +236,22 @@ def test_a_keeper_with_inventory_pays_from_its_own_balance(
     )
     assert incentive > 0 and liquidator.claimable(signer) == 0  # the keeper claimed its kick's credit
     assert weth.balanceOf(signer) == bought and usdc.balanceOf(signer) == 50_000 * USDC - paid + incentive
+
+
+def test_a_keeper_sharing_its_mirror_reads_what_the_other_indexed(
+    new_keeper, vault, weth, accounts, governor, eth_feed
+):
+    """Two workers on one mirror file: what one indexed, the other's book catches up on (it never
+    saw those events itself: its checkpoint had already moved)."""
+    first = new_keeper(accounts[8], name="shared", dry_run=True)
+    second = new_keeper(accounts[8], name="shared", dry_run=True)  # the same file
+    first.tick(), second.tick()
+    who = accounts[6]
+    weth.mint(who, 10 * ETH, sender=governor)
+    weth.approve(vault, 2**256 - 1, sender=who)
+    open_position(vault, who, weth, 10 * ETH, 14_000 * USDC)
+    eth_feed.setAnswer(1_700 * 10**8, sender=governor)
+    assert first.tick().unhealthy == [who.address.lower()]  # it indexed the new account
+    report = second.tick()
+    assert report.sync.events == 0  # nothing left for it to index...
+    assert report.unhealthy == [who.address.lower()]  # ...yet its book has the account

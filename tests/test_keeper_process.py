@@ -242,9 +242,107 @@ def test_silverback_bot_kicks_on_the_next_drop(node, deployment, networks, proje
     env = keeper_env(deployment, "bot.sqlite")
     bot = Process([str(BIN / "silverback"), "run", "bots.gavel_bot:bot", "--network", node.network], env)
     try:
-        wait_for(lambda: any("gavel" in line or "Startup" in line for line in bot.lines), 120, "the bot to start", bot)
+        # Only once it polls for blocks (on a dev chain Ape's poller gives up after 10 s without one).
+        wait_for(lambda: any("transitioning to runtime" in line for line in bot.lines), 120, "the bot to start", bot)
         before = kicks(node, networks, project, deployment)
         set_eth_price(node, networks, project, accounts, deployment, 1_450)  # the 12,000 USDC loan goes under
         wait_for(lambda: kicks(node, networks, project, deployment) > before, 60, "the bot's kick", bot)
     finally:
         bot.stop()
+
+
+def test_two_silverback_workers_on_redis_kick_and_take_once_each(
+    node, deployment, networks, project, accounts, redis_server
+):
+    """Silverback's distributed mode: `silverback run` hands blocks to a Redis broker, two
+    `silverback worker` processes take them. Both work blocks, both see every account, and every
+    kick and take is sent once, at a nonce never used twice."""
+    addresses = deployment["record"].addresses
+    set_eth_price(node, networks, project, accounts, deployment, 2_000)
+    new = [accounts[3], accounts[4]]
+
+    def borrow(chain):
+        weth, vault = project.MockERC20.at(addresses["weth"]), project.Vault.at(addresses["vault"])
+        for who, debt in zip(new, (14_000, 13_800), strict=True):  # under below $1,750 and $1,725
+            weth.mint(who, 10 * ETH, sender=accounts[0])
+            weth.approve(vault, 2**256 - 1, sender=who)
+            vault.supplyCollateral(weth, 10 * ETH, who, sender=who)
+            vault.borrow(debt * USDC, who, who, sender=who)
+        return chain.blocks.head.number
+
+    start = on_node(node, networks, borrow)
+    env = {
+        **keeper_env(deployment, "workers.sqlite"),
+        "SILVERBACK_BROKER_CLASS": "taskiq_redis:ListQueueBroker",
+        "SILVERBACK_BROKER_KWARGS": json.dumps({"url": f"{redis_server}/0"}),
+        "SILVERBACK_RESULT_BACKEND_CLASS": "taskiq_redis:RedisAsyncResultBackend",
+        "SILVERBACK_RESULT_BACKEND_KWARGS": json.dumps({"redis_url": f"{redis_server}/0"}),
+        "GAVEL_KEEPER_LEASE_URL": f"{redis_server}/1",
+    }
+    silverback = str(BIN / "silverback")
+    workers = [
+        Process([silverback, "worker", "bots.gavel_bot:bot", "--network", node.network, "-w", "1"], env)
+        for _ in range(2)
+    ]
+    runner = None
+    try:
+        for worker in workers:
+            wait_for(lambda w=worker: w.logs("worker ready"), 120, "a worker to start", worker)
+        runner = Process([silverback, "run", "bots.gavel_bot:bot", "--network", node.network], env)
+
+        def mine_until(predicate, what):
+            def step():
+                on_node(node, networks, lambda chain: chain.provider.make_request("evm_mine", []))
+                return predicate()
+
+            try:
+                wait_for(step, 120, what, runner)
+            except AssertionError as err:
+                raise AssertionError(
+                    f"{err}\n" + "\n".join(f"--- worker {i} ---\n{w.output()}" for i, w in enumerate(workers))
+                ) from None
+
+        # Both workers take blocks from the broker, and each sees all five accounts.
+        mine_until(lambda: all(any(e["accounts"] == 5 for e in w.logs("block worked")) for w in workers), "both")
+
+        set_eth_price(node, networks, project, accounts, deployment, 1_700)  # both new loans go under
+        kicked = lambda: sorted(a for w in workers for e in w.logs("block worked") for a in e["kicked"])  # noqa: E731
+        mine_until(lambda: {a.address.lower() for a in new} <= set(kicked()), "the two kicks")
+
+        def later(chain):  # the auctions' prices fall below the pool's; the feed stays fresh
+            chain.provider.make_request("evm_increaseTime", [900])
+
+        on_node(node, networks, later)
+        set_eth_price(node, networks, project, accounts, deployment, 1_700)
+        taken = lambda: [i for w in workers for e in w.logs("block worked") for i in e["taken"]]  # noqa: E731
+        mine_until(lambda: len(taken()) >= 2, "the takes")
+    finally:
+        if runner is not None:
+            runner.stop()
+        for worker in workers:
+            worker.stop()
+
+    # Both new accounts kicked (a kick covers at most the close factor's share, so an account may
+    # be kicked again in a later tick: that is a new decision, not a duplicate) and auctions taken.
+    assert {a.address.lower() for a in new} <= set(kicked()) and taken()
+
+    signer = accounts[0].address  # the keepers' (test account 0 on a local chain)
+
+    def sent(chain):
+        out = {}
+        for number in range(start + 1, chain.blocks.head.number + 1):
+            for tx in chain.provider.web3.eth.get_block(number, full_transactions=True)["transactions"]:
+                if tx["from"] == signer:
+                    receipt = chain.provider.web3.eth.get_transaction_receipt(tx["hash"])
+                    out["0x" + bytes(tx["hash"]).hex()] = (tx["nonce"], receipt["status"])
+        return out
+
+    mined = on_node(node, networks, sent)
+    assert mined and all(status == 1 for _, status in mined.values())  # no send lost a race to a twin
+    with sqlite3.connect(deployment["folder"] / "workers.sqlite") as db:
+        rows = db.execute("SELECT nonce, hashes, status FROM outbox").fetchall()
+    # One outbox for both workers: every transaction the signer got mined is in it under its own
+    # nonce, and nothing it recorded was dropped (a nonce taken twice leaves one of the two out).
+    recorded = {h: nonce for nonce, hashes, _ in rows for h in hashes.split(",")}
+    assert all(recorded.get(h) == nonce for h, (nonce, _) in mined.items())
+    assert not [r for r in rows if r[2] == "dropped"]

@@ -102,6 +102,11 @@ class KeeperSettings(BaseSettings):
     watch_rounds: int = Field(3, ge=1, description="... over this many oracle rounds would put under")
     watch_simulations_per_tick: int = Field(500, ge=0, description="watched kicks simulated per tick")
     watch_pool: bool = Field(True, description="kick behind oracle updates still in the node's pool, in their block")
+    lease_url: str | None = Field(
+        None, pattern=r"^rediss?://", description="Redis for the signer's lease when several workers share it"
+    )
+    lease_wait_seconds: float = Field(5.0, ge=0, description="how long a worker waits for the lease per block")
+    lease_ttl_seconds: float = Field(120.0, gt=0, description="a lease held longer than this is freed (a dead worker)")
     metrics_port: int | None = Field(None, ge=1, le=65_535)
     log_level: str = Field("INFO", pattern="^(DEBUG|INFO|WARNING|ERROR)$")
 
@@ -111,6 +116,12 @@ class KeeperSettings(BaseSettings):
         labels = [m.label for m in self.markets]
         if len(set(mirrors)) < len(mirrors) or len(set(labels)) < len(labels):
             raise ValueError("each market needs its own database and name")
+        return self
+
+    @model_validator(mode="after")
+    def _lease_outlives_a_tick(self) -> KeeperSettings:
+        if self.lease_ttl_seconds <= 2 * self.tick_seconds:
+            raise ValueError("lease_ttl_seconds must be more than twice tick_seconds: a lease must outlive a tick")
         return self
 
     def market_list(self) -> list[MarketSettings]:

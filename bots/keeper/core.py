@@ -177,6 +177,9 @@ class Keeper:
         self.screen: Screen | None = None
         self.volatility = Volatility()
         self.watch: dict[str, tuple[int, Prepared]] = {}  # account -> (block simulated at, its kick)
+        # The mirror block (and reset generation) the book reflects: another worker sharing the
+        # mirror may index blocks this one never saw (see _catch_up_book).
+        self._book_block, self._book_generation = -1, 0
         self._feeds: dict[str, list[Any]] = {}
         self.txpool = TxPool(self.rpc)
         # (block read at, the assets then, where their price updates are sent): see update_targets
@@ -204,8 +207,10 @@ class Keeper:
         counted in `errors`, and the tick goes on with the rest."""
         started = time.perf_counter()
         deadline = time.monotonic() + self.policy.tick_seconds
+        self._catch_up_book()
         report = TickReport(self.indexer.sync(self._on_updates))
         report.timings["sync"] = _ms(started)
+        self._book_block = report.sync.checkpoint
         if report.sync.rebuilt:
             self.book = None  # the mirror was rebuilt from the start block: so is the book
         self._cache = {}
@@ -279,15 +284,31 @@ class Keeper:
             elif isinstance(update, DebtSet):
                 book.set_debt(update.account.lower(), update.scaled)
 
-    def _load_book(self, state: MarketState) -> RiskBook:
-        """The book from the store (at start, after a reorg rebuild, or when the market's assets
-        or thresholds change): one pass over every account."""
-        book = RiskBook(list(state.assets), list(state.decimals), list(state.thresholds), len(str(self.debt_scale)) - 1)
-        for account, (held, scaled) in self.store.positions().items():
+    def _catch_up_book(self) -> None:
+        """Another process sharing this mirror (a second Silverback worker) indexed blocks since
+        this one's last tick: the accounts they changed are read back into the book (all of
+        them, after a reset). Nothing to do when this process is the mirror's only writer."""
+        checkpoint = self.store.checkpoint()
+        if self.book is None or checkpoint is None or checkpoint.block == self._book_block:
+            return
+        if self.store.generation() != self._book_generation:
+            self.book = None
+            return
+        self._fill_book(self.book, self.store.positions(changed_after=self._book_block))
+
+    def _fill_book(self, book: RiskBook, positions: dict[str, tuple[dict[str, int], int]]) -> None:
+        for account, (held, scaled) in positions.items():
             for asset, amount in held.items():
                 if book.knows(asset):
                     book.set_collateral(account, asset, amount)
             book.set_debt(account, scaled)
+
+    def _load_book(self, state: MarketState) -> RiskBook:
+        """The book from the store (at start, after a reorg rebuild, or when the market's assets
+        or thresholds change): one pass over every account."""
+        book = RiskBook(list(state.assets), list(state.decimals), list(state.thresholds), len(str(self.debt_scale)) - 1)
+        self._book_generation = self.store.generation()
+        self._fill_book(book, self.store.positions())
         self.book, self.screen = book, Screen(book)
         self.watch = {}
         for asset, decimals in zip(state.assets, state.decimals, strict=True):

@@ -21,6 +21,7 @@ from dataclasses import dataclass
 from typing import Any
 
 from bots.keeper.fees import FeeCapExceeded, Fees, NonceTracker, bumped, fees_for
+from bots.keeper.lease import Lease, LeaseLost
 from bots.keeper.rpc import HttpJsonRpc, RpcError
 from bots.keeper.signing import Signed, Signer, Unsigned
 from bots.keeper.store import PENDING, SentTx, Store
@@ -81,6 +82,7 @@ class Sender:
         self.max_fee, self.priority_fee, self.replace_after_blocks = max_fee, priority_fee, replace_after_blocks
         self.nonces = NonceTracker(0)
         self.simulate_v1: bool | None = None  # does the node answer eth_simulateV1? (learnt once)
+        self.lease: Lease | None = None  # several workers on one signer: send only while holding it
 
     @property
     def _web3(self) -> Any:
@@ -176,6 +178,7 @@ class Sender:
 
     def send(self, prepared: Prepared, fees: Fees, expected_profit: int = 0) -> SentTx | None:
         """Sign and broadcast; None when the node refused the broadcast (nothing is left pending)."""
+        self._check_lease()
         self.nonces.resync(self._next_free_nonce())
         nonce = self.nonces.take()
         tx, signed = self._signed(prepared, nonce, fees, self._head(), expected_profit)
@@ -204,6 +207,7 @@ class Sender:
         the first alone decides where in a block the batch starts (behind a pending update)."""
         if not batch:
             return []
+        self._check_lease()
         self.nonces.resync(self._next_free_nonce())
         head = self._head()
         txs, raws = [], []
@@ -261,6 +265,7 @@ class Sender:
         return out
 
     def _replace(self, tx: SentTx) -> SentTx | None:
+        self._check_lease()
         try:
             fees = _at_least(bumped(Fees(tx.max_fee, tx.priority_fee), self.max_fee), self.fees_now())
         except FeeCapExceeded as err:
@@ -281,6 +286,12 @@ class Sender:
             return None
         log.info("%s %s replaced", tx.kind, tx.target, extra={"tx": new.hashes[-1], "nonce": tx.nonce})
         return new
+
+    def _check_lease(self) -> None:
+        """Nonces are chosen from the node and the shared outbox: right only while no other
+        worker sends for this signer, that is while this one holds the lease."""
+        if self.lease is not None and not self.lease.held():
+            raise LeaseLost(f"the lease on {self.signer.address} is no longer held: nothing sent")
 
     # ------------------------------------------------------------------ chain access
 

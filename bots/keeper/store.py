@@ -22,9 +22,12 @@ from bots.keeper.errors import StoreError
 SCHEMA = """
 CREATE TABLE IF NOT EXISTS meta (key TEXT PRIMARY KEY, value TEXT NOT NULL);
 CREATE TABLE IF NOT EXISTS collateral (
-    account TEXT NOT NULL, asset TEXT NOT NULL, amount TEXT NOT NULL, PRIMARY KEY (account, asset)
+    account TEXT NOT NULL, asset TEXT NOT NULL, amount TEXT NOT NULL, block INTEGER NOT NULL DEFAULT 0,
+    PRIMARY KEY (account, asset)
 );
-CREATE TABLE IF NOT EXISTS debt (account TEXT PRIMARY KEY, scaled TEXT NOT NULL);
+CREATE TABLE IF NOT EXISTS debt (account TEXT PRIMARY KEY, scaled TEXT NOT NULL, block INTEGER NOT NULL DEFAULT 0);
+CREATE INDEX IF NOT EXISTS collateral_block ON collateral (block);
+CREATE INDEX IF NOT EXISTS debt_block ON debt (block);
 CREATE TABLE IF NOT EXISTS auction (id TEXT PRIMARY KEY, account TEXT NOT NULL, collateral TEXT NOT NULL);
 """
 OUTBOX_SCHEMA = """
@@ -137,6 +140,7 @@ class Store:
             # one that opened it (Silverback runs tasks in a pool); Keeper.tick serialises use.
             # Other processes may hold the shared outbox: wait for their writes, not fail.
             self._db = sqlite3.connect(path, isolation_level=None, check_same_thread=False, timeout=30.0)
+            self._migrate_mirror()
             self._db.executescript(SCHEMA)
             if shared:
                 self._db.execute("ATTACH DATABASE ? AS shared", (str(outbox),))
@@ -158,6 +162,13 @@ class Store:
 
     def close(self) -> None:
         self._db.close()
+
+    def _migrate_mirror(self) -> None:
+        """A file from before changes were dated gains the column (its rows count as block 0)."""
+        for table in ("collateral", "debt"):
+            columns = {row[1] for row in self._db.execute(f"PRAGMA table_info({table})")}
+            if columns and "block" not in columns:
+                self._db.execute(f"ALTER TABLE {table} ADD COLUMN block INTEGER NOT NULL DEFAULT 0")
 
     def _migrate_outbox(self, db: str) -> None:
         """A file from before markets were tagged gains the column (its rows keep "")."""
@@ -186,12 +197,13 @@ class Store:
             for update in updates:
                 if isinstance(update, CollateralSet):
                     self._db.execute(
-                        "INSERT OR REPLACE INTO collateral VALUES (?, ?, ?)",
-                        (update.account.lower(), update.asset.lower(), str(update.amount)),
+                        "INSERT OR REPLACE INTO collateral VALUES (?, ?, ?, ?)",
+                        (update.account.lower(), update.asset.lower(), str(update.amount), checkpoint.block),
                     )
                 elif isinstance(update, DebtSet):
                     self._db.execute(
-                        "INSERT OR REPLACE INTO debt VALUES (?, ?)", (update.account.lower(), str(update.scaled))
+                        "INSERT OR REPLACE INTO debt VALUES (?, ?, ?)",
+                        (update.account.lower(), str(update.scaled), checkpoint.block),
                     )
                 elif isinstance(update, AuctionOpened):
                     self._db.execute(
@@ -207,19 +219,39 @@ class Store:
 
     def reset(self) -> None:
         """Forget the mirror and the checkpoint (after a reorg below the checkpoint): indexing
-        starts again from the deployment's start block. The outbox is kept."""
+        starts again from the deployment's start block. The outbox is kept. The generation
+        moves on, so another process reading this mirror knows to reload it whole."""
         with self._transaction():
             self._db.execute("DELETE FROM collateral")
             self._db.execute("DELETE FROM debt")
             self._db.execute("DELETE FROM auction")
             self._db.execute("DELETE FROM meta WHERE key IN ('block', 'hash')")
+            self._db.execute("INSERT OR REPLACE INTO meta VALUES ('generation', ?)", (str(self.generation() + 1),))
 
-    def positions(self) -> dict[str, tuple[dict[str, int], int]]:
-        """{account: ({asset: amount}, scaled debt)} for every account the mirror has seen."""
+    def generation(self) -> int:
+        """How many times the mirror was reset (a reorg below its checkpoint)."""
+        row = self._db.execute("SELECT value FROM meta WHERE key = 'generation'").fetchone()
+        return int(row[0]) if row else 0
+
+    def positions(self, changed_after: int = -1) -> dict[str, tuple[dict[str, int], int]]:
+        """{account: ({asset: amount}, scaled debt)} for every account the mirror has seen, or only
+        those whose collateral or debt changed in a block after `changed_after` (what another
+        process sharing this mirror indexed since this one last looked)."""
         out: dict[str, tuple[dict[str, int], int]] = {}
-        for account, scaled in self._db.execute("SELECT account, scaled FROM debt"):
+        if changed_after >= 0:
+            accounts = "SELECT account FROM debt WHERE block > ?1 UNION SELECT account FROM collateral WHERE block > ?1"
+            debts = self._db.execute(
+                f"SELECT account, scaled FROM debt WHERE account IN ({accounts})", (changed_after,)
+            )
+            held = self._db.execute(
+                f"SELECT account, asset, amount FROM collateral WHERE account IN ({accounts})", (changed_after,)
+            )
+        else:
+            debts = self._db.execute("SELECT account, scaled FROM debt")
+            held = self._db.execute("SELECT account, asset, amount FROM collateral")
+        for account, scaled in debts:
             out[account] = ({}, int(scaled))
-        for account, asset, amount in self._db.execute("SELECT account, asset, amount FROM collateral"):
+        for account, asset, amount in held:
             out.setdefault(account, ({}, 0))[0][asset] = int(amount)
         return out
 
