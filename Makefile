@@ -17,7 +17,7 @@ export APE_DISABLE_TELEMETRY := 1
 LOCAL := ethereum:local:foundry
 FORK := ethereum:mainnet-fork:foundry
 
-.PHONY: install compile demo deploy keeper test fork-test lint slither fuzz gas bench-keeper clean
+.PHONY: install compile demo deploy keeper status test fork-test lint slither fuzz gas bench-keeper clean
 
 install: $(VENV)/.installed node_modules/.installed .solcx/solc-v$(SOLC_VERSION)
 
@@ -58,6 +58,9 @@ deploy: compile
 # The keeper against a running node: make keeper ARGS="--network ethereum:local:node --dry-run"
 keeper: install
 	python -m bots.keeper run $(ARGS)
+
+status: install
+	python -m bots.keeper status $(ARGS)
 
 # Lint and Slither, then every test on Anvil (ape-foundry starts and stops it; the stateful
 # fuzzer runs its fixed CI budget), then the fork tests.

@@ -17,6 +17,7 @@ import subprocess
 import sys
 import threading
 import time
+from decimal import Decimal
 from pathlib import Path
 
 import pytest
@@ -346,3 +347,52 @@ def test_two_silverback_workers_on_redis_kick_and_take_once_each(
     recorded = {h: nonce for nonce, hashes, _ in rows for h in hashes.split(",")}
     assert all(recorded.get(h) == nonce for h, (nonce, _) in mined.items())
     assert not [r for r in rows if r[2] == "dropped"]
+
+
+def test_status_shows_markets_oracles_riskiest_accounts_and_auctions(node, deployment, networks, project, accounts):
+    """`python -m bots.keeper status`, as a user runs it, after the kicks above: tables that fit a
+    terminal, and the same as JSON for scripts."""
+    addresses = deployment["record"].addresses
+    set_eth_price(node, networks, project, accounts, deployment, 2_000)
+    who = accounts[9]
+
+    def kick_one(chain):  # an auction that is surely live: nobody is running to take it
+        weth, vault = project.MockERC20.at(addresses["weth"]), project.Vault.at(addresses["vault"])
+        weth.mint(who, 10 * ETH, sender=accounts[0])
+        weth.approve(vault, 2**256 - 1, sender=who)
+        vault.supplyCollateral(weth, 10 * ETH, who, sender=who)
+        vault.borrow(14_000 * USDC, who, who, sender=who)
+        project.MockAggregator.at(addresses["weth_feed"]).setAnswer(1_700 * 10**8, sender=who)
+        vault.liquidate(who, sender=who)
+
+    on_node(node, networks, kick_one)
+    env = keeper_env(deployment, "status.sqlite")
+    argv = [str(BIN / "python"), "-m", "bots.keeper", "status", "--network", node.network, "--top", "3"]
+    tables = subprocess.run(argv, cwd=ROOT, env={**os.environ, **env}, capture_output=True, text=True, timeout=120)
+    assert tables.returncode == 0, tables.stderr[-2000:]
+    lines = tables.stdout.splitlines()
+    assert max(len(line) for line in lines) <= 120 and "closest to liquidation" in tables.stdout
+    raw = subprocess.run(argv + ["--json"], cwd=ROOT, env={**os.environ, **env}, capture_output=True, text=True)
+    assert raw.returncode == 0, raw.stderr[-2000:]
+    (market,) = json.loads(raw.stdout)["markets"]
+
+    def truth(chain):
+        vault = project.Vault.at(addresses["vault"])
+        liquidator = project.DutchAuctionLiquidator.at(addresses["liquidator"])
+        borrowers = [a.address for a in accounts if int(vault.debtOf(a)) > 0]
+        return {
+            "health": sorted((int(vault.healthFactor(a)), a) for a in borrowers),
+            "breaker": int(liquidator.breaker()),
+            "kicks": int(liquidator.kicks()),
+        }
+
+    expected = on_node(node, networks, truth)
+    assert market["vault"] == addresses["vault"] and market["breaker"] == "none"
+    assert {(a["symbol"], a["role"], a["oracle"]) for a in market["assets"]} == {
+        ("USDC", "debt", "ok"), ("WETH", "collateral", "ok"), ("WBTC", "collateral", "ok"),
+    }  # fmt: skip
+    assert market["accounts_total"] == len(expected["health"])
+    assert [a["account"] for a in market["closest"]] == [a for _, a in expected["health"][:3]]
+    assert all("WETH" in a["liquidation_prices"] for a in market["closest"])
+    assert who.address in [a["account"] for a in market["auctions"]]
+    assert all(a["collateral"] == "WETH" and Decimal(a["tab"]) > 0 for a in market["auctions"])

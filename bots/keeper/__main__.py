@@ -1,6 +1,7 @@
 """The keeper's command line:
 
     python -m bots.keeper run [--config keeper.toml] [--network ethereum:local:node] [--account ALIAS] [--dry-run]
+    python -m bots.keeper status [--config keeper.toml] [--network ...] [--top 10] [--json]
 
 Settings come from the TOML file, then GAVEL_KEEPER_* environment variables, then these flags.
 Run it with the project's environment (`make keeper` sets it up)."""
@@ -25,9 +26,18 @@ def main(argv: list[str] | None = None) -> int:
     run.add_argument("--database", type=Path, help="SQLite mirror and checkpoint")
     run.add_argument("--dry-run", action="store_true", default=None, help="send nothing; say what would be sent")
     run.add_argument("--ticks", type=int, help="stop after this many ticks (default: run until stopped)")
+    status = sub.add_parser("status", help="markets, oracle, fund, breaker, riskiest accounts and live auctions")
+    status.add_argument("--config", type=Path, help="TOML settings file")
+    status.add_argument("--network", help="Ape network choice, e.g. ethereum:local:node")
+    status.add_argument("--database", type=Path, help="SQLite mirror (the keeper's), brought up to date first")
+    status.add_argument("--top", type=int, default=10, help="how many of the accounts closest to liquidation")
+    status.add_argument("--json", action="store_true", help="JSON for scripts instead of tables")
     args = parser.parse_args(argv)
 
     try:
+        if args.command == "status":
+            settings = load_settings(args.config, network=args.network, database=args.database)
+            return _status(settings, args.top, args.json)
         settings = load_settings(
             args.config, network=args.network, account=args.account, database=args.database, dry_run=args.dry_run
         )
@@ -57,6 +67,35 @@ def _run(settings: KeeperSettings, ticks: int | None) -> int:
         loop = Loop(keepers, metrics, settings.poll_seconds)
         loop.install_signal_handlers()
         loop.run(ticks)
+    return 0
+
+
+def _status(settings: KeeperSettings, top: int, as_json: bool) -> int:
+    from ape import chain, networks, project
+    from ape.logging import logger
+
+    logger.set_level("WARNING")  # Ape's "Connecting to..." would break the JSON on stdout
+
+    from bots.keeper.runner import check_network, deployment_for, market_contracts
+    from bots.keeper.status import read_market, render, to_json
+    from bots.keeper.store import Store
+
+    check_network(settings.network, networks)
+    markets = settings.market_list()
+    for market in markets:
+        deployment_for(market)
+    outbox = settings.outbox or markets[0].mirror
+    with networks.parse_network_choice(settings.network):
+        found = []
+        for market in markets:
+            _, record, addresses, contracts = market_contracts(market, settings.network, project, chain)
+            contracts["erc20"] = project.MockERC20  # any ERC-20 ABI serves for decimals()
+            store = Store(market.mirror, record.chain_id, addresses["vault"], record.start_block, outbox=outbox)
+            try:
+                found.append(read_market(market.label, contracts, store, chain, top, settings.confirmations))
+            finally:
+                store.close()
+    print(to_json(found) if as_json else render(found))
     return 0
 
 

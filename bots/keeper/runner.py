@@ -120,6 +120,28 @@ def build_keeper(settings: KeeperSettings, project: Any, chain: Any, accounts: A
     return keepers[0]
 
 
+def market_contracts(
+    market: MarketSettings, network: str, project: Any, chain: Any
+) -> tuple[Path, DeploymentRecord, dict[str, str], dict[str, Any]]:
+    """The market's record, its addresses (names resolved) and the core contracts' instances;
+    DeploymentGone (one line: redeploy) when the record's Vault has no code on this chain."""
+    path, record = deployment_for(market)
+    if record.chain_id != chain.chain_id:
+        raise ConfigError(f"{path} is for chain {record.chain_id}, but {network} is chain {chain.chain_id}")
+    addresses = dict(record.addresses)
+    addresses.setdefault("debt_asset", addresses.get("usdc", ""))
+    if not chain.provider.get_code(addresses["vault"]):
+        raise DeploymentNotFound(
+            f"{path} names a Vault at {addresses['vault']} with no code on {network}: the chain was restarted "
+            f"or is another one; redeploy with `ape run deploy --network {network}` or point at the right record"
+        )
+    instances: dict[str, Any] = {}
+    for name, contract_type in CONTRACTS.items():
+        if contract_type:
+            instances[name] = getattr(project, contract_type).at(addresses[name], fetch_from_explorer=False)
+    return path, record, addresses, instances
+
+
 def _keeper_for(
     market: MarketSettings, settings: KeeperSettings, project: Any, chain: Any, signer: Any, outbox: Path, rpc: Any
 ) -> Keeper:
@@ -127,15 +149,7 @@ def _keeper_for(
 
     from scripts._deployment import npm_artifact
 
-    path, record = deployment_for(market)
-    if record.chain_id != chain.chain_id:
-        raise ConfigError(f"{path} is for chain {record.chain_id}, but {settings.network} is chain {chain.chain_id}")
-    addresses = dict(record.addresses)
-    addresses.setdefault("debt_asset", addresses.get("usdc", ""))
-    instances: dict[str, Any] = {}
-    for name, contract_type in CONTRACTS.items():
-        if contract_type:
-            instances[name] = getattr(project, contract_type).at(addresses[name])
+    path, record, addresses, instances = market_contracts(market, settings.network, project, chain)
     # Only the factory's address is used (pairs are computed from it), so no code check.
     instances["uniswap_factory"] = ContractInstance(
         addresses["uniswap_factory"], npm_artifact("@uniswap/v2-core", "UniswapV2Factory")
