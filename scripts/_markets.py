@@ -12,6 +12,7 @@ from decimal import Decimal
 from pathlib import Path
 from typing import Annotated, Any
 
+from eth_utils.address import to_checksum_address
 from pydantic import BaseModel, ConfigDict, Field, StringConstraints, ValidationError, field_validator
 
 from scripts._deployment import ROOT, WAD, CollateralSpec, DeploymentError, ProtocolConfig, list_collateral
@@ -98,6 +99,17 @@ def spec_for(market: CollateralMarket, decimals: int) -> CollateralSpec:
     return CollateralSpec(market.symbol, decimals, usd_price=0, heartbeat=market.heartbeat, **ratios, **whole)
 
 
+def addresses_without_code(markets: Markets, code_at: Any) -> list[str]:
+    """Every address of the markets file that holds no code on this chain, by its key (the
+    factory aside: it is never called, pairs are computed from it)."""
+    named = [("debt.address", markets.debt.address), ("uniswap_v2.router", markets.uniswap_v2.router)]
+    named += [(f"debt.feeds[{i}]", feed) for i, feed in enumerate(markets.debt.feeds)]
+    for i, collateral in enumerate(markets.collateral):
+        named.append((f"collateral[{i}].address ({collateral.symbol})", collateral.address))
+        named += [(f"collateral[{i}].feeds[{j}] ({collateral.symbol})", f) for j, f in enumerate(collateral.feeds)]
+    return [f"{key} = {address}" for key, address in named if not code_at(to_checksum_address(address))]
+
+
 def deploy_markets(
     project: Any, deployer: Any, guardian: Any, markets: Markets, config: ProtocolConfig | None = None
 ) -> dict[str, Any]:
@@ -107,6 +119,9 @@ def deploy_markets(
 
     from scripts._deployment import deploy_protocol, npm_artifact
 
+    missing = addresses_without_code(markets, deployer.provider.get_code)
+    if missing:  # before anything is sent: a half deployment on a real network is gas for nothing
+        raise DeploymentError(f"no contract at {'; '.join(missing)}: fix the markets file (wrong network?)")
     config = config or ProtocolConfig()
     erc20 = project.MockERC20  # any ERC-20 ABI serves for reading decimals and symbol
     debt = erc20.at(markets.debt.address)

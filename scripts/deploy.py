@@ -8,7 +8,8 @@ real Uniswap V2, signing with Ape's first test account unless --account names an
 other network it lists the real tokens, feeds and Uniswap V2 of the network's markets file
 (markets/<ecosystem>-<network>.toml; a fork reads its parent's) and deploys only Gavel itself.
 The deployer becomes the governor. The record goes to deployments/<ecosystem>-<network>.json; a
-record whose contracts are still live on the chain is never overwritten without --force.
+record whose contracts are still live on the chain is never overwritten without --force, and a
+chain the command started itself (a throw-away Anvil, a fork) is not recorded at all.
 """
 
 from pathlib import Path
@@ -79,26 +80,41 @@ def cli(network, alias, guardian, markets_file, force):
     deployer = signer(alias, network.name)
     guardian = guardian or accounts.test_accounts[1]
     path = deployments_path(network.choice)
+    # A chain this command started (ape-foundry's throw-away Anvil) dies when it exits: recording
+    # it would replace the record of a deployment on a node that is still running.
+    ephemeral = getattr(chain.provider, "process", None) is not None
     try:
-        note = check_can_write(path, chain.chain_id, chain.provider.get_code, force)
+        note = None if ephemeral else check_can_write(path, chain.chain_id, chain.provider.get_code, force)
     except DeploymentExists as err:
         raise click.ClickException(str(err)) from err
     if note:
         click.echo(note)
 
     start_block = chain.blocks.head.number + 1
-    contracts = (
-        deploy_markets(project, deployer, guardian, markets) if markets else deploy_local(project, deployer, guardian)
-    )
+    try:
+        contracts = (
+            deploy_markets(project, deployer, guardian, markets)
+            if markets
+            else deploy_local(project, deployer, guardian)
+        )
+    except DeploymentError as err:
+        raise click.ClickException(str(err)) from err
     record = DeploymentRecord(
         network=network.choice,
         chain_id=chain.chain_id,
         start_block=start_block,
         addresses={name: contract.address for name, contract in contracts.items()},
     )
-    record.write(path)
     width = max(len(name) for name in record.addresses)
     click.echo(f"Gavel deployed on {network.choice} (chain {record.chain_id}) from block {start_block}:")
     for name, address in record.addresses.items():
         click.echo(f"  {name:<{width}}  {address}")
+    if ephemeral:
+        click.echo(
+            f"Not recorded: this chain was started by this command and ends with it (keeping "
+            f"{path.relative_to(path.parent.parent)} as it is). To keep a deployment, start a node "
+            "(node_modules/.bin/anvil --chain-id 1337 > anvil.log &) and deploy with --network ethereum:local:node."
+        )
+        return
+    record.write(path)
     click.echo(f"Recorded in {path.relative_to(path.parent.parent)}")

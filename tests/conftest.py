@@ -13,6 +13,7 @@ import socket
 import subprocess
 import time
 from contextlib import contextmanager
+from pathlib import Path
 
 import pytest
 from ape.exceptions import ContractLogicError
@@ -407,3 +408,18 @@ def _listening(port: int) -> bool:
             return True
     except OSError:
         return False
+
+
+@pytest.hookimpl(trylast=True)
+def pytest_exception_interact(node, call, report):
+    """A failing test shows its assertion and the project's own frames, short. (Ape keeps every
+    frame under the project folder, with their locals; here that folder holds .venv, so it kept
+    pytest's and pluggy's internals too: hundreds of lines per failure.)"""
+    from _pytest._code.code import Traceback
+
+    if call.excinfo is None or not report.failed:
+        return
+    own = [f for f in call.excinfo.traceback if not {".venv", "node_modules"} & set(Path(str(f.path)).parts)]
+    if own:
+        call.excinfo.traceback = Traceback(own)
+        report.longrepr = call.excinfo.getrepr(style="short", showlocals=False, chain=False, tbfilter=False)

@@ -42,3 +42,24 @@ def test_account_is_required_off_local_chains(tmp_path):
 
     with pytest.raises(ConfigError, match="config key 'account': required on 'ethereum:mainnet:node'"):
         signer_for(load_settings(network="ethereum:mainnet:node"), accounts=None)
+
+
+def test_a_misspelled_environment_variable_is_named(capsys, monkeypatch):
+    monkeypatch.setenv("GAVEL_KEEPER_KICKS_PER_TIK", "5")
+    code, err = run(capsys, "--network", "ethereum:local:node")
+    assert code == 2 and "environment variable GAVEL_KEEPER_KICKS_PER_TIK: no such setting" in err
+    assert "GAVEL_KEEPER_KICKS_PER_TICK" in err and len(err.strip().splitlines()) == 1
+
+
+def test_a_node_that_is_not_there_is_one_line(capsys, monkeypatch, tmp_path):
+    from bots.keeper.deployments import DeploymentRecord
+    from conftest import free_port
+
+    record = tmp_path / "deployments.json"
+    names = ("vault", "liquidator", "oracle", "insurance_fund", "usdc", "taker", "uniswap_factory", "uniswap_router")
+    DeploymentRecord("ethereum:local", 1337, 1, dict.fromkeys(names, "0x" + "11" * 20)).write(record)
+    monkeypatch.setenv("GAVEL_KEEPER_DEPLOYMENTS", str(record))
+    port = free_port()  # nothing listens there
+    code, err = run(capsys, "--network", f"ethereum:local:http://127.0.0.1:{port}")
+    assert code == 2 and f"cannot reach the node for ethereum:local:http://127.0.0.1:{port}" in err
+    assert "Traceback" not in err and len(err.strip().splitlines()) == 1, err

@@ -86,3 +86,20 @@ def test_deploying_from_a_markets_file(tmp_path, project, governor, guardian, us
     assert status == 0 and price == eth_feed.latestRoundData()[1] * 10**10
     assert c["taker"].liquidator() == c["liquidator"].address
     assert c["uniswap_router"].address == uniswap["router"].address
+
+
+def test_an_address_without_code_stops_the_deploy_before_anything_is_sent(
+    tmp_path, project, governor, guardian, usdc, usdc_feed, weth, uniswap
+):
+    nowhere = "0x" + "5a" * 20  # well formed, but no contract there
+    path = tmp_path / "m.toml"
+    path.write_text(
+        GOOD.format(
+            usdc=usdc.address, usdc_feed=usdc_feed.address, weth=weth.address, eth_feed=nowhere,
+            factory=uniswap["factory"].address, router=uniswap["router"].address,
+        )
+    )  # fmt: skip
+    nonce = governor.nonce
+    with pytest.raises(DeploymentError, match=r"no contract at collateral\[0\]\.feeds\[0\] \(WETH\) = 0x5[aA]"):
+        deploy_markets(project, governor, guardian, load_markets(path), ProtocolConfig())
+    assert governor.nonce == nonce  # nothing was sent

@@ -9,6 +9,7 @@ Run it with the project's environment (`make keeper` sets it up)."""
 from __future__ import annotations
 
 import argparse
+import logging
 import sys
 from pathlib import Path
 
@@ -54,16 +55,27 @@ def _run(settings: KeeperSettings, ticks: int | None) -> int:
     from ape import accounts, chain, networks, project
 
     from bots.keeper.metrics import KeeperMetrics
-    from bots.keeper.runner import Loop, build_keepers, check_network, deployment_for
+    from bots.keeper.runner import Loop, build_keepers, check_network, connected, deployment_for
 
     check_network(settings.network, networks)
     for market in settings.market_list():
         deployment_for(market)  # fail on a missing file before connecting anywhere
-    with networks.parse_network_choice(settings.network):
+    with connected(settings.network, networks):
         keepers = build_keepers(settings, project, chain, accounts)
         metrics = KeeperMetrics()
         if settings.metrics_port:
             metrics.serve(settings.metrics_port)
+        logging.getLogger("gavel.keeper").info(
+            "keeper started",
+            extra={
+                "network": settings.network,
+                "signer": str(keepers[0].signer.address),
+                "markets": {k.name: str(k.c.vault.address) for k in keepers},
+                "dry_run": settings.dry_run,
+                "kick_mode": str(settings.kick_mode),
+                "metrics_port": settings.metrics_port,
+            },
+        )
         loop = Loop(keepers, metrics, settings.poll_seconds)
         loop.install_signal_handlers()
         loop.run(ticks)
@@ -76,7 +88,7 @@ def _status(settings: KeeperSettings, top: int, as_json: bool) -> int:
 
     logger.set_level("WARNING")  # Ape's "Connecting to..." would break the JSON on stdout
 
-    from bots.keeper.runner import check_network, deployment_for, market_contracts
+    from bots.keeper.runner import check_network, connected, deployment_for, market_contracts
     from bots.keeper.status import read_market, render, to_json
     from bots.keeper.store import Store
 
@@ -85,7 +97,7 @@ def _status(settings: KeeperSettings, top: int, as_json: bool) -> int:
     for market in markets:
         deployment_for(market)
     outbox = settings.outbox or markets[0].mirror
-    with networks.parse_network_choice(settings.network):
+    with connected(settings.network, networks):
         found = []
         for market in markets:
             _, record, addresses, contracts = market_contracts(market, settings.network, project, chain)

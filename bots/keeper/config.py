@@ -5,6 +5,7 @@ environment, or a log."""
 
 from __future__ import annotations
 
+import os
 import tomllib
 from pathlib import Path
 from typing import Any
@@ -15,6 +16,8 @@ from pydantic_settings import BaseSettings, PydanticBaseSettingsSource, Settings
 from bots.keeper.deployments import deployments_path
 from bots.keeper.errors import ConfigError
 from bots.keeper.strategy import KickMode
+
+ENV_PREFIX = "GAVEL_KEEPER_"
 
 
 class RouteSettings(BaseModel):
@@ -72,7 +75,7 @@ class MarketSettings(BaseModel):
 class KeeperSettings(BaseSettings):
     """Everything the keeper can be told. Unknown keys are refused, by name."""
 
-    model_config = SettingsConfigDict(env_prefix="GAVEL_KEEPER_", extra="forbid", frozen=True)
+    model_config = SettingsConfigDict(env_prefix=ENV_PREFIX, extra="forbid", frozen=True)
 
     network: str = Field("ethereum:local:foundry", description="Ape network choice")
     account: str | None = Field(None, description="Ape account alias; on a local chain, test account 0 if unset")
@@ -150,6 +153,13 @@ def load_settings(path: Path | None = None, **overrides: Any) -> KeeperSettings:
     unknown key."""
     if path is not None and not path.is_file():
         raise ConfigError(f"config file {path} does not exist")
+    known = {name.upper() for name in KeeperSettings.model_fields} | {"CONFIG"}  # CONFIG: the bot's file
+    for variable in os.environ:
+        if variable.startswith(ENV_PREFIX) and variable[len(ENV_PREFIX) :] not in known:
+            raise ConfigError(
+                f"environment variable {variable}: no such setting (the settings are "
+                f"{', '.join(ENV_PREFIX + k for k in sorted(known - {'CONFIG'}))})"
+            )
     settings_cls = type(
         "KeeperSettingsFromFile",
         (KeeperSettings,),

@@ -16,3 +16,7 @@ class DeploymentNotFound(KeeperError):
 
 class StoreError(KeeperError):
     """The keeper's SQLite mirror is unreadable or from another chain or deployment."""
+
+
+class NodeUnreachable(KeeperError):
+    """The network's node could not be reached at start-up; the message says where and what to do."""

@@ -6,8 +6,9 @@ from __future__ import annotations
 import logging
 import signal
 import time
-from collections.abc import Callable
-from dataclasses import dataclass
+from collections.abc import Callable, Iterator
+from contextlib import contextmanager
+from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
@@ -16,7 +17,7 @@ from eth_utils.address import is_hex_address, to_checksum_address
 from bots.keeper.config import KeeperSettings, MarketSettings
 from bots.keeper.core import Contracts, Keeper, Policy, TickReport
 from bots.keeper.deployments import DeploymentRecord, has_test_accounts
-from bots.keeper.errors import ConfigError, DeploymentNotFound
+from bots.keeper.errors import ConfigError, DeploymentNotFound, NodeUnreachable
 from bots.keeper.metrics import KeeperMetrics
 from bots.keeper.routes import V2, V3, RouteSpec
 from bots.keeper.rpc import HttpJsonRpc
@@ -84,6 +85,36 @@ def check_network(choice: str, networks: Any) -> None:
         raise ConfigError(
             f"config key 'network': unknown network {choice!r} ({err}); `ape networks list` shows the choices"
         ) from err
+
+
+@contextmanager
+def connected(choice: str, networks: Any) -> Iterator[Any]:
+    """Ape connected to `choice`; NodeUnreachable (one line: where, and what to start) when the
+    node does not answer, instead of Ape's traceback (which, for `local:node`, offers to install
+    geth)."""
+    context = networks.parse_network_choice(choice)
+    try:
+        provider = context.__enter__()
+    except Exception as err:  # noqa: BLE001 - Ape raises many types for a node that is not there
+        where = _node_uri(choice)
+        hint = (
+            "start one (`node_modules/.bin/anvil --chain-id 1337 > anvil.log &` serves ethereum:local:node on "
+            "port 8545; `ethereum:local:http://127.0.0.1:PORT` names another port)"
+            if ":local:" in f"{choice}:"
+            else "check the RPC URL in ape-config.yaml or APE_NODE_* (see 'Running on a real network')"
+        )
+        raise NodeUnreachable(f"cannot reach the node for {choice}{where}: {hint}") from err
+    try:
+        yield provider
+    finally:
+        context.__exit__(None, None, None)
+
+
+def _node_uri(choice: str) -> str:
+    parts = choice.split(":", 2)
+    if len(parts) == 3 and parts[2].startswith("http"):
+        return f" at {parts[2]}"
+    return " at http://127.0.0.1:8545" if parts[1:2] == ["local"] and parts[2:] == ["node"] else ""
 
 
 def signer_for(settings: KeeperSettings, accounts: Any) -> Any:
@@ -221,6 +252,8 @@ class Loop:
     poll_seconds: float
     max_backoff: float = 30.0
     stopping: bool = False
+    heartbeat_seconds: float = 60.0  # an idle keeper logs a tick line this often, not every poll
+    _last_line: dict[str, tuple[int, float]] = field(default_factory=dict)  # market -> (checkpoint, when)
 
     def stop(self, *_: object) -> None:
         log.info("stopping after the current tick")
@@ -242,7 +275,8 @@ class Loop:
                     log.warning("tick failed for market %s: %s", keeper.name, err)
                     continue
                 self.metrics.record(report, keeper.name)
-                log_tick(keeper.name, report)
+                if self._worth_a_line(keeper.name, report):
+                    log_tick(keeper.name, report)
                 if on_tick:
                     on_tick(report)
             if failed == len(self.keepers):
@@ -256,6 +290,19 @@ class Loop:
         for keeper in self.keepers:
             keeper.store.close()  # every checkpoint is already committed; this just lets go
         log.info("stopped")
+
+    def _worth_a_line(self, market: str, report: TickReport) -> bool:
+        """A tick line when the mirror moved to a new block or the tick did or failed at
+        anything, else one per `heartbeat_seconds`: an idle keeper does not print the same line
+        every poll."""
+        checkpoint, when = self._last_line.get(market, (-1, 0.0))
+        acted = report.kicked or report.taken or report.redone or report.errors or report.would_send
+        busy = acted or report.replaced or report.lost_races or report.deferred or report.pending_updates
+        now = time.monotonic()
+        if report.sync.checkpoint != checkpoint or busy or now - when >= self.heartbeat_seconds:
+            self._last_line[market] = (report.sync.checkpoint, now)
+            return True
+        return False
 
 
 def log_tick(market: str, report: TickReport) -> None:

@@ -157,7 +157,10 @@ class Store:
                 self._db.executemany("INSERT INTO meta VALUES (?, ?)", expected.items())
         elif found != expected:
             wrong = ", ".join(f"{k} is {found.get(k)} not {v}" for k, v in expected.items() if found.get(k) != v)
-            raise StoreError(f"{path} belongs to another deployment ({wrong}); use another --database or delete it")
+            raise StoreError(
+                f"{path} belongs to another deployment ({wrong}); point `database` (GAVEL_KEEPER_DATABASE, "
+                "or --database on the CLI) at another file, or delete it"
+            )
         self.start_block = start_block
 
     def close(self) -> None:
