@@ -4,7 +4,9 @@ and the loop with retries, metrics and a clean stop. Shared by the CLI and the S
 from __future__ import annotations
 
 import logging
+import os
 import signal
+import sys
 import time
 from collections.abc import Callable, Iterator
 from contextlib import contextmanager
@@ -122,9 +124,16 @@ def signer_for(settings: KeeperSettings, accounts: Any) -> Any:
     fork (both fund Ape's test accounts)."""
     if settings.account:
         try:
-            return accounts.load(settings.account)
+            account = accounts.load(settings.account)
         except Exception as err:  # noqa: BLE001
             raise ConfigError(f"config key 'account': no Ape account named {settings.account!r} ({err})") from err
+        variable = f"APE_ACCOUNTS_{settings.account}_PASSPHRASE"
+        if hasattr(account, "keyfile_path") and variable not in os.environ and not sys.stdin.isatty():
+            raise ConfigError(
+                f"config key 'account': {settings.account!r} is locked and there is no terminal to ask for its "
+                f"passphrase: set {variable} in the keeper's environment (a secret store, never a file in the repo)"
+            )
+        return account
     if has_test_accounts((settings.network.split(":") + [""])[1]):
         return accounts.test_accounts[0]
     raise ConfigError(f"config key 'account': required on {settings.network!r} (an alias from `ape accounts list`)")
