@@ -49,7 +49,7 @@ compile: .build/.compiled
 # The main job: the end-to-end demo on a throw-away Anvil (deploy, 200 borrowers, a crash, the
 # keeper liquidating, a report). Exits non-zero if a liquidatable account is left.
 demo: compile
-	ape run demo --network $(LOCAL)
+	ape run demo $(ARGS)
 
 # Deploy to a throw-away local Anvil and print the addresses.
 deploy: compile

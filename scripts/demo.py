@@ -1,25 +1,34 @@
-"""The whole system on a throw-away Anvil, in one command (`make demo`):
+"""The whole system on a throw-away Anvil, in one command (`make demo`; `make demo ARGS="--borrowers
+20"` is the quick run):
 
-deploy Gavel and a real Uniswap V2 pool with depth, open 200 borrowers at varied loan-to-value,
+deploy Gavel and a real Uniswap V2 pool with depth, open the borrowers at varied loan-to-value,
 start the keeper, crash ETH through its feed in steps (an arbitrageur moves the pool with it),
-and report: accounts liquidated, blocks from each price update to its kick, clearing prices
-against the oracle, bad debt and the keeper's profit. Exits non-zero if any liquidatable account
-is left unliquidated. ape-foundry stops Anvil when the script ends, so nothing is left running.
-"""
+and tell what happened: one line per price step, then a report, and three pictures (PNG) in the
+folder it names. Exits non-zero if any liquidatable account is left unliquidated.
+
+It starts its own Anvil, without the step tracing Ape's provider turns on (that alone took
+gigabytes), and stops it at the end; Ape's line per transaction is turned off. Block timestamps
+are set here (two minutes per keeper tick), never taken from the wall clock."""
 
 from __future__ import annotations
 
 import random
+import resource
 import tempfile
+import time
 from pathlib import Path
+from typing import Any
 
 import click
-from ape import accounts, chain, project
-from ape.cli import ConnectedProviderCommand
+from ape import accounts, networks, project
+from ape.contracts import ContractContainer
+from ape.logging import logger
 
 from bots.keeper.core import Contracts, Keeper, Policy
 from bots.keeper.store import Store
 from bots.keeper.strategy import KickMode
+from scripts._bulk import Anvil, Borrower, BulkChain, borrower_address, open_borrowers
+from scripts._demo_charts import Story, draw
 from scripts._deployment import ProtocolConfig, add_liquidity, deploy_local, npm_artifact
 
 USDC = 10**6
@@ -31,9 +40,9 @@ TICKS_PER_STEP = 12
 SECONDS_PER_TICK = 120
 
 
-def arbitrage_pool_to(price: int, pair, router, weth, usdc, arb) -> None:
-    """Sell WETH into (or buy it from) the pool until its price is about `price` USDC per ETH, as
-    an arbitrageur would after the oracle moved."""
+def arbitrage_pool_to(price: int, pair: Any, router: Any, weth: Any, usdc: Any, arb: Any) -> None:
+    """Sell WETH into the pool until its price is about `price` USDC per ETH, as an arbitrageur
+    would after the oracle moved."""
     r0, r1, _ = pair.getReserves()
     weth_reserve, usdc_reserve = (r0, r1) if pair.token0() == weth.address else (r1, r0)
     # Constant product: at the target, weth' = sqrt(k / price); sell the difference.
@@ -46,19 +55,73 @@ def arbitrage_pool_to(price: int, pair, router, weth, usdc, arb) -> None:
         router.swapExactTokensForTokens(amount, 0, [weth, usdc], arb, 2**255, sender=arb)
 
 
-@click.command(cls=ConnectedProviderCommand)
+def borrowers_for(n: int, seed: int, weth: str) -> list[Borrower]:
+    """1 to 20 WETH each, borrowing 20-74% of its value at $2,000."""
+    rng = random.Random(seed)
+    out = []
+    for i in range(n):
+        collateral = rng.randint(1, 20) * ETH
+        ltv = rng.randint(20, 74)
+        out.append(Borrower(borrower_address(i), {weth: collateral}, collateral * 2_000 * ltv // 100 // ETH * USDC))
+    return out
+
+
+def health(vault: Any, people: list[str]) -> list[float]:
+    """Health of every borrower still in debt (accounts without debt have none to speak of)."""
+    factors = [int(h) for first in range(0, len(people), 500) for h in vault.healthFactors(people[first : first + 500])]
+    return [h / WAD for h in factors if h < 2**255]
+
+
+def peak_mb(pid: int | None = None) -> float:
+    """Peak resident memory [MB] of this process, or of process `pid` (Linux: VmHWM)."""
+    if pid is None:
+        return resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024
+    for line in Path(f"/proc/{pid}/status").read_text().splitlines():
+        if line.startswith("VmHWM:"):
+            return int(line.split()[1]) / 1024
+    return 0.0
+
+
+@click.command()
 @click.option("--borrowers", default=BORROWERS, show_default=True, help="How many borrower accounts to open.")
 @click.option("--seed", default=7, show_default=True, help="Seed for the borrowers' loan-to-value.")
-def cli(borrowers: int, seed: int) -> None:
-    """Run the end-to-end demo and print its report."""
-    rng = random.Random(seed)
+@click.option(
+    "--charts",
+    type=click.Path(path_type=Path),
+    default=Path("demo-charts"),
+    show_default=True,
+    help="Folder for the PNG pictures.",
+)
+def cli(borrowers: int, seed: int, charts: Path) -> None:
+    """Run the end-to-end demo and print its story."""
+    started = time.perf_counter()
+    logger.set_level("WARNING")  # no line per transaction
+    click.echo("Starting a fresh Anvil (no step tracing)...")
+    node = Anvil()
+    try:
+        with networks.parse_network_choice(f"ethereum:local:{node.uri}") as provider:
+            story, left = run(provider.chain_manager, node, borrowers, seed)
+        anvil_peak = peak_mb(node.process.pid)
+    finally:
+        node.stop()
+    for path in draw(story, charts):
+        click.echo(f"  picture: {path}")
+    click.echo(
+        f"  peak memory: Anvil {anvil_peak:,.0f} MB, this process {peak_mb():,.0f} MB; "
+        f"{time.perf_counter() - started:,.0f} s in all"
+    )
+    if left:
+        raise click.ClickException(f"{len(left)} liquidatable accounts were left unliquidated: {left[:5]}...")
+
+
+def run(chain: Any, node: Anvil, borrowers: int, seed: int) -> tuple[Story, list[str]]:
+    """The demo itself; returns what it saw and the liquidatable accounts left (none, if all
+    went well)."""
     governor, guardian, lender, keeper_account, arb = accounts.test_accounts[:5]
-    click.echo("Deploying Gavel, tokens, feeds and Uniswap V2 on a fresh Anvil...")
+    click.echo("Deploying Gavel, tokens, feeds and a Uniswap V2 WETH/USDC pool (5,000 WETH deep)...")
     c = deploy_local(project, governor, guardian, ProtocolConfig())
     vault, liquidator, usdc, weth = c["vault"], c["liquidator"], c["usdc"], c["weth"]
     add_liquidity(c["uniswap_router"], governor, weth, usdc, 5_000 * ETH, 10_000_000 * USDC)
-    from ape.contracts import ContractContainer
-
     pair = ContractContainer(npm_artifact("@uniswap/v2-core", "UniswapV2Pair")).at(
         c["uniswap_factory"].getPair(weth, usdc)
     )
@@ -68,74 +131,104 @@ def cli(borrowers: int, seed: int) -> None:
     usdc.mint(governor, 200_000 * USDC, sender=governor)
     usdc.approve(c["insurance_fund"], 2**256 - 1, sender=governor)
     c["insurance_fund"].fund(200_000 * USDC, sender=governor)
+    start_block = chain.blocks.head.number + 1
 
-    click.echo(f"Opening {borrowers} borrowers at 20-74% loan-to-value...")
-    weth.mint(governor, borrowers * 20 * ETH, sender=governor)
+    people = borrowers_for(borrowers, seed, str(weth.address))
+    weth.mint(governor, sum(b.collateral[str(weth.address)] for b in people), sender=governor)
     weth.approve(vault, 2**256 - 1, sender=governor)
-    people = []
-    for _ in range(borrowers):
-        who = accounts.test_accounts.generate_test_account()
-        chain.set_balance(who.address, 10 * ETH)
-        collateral = rng.randint(1, 20) * ETH
-        ltv = rng.randint(20, 74)
-        vault.supplyCollateral(weth, collateral, who, sender=governor)  # anyone may supply for an account
-        vault.borrow(collateral * 2_000 * ltv // 100 // ETH * USDC, who, who, sender=who)
-        people.append(who)
+    bulk = BulkChain(node.rpc)
+    bulk.manual_mining()
+    t0 = time.perf_counter()
 
-    store = Store(Path(tempfile.mkdtemp()) / "keeper.sqlite", chain.chain_id, vault.address, 1)
+    def opened(done: int) -> None:
+        took = time.perf_counter() - t0
+        click.echo(f"Opening borrowers at 20-74% loan-to-value: {done:,} of {borrowers:,} ({took:.0f} s)")
+
+    open_borrowers(bulk, str(vault.address), governor.address, people, opened, chunk=1_000)
+    node.rpc("evm_setAutomine", [True])
+    addresses = [b.address for b in people]
+
+    store = Store(Path(tempfile.mkdtemp()) / "keeper.sqlite", chain.chain_id, vault.address, start_block)
     contracts = Contracts(
         vault, liquidator, c["oracle"], c["insurance_fund"], usdc, c["taker"], c["uniswap_factory"], c["uniswap_router"]
     )
-    policy = Policy(kick_mode=KickMode.ALWAYS)
-    keeper = Keeper(contracts, keeper_account, chain, store, policy, project, native_asset=c["weth"].address)
-    keeper_start = usdc.balanceOf(keeper_account)
+    keeper = Keeper(
+        contracts, keeper_account, chain, store, Policy(kick_mode=KickMode.ALWAYS), project, native_asset=weth.address
+    )
+    keeper_start = int(usdc.balanceOf(keeper_account))
     keeper.tick()  # index the borrowers
+    story = Story(health_before=health(vault, addresses))
+    click.echo(f"The keeper is watching {keeper.tick().accounts:,} borrowers. ETH falls from $2,000:")
 
-    kick_delays: list[int] = []
-    clearing: list[float] = []  # each take's price as a fraction of the oracle price at the time
+    crash_time = int(chain.blocks.head.timestamp)
+    story.prices.append((0.0, 2_000.0))
     kicked_accounts: set[str] = set()
+    kick_delays: list[int] = []
+    takes_seen = 0
     for price in PRICE_STEPS:
         update = c["weth_feed"].setAnswer(price * 10**8, sender=governor)
-        arbitrage_pool_to(price, pair, c["uniswap_router"], weth, usdc, arb)
-        click.echo(f"ETH -> ${price:,}")
-        for _ in range(TICKS_PER_STEP):
+        minute = (int(chain.blocks.head.timestamp) - crash_time) / 60
+        story.prices.append((minute, float(price)))
+        unhealthy, kicks_now, takes_now = 0, 0, 0
+        for tick in range(TICKS_PER_STEP):
             before = chain.blocks.head.number
-            keeper.tick()
+            report = keeper.tick()
+            if tick == 0:
+                unhealthy = len(report.unhealthy)
+                # Then an arbitrageur brings the pool to the new price (after the keeper's first
+                # tick: its transactions are not the keeper's latency).
+                arbitrage_pool_to(price, pair, c["uniswap_router"], weth, usdc, arb)
+            now = (int(chain.blocks.head.timestamp) - crash_time) / 60
             for take in liquidator.Take.range(before + 1, chain.blocks.head.number + 1):
-                clearing.append(take.price / WAD / price)  # clearing price / oracle price now
-            # The block each kick was mined in (automine: one transaction per block, so a tick
-            # that kicks twenty accounts spreads them over twenty blocks).
+                story.takes.append((now, take.price / WAD, float(price)))
+                takes_now += 1
+            # The block each kick was mined in (automine: one transaction per block).
             for kick in vault.Liquidated.range(before + 1, chain.blocks.head.number + 1):
+                story.kicks.append((now, float(price)))
+                kicks_now += 1
                 if kick.account.lower() not in kicked_accounts:
                     kicked_accounts.add(kick.account.lower())
                     kick_delays.append(kick.block_number - update.block_number)
-            chain.pending_timestamp = chain.blocks.head.timestamp + SECONDS_PER_TICK
+            node.rpc("evm_setNextBlockTimestamp", [int(chain.blocks.head.timestamp) + SECONDS_PER_TICK])
             c["weth_feed"].setAnswer(price * 10**8, sender=governor)  # the feed keeps beating
             c["usdc_feed"].setAnswer(10**8, sender=governor)
             c["wbtc_feed"].setAnswer(30_000 * 10**8, sender=governor)
+        takes_seen += takes_now
+        bad_debt = sum(s.badDebt for s in vault.ShortfallSettled.range(start_block, chain.blocks.head.number + 1))
+        click.echo(
+            f"  ETH ${price:,}: {unhealthy:,} accounts went under, {kicks_now:,} kicks, {takes_now:,} takes, "
+            f"{len(keeper.store.live_auctions()):,} auctions still selling; bad debt so far {bad_debt / USDC:,.2f} USDC"
+        )
 
-    takes = list(liquidator.Take.range(0, chain.blocks.head.number + 1))
-    settled = list(vault.ShortfallSettled.range(0, chain.blocks.head.number + 1))
-    hfs = vault.healthFactors([p.address for p in people])
-    left = [p.address for p, hf in zip(people, hfs, strict=True) if hf < WAD]
-    bad_debt = sum(s.badDebt for s in settled)
-    profit = usdc.balanceOf(keeper_account) - keeper_start
+    story.health_after = health(vault, addresses)
+    left = [a for a, hf in zip(addresses, vault.healthFactors(addresses), strict=True) if hf < WAD]
+    bad_debt = sum(s.badDebt for s in vault.ShortfallSettled.range(start_block, chain.blocks.head.number + 1))
+    profit = int(usdc.balanceOf(keeper_account)) - keeper_start
+    live = len(keeper.store.live_auctions())
 
     click.echo("")
     click.echo("Gavel demo report")
-    click.echo(f"  borrowers                     {borrowers}")
-    click.echo(f"  accounts liquidated           {len(kicked_accounts)}")
-    click.echo(
-        f"  auctions taken                {len(takes)} takes, {len(keeper.store.live_auctions())} auctions still live"
-    )
+    click.echo(f"  borrowers                     {borrowers:,}")
+    click.echo(f"  accounts liquidated           {len(kicked_accounts):,}")
+    click.echo(f"  auctions taken                {takes_seen:,} takes")
+    click.echo(f"  auctions still selling        {live:,}")
+    if live:
+        click.echo(
+            "    (an auction still selling is not a loss: its price keeps falling until a take clears it or it is\n"
+            "    redone; the demo simply stops at the last price step. Its debt is valued at most at its lot's worth.)"
+        )
     if kick_delays:
         median = sorted(kick_delays)[len(kick_delays) // 2]
         click.echo(f"  blocks, price update to kick  min {min(kick_delays)}, median {median}, max {max(kick_delays)}")
-    if clearing:
-        mean = sum(clearing) / len(clearing)
-        click.echo(f"  clearing / oracle price       mean {mean:.3f}, range {min(clearing):.3f}-{max(clearing):.3f}")
+        click.echo("    (this chain mines one transaction per block: a tick's kicks leave together, one block each)")
+    if story.takes:
+        ratios = [t[1] / t[2] for t in story.takes]
+        click.echo(
+            f"  clearing / oracle price       mean {sum(ratios) / len(ratios):.3f}, "
+            f"range {min(ratios):.3f}-{max(ratios):.3f}"
+        )
     click.echo(f"  bad debt                      {bad_debt / USDC:,.2f} USDC")
     click.echo(f"  keeper profit (incl. tips)    {profit / USDC:,.2f} USDC")
-    click.echo(f"  liquidatable accounts left    {len(left)}")
-    if left:
-        raise click.ClickException(f"{len(left)} liquidatable accounts were left unliquidated: {left[:5]}...")
+    click.echo(f"  liquidatable accounts left    {len(left):,}")
+    keeper.store.close()
+    return story, left
