@@ -17,7 +17,7 @@ export APE_DISABLE_TELEMETRY := 1
 LOCAL := ethereum:local:foundry
 FORK := ethereum:mainnet-fork:foundry
 
-.PHONY: install compile demo deploy keeper status test fork-test lint slither fuzz gas bench-keeper clean
+.PHONY: install compile demo deploy keeper status test fork-test lint slither fuzz gas bench-keeper bench-crash clean
 
 install: $(VENV)/.installed node_modules/.installed .solcx/solc-v$(SOLC_VERSION)
 
@@ -98,6 +98,9 @@ gas: compile $(MORPHO_BUILD)
 # batched-view keeper, on a fresh Anvil it starts itself; prints the README's table.
 bench-keeper: compile
 	ape run bench_keeper $(ARGS)
+
+bench-crash: compile $(MORPHO_BUILD)
+	ape run bench_crash $(ARGS)
 
 $(MORPHO_BUILD): tools/compile_morpho.js node_modules/.installed
 	node tools/compile_morpho.js $@

@@ -16,25 +16,18 @@ The scenario: two accounts of 10 WETH / 12,000 USDC each, ETH 2,000 -> 1,400 (he
 (Issue 8 quotes 10,000 of debt; at 1,400 that account is healthy under an 80% threshold.)
 """
 
-import json
-import subprocess
-from pathlib import Path
-
 import click
 from ape import accounts, chain, project
 from ape.cli import ConnectedProviderCommand
-from ape.contracts import ContractContainer
-from ethpm_types import ContractType
 
 from scripts._deployment import ProtocolConfig, add_liquidity, deploy_local
+from scripts._morpho import market_id, morpho_contracts
 
 USDC = 10**6
 ETH = 10**18
 WAD = 10**18
 MAX = 2**256 - 1
 T0 = 1_900_000_000  # [seconds] the chain's clock at the first transaction (2030-03-17)
-ROOT = Path(__file__).resolve().parent.parent
-MORPHO_BUILD = ROOT / ".build" / "morpho" / "morpho.json"
 
 
 class Rows:
@@ -55,24 +48,6 @@ def fixed_clock() -> None:
     """Start the chain at T0 and date every block one second after the last."""
     chain.provider.make_request("anvil_setBlockTimestampInterval", [1])
     chain.mine(timestamp=T0)
-
-
-def morpho_contracts() -> dict[str, ContractContainer]:
-    if not MORPHO_BUILD.is_file():  # make gas builds it first; `ape run gas` alone may not have
-        subprocess.run(["node", str(ROOT / "tools" / "compile_morpho.js"), str(MORPHO_BUILD)], check=True)
-    built = json.loads(MORPHO_BUILD.read_text())
-    return {
-        name: ContractContainer(
-            ContractType.model_validate(
-                {
-                    "contractName": name,
-                    "abi": built[name]["abi"],
-                    "deploymentBytecode": {"bytecode": built[name]["bytecode"]},
-                }
-            )
-        )
-        for name in ("Morpho", "OracleMock", "IrmMock")
-    }
 
 
 def gavel(rows: Rows, governor, guardian, lender, a, b, c, d, keeper) -> dict:
@@ -172,21 +147,13 @@ def morpho(rows: Rows, g: dict, governor, lender, a, b, keeper) -> None:
     # repay what is left of the account's debt shares.
     rows.add("morpho liquidate", "partial, seize 1 WETH", blue.liquidate(market, a, ETH, 0, b"", sender=keeper))
     rows.add("morpho liquidate", "partial again, seize 1 WETH", blue.liquidate(market, a, ETH, 0, b"", sender=keeper))
-    market_id = _market_id(market)
-    shares = blue.position(market_id, a).borrowShares
+    the_market = market_id(market)
+    shares = blue.position(the_market, a).borrowShares
     rows.add(
         "morpho liquidate", "final rest: repay every share", blue.liquidate(market, a, 0, shares, b"", sender=keeper)
     )
-    shares = blue.position(market_id, b).borrowShares
+    shares = blue.position(the_market, b).borrowShares
     rows.add("morpho liquidate", "whole position in one call", blue.liquidate(market, b, 0, shares, b"", sender=keeper))
-
-
-def _market_id(market: tuple) -> bytes:
-    """Morpho's market id: keccak256 of the ABI-encoded MarketParams."""
-    from eth_abi import encode
-    from eth_utils import keccak
-
-    return keccak(encode(["address", "address", "address", "address", "uint256"], list(market)))
 
 
 def print_tables(rows: Rows) -> None:

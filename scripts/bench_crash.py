@@ -1,0 +1,59 @@
+"""Crash scenarios, Gavel beside a fixed-discount lender: `make bench-crash` (`ARGS="--borrowers 20"`
+for a quick run). What runs and what is measured: scripts/_crash.py."""
+
+from __future__ import annotations
+
+import tempfile
+import time
+from pathlib import Path
+
+import click
+from ape import networks
+from ape.logging import logger
+
+from scripts._bulk import Anvil
+from scripts._crash import PATHS, USDC, Outcome, draw, gavel_config, run_path, setup, table, verdict
+
+
+@click.command()
+@click.option("--borrowers", default=100, show_default=True, help="Borrowers, the same on both protocols.")
+@click.option("--seed", default=3, show_default=True, help="Their collateral and loan-to-value.")
+@click.option("--charts", type=click.Path(path_type=Path), default=Path("bench-crash-charts"), show_default=True)
+@click.option("--buf", type=float, default=None, help="Gavel's WETH start price / oracle price (default 1.10).")
+@click.option("--cut", type=float, default=None, help="Gavel's price kept per 60-s step (default 0.99).")
+@click.option("--penalty", type=float, default=None, help="Gavel's WETH penalty (default 0.10).")
+def cli(borrowers: int, seed: int, charts: Path, buf: float | None, cut: float | None, penalty: float | None) -> None:
+    """Gavel and Morpho Blue through the same crashes (Gavel's auction parameters may be varied)."""
+    say = click.echo
+    logger.set_level("WARNING")
+    say("Starting a fresh Anvil (no step tracing)...")
+    node = Anvil()
+    outcomes: list[Outcome] = []
+    started = time.perf_counter()
+    try:
+        with networks.parse_network_choice(f"ethereum:local:{node.uri}") as provider:
+            chain = provider.chain_manager
+            world = setup(chain, node, borrowers, seed, say, gavel_config(buf, cut, penalty))
+            stores = Path(tempfile.mkdtemp())
+            for path in PATHS:
+                for protocol in ("Gavel", "Morpho Blue"):
+                    snapshot = node.rpc("evm_snapshot", [])
+                    ticked = time.perf_counter()
+                    outcome = run_path(world, path, protocol, stores)
+                    node.rpc("evm_revert", [snapshot])
+                    outcomes.append(outcome)
+                    say(
+                        f"  {path.name}, {protocol}: {len(outcome.liquidated)} liquidated, borrowers lost "
+                        f"{outcome.borrower_loss / USDC:,.0f} USDC ({time.perf_counter() - ticked:.0f} s)"
+                    )
+    finally:
+        node.stop()
+    say("")
+    say(table(outcomes))
+    say("")
+    say("Targets (default parameters):")
+    for line in verdict(outcomes):
+        say(line)
+    for file in draw(outcomes, charts):
+        say(f"  picture: {file}")
+    say(f"{time.perf_counter() - started:.0f} s in all")
