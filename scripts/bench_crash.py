@@ -41,6 +41,9 @@ def cli(borrowers: int, seed: int, charts: Path, buf: float | None, cut: float |
                     ticked = time.perf_counter()
                     outcome = run_path(world, path, protocol, stores)
                     node.rpc("evm_revert", [snapshot])
+                    # A transaction still in the pool (priced under a base fee the bench forced up)
+                    # would survive the revert and be mined in the next run at its nonce.
+                    node.rpc("anvil_dropAllTransactions", [])
                     outcomes.append(outcome)
                     say(
                         f"  {path.name}, {protocol}: {len(outcome.liquidated)} liquidated, borrowers lost "
