@@ -38,7 +38,6 @@ from eth_utils.crypto import keccak
 
 from bots.keeper.core import Contracts, Keeper, Policy
 from bots.keeper.market import View
-from bots.keeper.rpc import HttpJsonRpc
 from bots.keeper.store import Store
 from bots.keeper.strategy import Auction, KickMode, Pool, best_sale_size
 from bots.keeper.units import div_up, gas_cost_in_debt_up
@@ -58,7 +57,6 @@ MAX_TICKS_AFTER = 120
 POSITION = View("position(bytes32,address)", ("bytes32", "address"), ("uint256", "uint128", "uint128"))
 MARKET = View("market(bytes32)", ("bytes32",), ("uint128",) * 6)
 LIQUIDATE_TOPIC = keccak(text="Liquidate(bytes32,address,address,uint256,uint256,uint256,uint256,uint256)")
-HEALTH_FACTORS = View("healthFactors(address[])", ("address[]",), ("uint256[]",))
 
 
 class PricePath(NamedTuple):
@@ -112,7 +110,6 @@ class Outcome:
 class World:
     chain: Any
     node: Anvil
-    rpc: HttpJsonRpc
     g: dict[str, Any]
     blue: Any
     market: tuple
@@ -211,7 +208,7 @@ def setup(chain: Any, node: Anvil, n: int, seed: int, say: Any, config: Protocol
         if (i + 1) % 25 == 0 or i + 1 == n:
             say(f"  {i + 1} of {n} borrowers opened on both ({time.perf_counter() - started:.0f} s)")
     return World(
-        chain, node, HttpJsonRpc(node.uri), g, blue, market, market_id(market), morpho_oracle, pair, people, arb,
+        chain, node, g, blue, market, market_id(market), morpho_oracle, pair, people, arb,
         morpho_bot, keeper_account, governor, first_block,
     )  # fmt: skip
 
@@ -285,7 +282,7 @@ def _positions(w: World) -> tuple[list[tuple[str, int, int]], tuple[int, ...]]:
     blue = str(w.blue.address)
     calls = [("eth_call", [{"to": blue, "data": MARKET.data(w.market_id)}, "latest"])]
     calls += [("eth_call", [{"to": blue, "data": POSITION.data(w.market_id, b)}, "latest"]) for b in w.borrowers]
-    answers = w.rpc.batch(calls)
+    answers = w.node.rpc.batch(calls)
     totals = MARKET.decode(answers[0])
     out = []
     for b, answer in zip(w.borrowers, answers[1:], strict=True):

@@ -28,7 +28,7 @@ import click
 from ape import accounts, networks, project
 
 from bots.keeper.core import Contracts, Keeper, Policy
-from bots.keeper.market import View
+from bots.keeper.market import HEALTH_FACTORS, View
 from bots.keeper.rpc import RpcError
 from bots.keeper.store import Store
 from bots.keeper.strategy import KickMode
@@ -36,7 +36,6 @@ from scripts._bench_market import CRASH, Market, deploy_market, grow
 from scripts._bulk import BLOCK_GAS_LIMIT, Anvil, BulkChain, calldata
 
 HEALTH_FACTOR = View("healthFactor(address)", ("address",), ("uint256",))
-HEALTH_FACTORS = View("healthFactors(address[])", ("address[]",), ("uint256[]",))
 WAD = 10**18
 
 

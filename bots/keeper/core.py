@@ -25,7 +25,7 @@ from eth_utils.address import to_checksum_address
 
 from bots.keeper.fees import FeeCapExceeded, Fees
 from bots.keeper.indexer import ApeChainView, Indexer, SyncResult
-from bots.keeper.market import MarketReader, MarketState, View
+from bots.keeper.market import PEEK, MarketReader, MarketState, View
 from bots.keeper.mempool import PendingTx, TxPool
 from bots.keeper.risk import Floats, RiskBook, Screen, Volatility
 from bots.keeper.routes import V2, V3, Quotes, RouteSpec, V2Path, quote_sizes
@@ -45,7 +45,6 @@ GWEI = 10**9
 LIQUIDATE = View("liquidate(address)", ("address",), ("uint256[]",))
 GET_RESERVES = View("getReserves()", (), ("uint112", "uint112", "uint32"))
 QUOTE_EXACT_INPUT = View("quoteExactInput(bytes,uint256)", ("bytes", "uint256"), ("uint256",))  # QuoterV2: first word
-PEEK = View("peek(address)", ("address",), ("uint256", "uint8"))
 UPDATE_TARGETS_BLOCKS = 256  # how often the oracle's sources are read again (governance may change them)
 # A price feed that answers latestRoundData() with (1, sload(0), sload(1), sload(1), 1) whatever it
 # is asked: put at a feed's address in a simulation's state override, it makes the oracle see a
@@ -184,7 +183,7 @@ class Keeper:
         self.txpool = TxPool(self.rpc)
         # (block read at, the assets then, where their price updates are sent): see update_targets
         self._update_targets: tuple[int, tuple[str, ...], set[str]] = (0, (), set())
-        self._updates_seen: set[str] = set()  # pending updates already kicked behind
+        self._updates_seen: dict[str, None] = {}  # pending updates already kicked behind, oldest first
         self._walk_from = 0  # where the next auction walk starts in the store's list
 
     # ------------------------------------------------------------------ the loop body
@@ -399,9 +398,9 @@ class Keeper:
         if not updates:
             return
         report.pending_updates = len(updates)
-        self._updates_seen |= {u.hash for u in updates}
+        self._updates_seen.update(dict.fromkeys(u.hash for u in updates))
         if len(self._updates_seen) > 10_000:  # long mined: forget the oldest half
-            self._updates_seen = set(list(self._updates_seen)[5_000:]) | {u.hash for u in updates}
+            self._updates_seen = dict.fromkeys(list(self._updates_seen)[5_000:])
         after = self.market.read_after(state.block, [u.call() for u in updates])
         assert self.book is not None and self.screen is not None
         prices, debt_price = self._prices(after)

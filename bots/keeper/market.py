@@ -43,6 +43,7 @@ COLLATERAL_PARAMS = View(
 BORROW_INDEX = View("borrowIndex()", (), ("uint256",))
 PEEK = View("peek(address)", ("address",), ("uint256", "uint8"))
 DECIMALS = View("decimals()", (), ("uint8",))
+HEALTH_FACTORS = View("healthFactors(address[])", ("address[]",), ("uint256[]",))
 AGGREGATOR = View("aggregator()", (), ("address",))  # a Chainlink proxy's current aggregator
 SOURCES_OF = View("sourcesOf(address)", ("address",), ("(address,uint32,uint8)[]", "uint8", "uint256"))
 
@@ -105,13 +106,7 @@ class MarketReader:
         """Where a price update for `assets` is sent (lower-case): each oracle source, and the
         aggregator behind it where the source is a proxy (Chainlink's `transmit` goes to the
         aggregator, not to the proxy the oracle reads). Two batches."""
-        answers = self.rpc.batch([self._call(self.oracle, SOURCES_OF.data(a), "latest") for a in assets])
-        feeds = {
-            str(feed).lower()
-            for answer in answers
-            if not isinstance(answer, RpcError)
-            for feed, _, _ in SOURCES_OF.decode(answer)[0]
-        }
+        feeds = {feed.address.lower() for sources in self.feeds_of(assets).values() for feed in sources}
         behind = self.rpc.batch([self._call(feed, AGGREGATOR.data(), "latest") for feed in sorted(feeds)])
         aggregators = {str(AGGREGATOR.decode(a)[0]).lower() for a in behind if isinstance(a, str) and len(a) == 66}
         return feeds | (aggregators - {"0x" + "00" * 20})
@@ -168,8 +163,18 @@ class MarketReader:
         )
 
     def feeds(self, asset: str) -> list[Feed]:
-        """The oracle's sources for `asset` (for a stress simulation that overrides them)."""
-        sources, _, _ = SOURCES_OF.decode(
-            self.rpc("eth_call", [{"to": self.oracle, "data": SOURCES_OF.data(asset)}, "latest"])
-        )
-        return [Feed(to_checksum_address(feed), int(decimals)) for feed, _, decimals in sources]
+        """The oracle's sources for `asset` (for a stress simulation that overrides them);
+        MarketReadFailed when the oracle will not say."""
+        found = self.feeds_of([asset])
+        if asset not in found:
+            raise MarketReadFailed(f"sourcesOf({asset}) failed")
+        return found[asset]
+
+    def feeds_of(self, assets: list[str]) -> dict[str, list[Feed]]:
+        """The oracle's sources of each asset it answers for, in one batch."""
+        answers = self.rpc.batch([self._call(self.oracle, SOURCES_OF.data(a), "latest") for a in assets])
+        return {
+            asset: [Feed(to_checksum_address(feed), int(decimals)) for feed, _, decimals in SOURCES_OF.decode(a)[0]]
+            for asset, a in zip(assets, answers, strict=True)
+            if not isinstance(a, RpcError)
+        }

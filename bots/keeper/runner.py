@@ -152,19 +152,11 @@ def build_keepers(
     return [_keeper_for(m, settings, project, chain, signer, outbox, rpc) for m in markets]
 
 
-def build_keeper(settings: KeeperSettings, project: Any, chain: Any, accounts: Any, signer: Any = None) -> Keeper:
-    """The keeper of a single-market configuration."""
-    keepers = build_keepers(settings, project, chain, accounts, signer)
-    if len(keepers) != 1:
-        raise ConfigError(f"{len(keepers)} markets configured where one was expected")
-    return keepers[0]
-
-
 def market_contracts(
     market: MarketSettings, network: str, project: Any, chain: Any
 ) -> tuple[Path, DeploymentRecord, dict[str, str], dict[str, Any]]:
     """The market's record, its addresses (names resolved) and the core contracts' instances;
-    DeploymentGone (one line: redeploy) when the record's Vault has no code on this chain."""
+    DeploymentNotFound (one line: redeploy) when the record's Vault has no code on this chain."""
     path, record = deployment_for(market)
     if record.chain_id != chain.chain_id:
         raise ConfigError(f"{path} is for chain {record.chain_id}, but {network} is chain {chain.chain_id}")

@@ -20,14 +20,13 @@ from typing import Any
 from eth_utils.address import to_checksum_address
 
 from bots.keeper.indexer import ApeChainView, Indexer
-from bots.keeper.market import View
+from bots.keeper.market import HEALTH_FACTORS, View
 from bots.keeper.rpc import HttpJsonRpc, RpcError
 from bots.keeper.store import Store
 
 WAD = 10**18
 STATUS_NAMES = ("ok", "stale", "no quorum", "disputed", "sequencer down")
 BREAKER_NAMES = ("none", "no kicks", "no kicks or redos", "nothing")
-HEALTH_FACTORS = View("healthFactors(address[])", ("address[]",), ("uint256[]",))
 LIQUIDATION_PRICE = View("liquidationPrice(address,address)", ("address", "address"), ("uint256",))
 SYMBOL = View("symbol()", (), ("string",))
 
