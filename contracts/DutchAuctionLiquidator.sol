@@ -36,6 +36,7 @@ contract DutchAuctionLiquidator is IDutchAuctionLiquidator, Governed {
     uint8 public constant PAID_REDOS = 4;
 
     uint8 private constant HAS_LOSS = 0x80; // Auction.redos' top bit: lossOf[id] is set
+    uint256 private constant MAX_COLLATERALS = 10; // the Vault's: an id's last byte is below it
 
     IVault public immutable vault;
     IERC20 public immutable debtAsset;
@@ -212,6 +213,7 @@ contract DutchAuctionLiquidator is IDutchAuctionLiquidator, Governed {
 
         if (a.tab == 0 || a.lot == 0) {
             (s.leftover, s.shortfall, s.lossAfter) = (a.lot, a.tab == 0 ? 0 : debtAfter, 0);
+            if (s.shortfall > 0 && !sale) s.otherAuctions = _kickStillSelling(id);
             if (!sale) s.tabReleased += a.tab;
             delete auctions[id];
             if (s.lossBefore > 0) delete lossOf[id];
@@ -255,7 +257,18 @@ contract DutchAuctionLiquidator is IDutchAuctionLiquidator, Governed {
         if (lossBefore > 0) delete lossOf[id];
         emit DustLotWrittenOff(id, a.lot, a.tab);
         emit AuctionEnded(id, account, 0, shortfall);
-        vault.writeOffLot(account, uint8(id), a.lot, sale ? 0 : a.tab, shortfall, lossBefore);
+        bool others = shortfall > 0 && !sale && _kickStillSelling(id);
+        vault.writeOffLot(account, uint8(id), a.lot, sale ? 0 : a.tab, shortfall, lossBefore, others);
+    }
+
+    /// @dev Whether another auction of the same kick (the same account and nonce, another
+    /// collateral) is still running. Read only when an auction ends owing debt.
+    function _kickStillSelling(uint256 id) internal view returns (bool) {
+        uint256 sameKick = id & ~uint256(0xff);
+        for (uint256 i; i < MAX_COLLATERALS; ++i) {
+            if (i != uint8(id) && auctions[sameKick | i].lot > 0) return true;
+        }
+        return false;
     }
 
     /// @dev Restarts the auction from `refPrice` times buf, revalues its certain loss, and credits

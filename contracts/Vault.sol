@@ -210,12 +210,12 @@ contract Vault is VaultState, ERC4626, Governed, IVault {
         if (toFund > 0) _totals.reserves += uint96(toFund);
         if (penalty > 0) emit AuctionProceeds(s.debtRepaid, penalty, toFund);
         if (s.leftover > 0) _returnLeftover(s.account, s.index, token, s.leftover);
-        uint256 badDebt = s.shortfall > 0 ? _settleShortfall(s.account, s.shortfall) : 0;
+        (uint256 badDebt, uint256 extra) = s.shortfall > 0 ? _settleUnpaid(s.account, s.shortfall, s.otherAuctions) : (0, 0);
         if (s.lossBefore != s.lossAfter) _setExpectedLoss(_totals.expectedLoss - s.lossBefore + s.lossAfter);
         uint256 lenderLossAfter = lossMoves ? _lenderLoss() : 0;
-        // Lenders' assets rose by their share of the penalty and by any fall in what they will
-        // bear; they fell by the bad debt.
-        _lockRise(penalty - toFund + lenderLossBefore, badDebt + lenderLossAfter);
+        // Lenders' assets rose by their share of the penalty, by any fall in what they will bear
+        // and by the rounding of debt returned to the account; they fell by the bad debt.
+        _lockRise(penalty - toFund + lenderLossBefore + extra, badDebt + lenderLossAfter);
     }
 
     /// @inheritdoc IVault
@@ -224,7 +224,7 @@ contract Vault is VaultState, ERC4626, Governed, IVault {
     }
 
     /// @inheritdoc IVault
-    function writeOffLot(address, uint8, uint256, uint256, uint256, uint256) external onlyLiquidator nonReentrant {
+    function writeOffLot(address, uint8, uint256, uint256, uint256, uint256, bool) external onlyLiquidator nonReentrant {
         _delegateToKick();
     }
 

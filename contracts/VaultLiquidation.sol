@@ -103,7 +103,8 @@ contract VaultLiquidation is VaultState {
         uint256 amount,
         uint256 tabReleased,
         uint256 shortfall,
-        uint256 lossBefore
+        uint256 lossBefore,
+        bool otherAuctions
     ) external onlyDelegated {
         uint256 lenderLossBefore = _lenderLoss();
         if (lossBefore > 0) _setExpectedLoss(_totals.expectedLoss - lossBefore);
@@ -112,8 +113,8 @@ contract VaultLiquidation is VaultState {
         (c.total, c.liveTab) = (c.total - uint128(amount), c.liveTab - uint128(tabReleased));
         IERC20(token).safeTransfer(address(_fund), amount);
         _totals.auctionDebt -= uint128(shortfall);
-        uint256 badDebt = shortfall > 0 ? _settleShortfall(account, shortfall) : 0;
-        _lockRise(lenderLossBefore, badDebt + _lenderLoss());
+        (uint256 badDebt, uint256 extra) = shortfall > 0 ? _settleUnpaid(account, shortfall, otherAuctions) : (0, 0);
+        _lockRise(lenderLossBefore + extra, badDebt + _lenderLoss());
     }
 
     /// @dev What one kick does with each collateral of the account (by index).

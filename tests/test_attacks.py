@@ -384,3 +384,41 @@ def test_10_no_view_panics_on_an_earlier_timestamp(
         results[name] = bytes.fromhex(answer["result"][2:])
     needs_redo, price, lot, _ = abi_decode(["bool", "uint256", "uint256", "uint256"], results["getStatus"])
     assert lot == 10 * ETH and price > 0 and not needs_redo  # an auction not yet started shows its top price
+
+
+# ---------------------------------------------------------------------- 12. write-off while collateral is kept
+# Found by `make bench-crash` (issue 10): not in issue 7's list, refused the same way.
+
+
+def test_12_a_sold_out_auction_is_not_written_off_while_the_borrower_keeps_collateral(
+    vault, liquidator, fund, weth, borrower, keeper, eth_feed, governor, chain
+):
+    """A partial kick auctions half of the account's WETH; the auction sells its whole lot below
+    the debt it carries. The unpaid debt used to be settled as a shortfall (reserves, the fund,
+    then lenders) while the borrower kept the other half: when ETH came back the account was
+    healthy again, richer by exactly the debt others had paid. Now the debt goes back onto the
+    account, and the account is kicked again from what it still holds."""
+    open_position(vault, borrower, weth, 10 * ETH, 14_000 * USDC)
+    eth_feed.setAnswer(1_700 * 10**8, sender=governor)  # health 0.97: half the debt is kicked
+    tx, (auction_id,) = kick(vault, liquidator, borrower, keeper)
+    assert vault.collateralOf(borrower, weth) == 5 * ETH
+    debt_kept = vault.debtOf(borrower)
+    at(chain, chain.blocks[tx.block_number].timestamp + 1_200)  # two thirds of 1,870: 5 WETH raise 6,233
+    reserves, coverage, assets = vault.reserves(), fund.coverage(), vault.totalAssets()
+    tx = liquidator.take(auction_id, 5 * ETH, MAX, keeper, b"", sender=keeper)
+
+    ended = tx.events.filter(liquidator.AuctionEnded)[0]
+    assert ended.leftover == 0 and 766 * USDC < ended.shortfall < 768 * USDC  # 7,000 less 6,233
+    assert not list(tx.events.filter(vault.ShortfallSettled)) and not list(tx.events.filter(vault.BadDebtRealized))
+    returned = tx.events.filter(vault.DebtReturned)[0]
+    assert (returned.account, returned.amount) == (borrower.address, ended.shortfall)
+    assert returned.scaledDebt == vault.scaledDebtOf(borrower)
+    assert vault.debtOf(borrower) >= debt_kept + ended.shortfall  # never less than owed (rounded up)
+    assert vault.reserves() >= reserves and fund.coverage() == coverage and vault.totalAssets() >= assets
+
+    # ETH back where it was: before the fix, 5 WETH ($6,800 at the threshold) against 7,000 left a
+    # healthy account. Now it owes the rest, and is kicked again from the WETH it kept.
+    eth_feed.setAnswer(1_700 * 10**8, sender=governor)
+    assert vault.healthFactor(borrower) < WAD
+    tx, ids = kick(vault, liquidator, borrower, keeper)
+    assert len(ids) == 1 and tx.events.filter(liquidator.Kick)[0].collateral == weth.address

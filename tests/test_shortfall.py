@@ -73,3 +73,42 @@ def test_shortfall_beyond_the_fund_lowers_the_share_price(
     assert vault.totalAssets() == assets_before - bad_debt
     assert vault.convertToAssets(shares) < value_before
     assert vault.convertToAssets(shares) == shares * (assets_before - bad_debt + 1) // (vault.totalSupply() + 10**6)
+
+
+def test_unpaid_debt_waits_on_the_account_while_its_kick_is_still_selling(
+    chain, vault, liquidator, fund, weth, wbtc, borrower, keeper, eth_feed, btc_feed, governor
+):
+    """A whole cross-margin kick leaves the account holding nothing, with a WETH and a WBTC auction.
+    The WETH auction sells out below its debt while the WBTC one still runs (its leftover would come
+    back to the account): the unpaid debt goes back onto the account. When the WBTC auction sells
+    out short too, nothing is left to sell: its debt is a shortfall, and the debt that waited on
+    the account is realised by the next kick (the dust branch)."""
+    wbtc.mint(borrower, 10**8, sender=governor)
+    wbtc.approve(vault, 2**256 - 1, sender=borrower)
+    vault.supplyCollateral(wbtc, 10**8, borrower, sender=borrower)  # 1 WBTC, $30,000
+    open_position(vault, borrower, weth, 10 * ETH, 34_000 * USDC)
+    eth_feed.setAnswer(500 * 10**8, sender=governor)  # health 0.78: all of it, WETH carrying 1/7
+    tx, ids = kick(vault, liquidator, borrower, keeper)
+    by_collateral = {k.collateral: k for k in tx.events.filter(liquidator.Kick)}
+    weth_id, wbtc_id = by_collateral[weth.address].id, by_collateral[wbtc.address].id
+    assert set(ids) == {weth_id, wbtc_id} and vault.debtOf(borrower) == 0
+    t0 = chain.blocks[tx.block_number].timestamp
+    at(chain, t0 + 1_200)  # both auctions at two thirds of their start price
+
+    tx = liquidator.take(weth_id, 10 * ETH, 2**256 - 1, keeper, b"", sender=keeper)
+    unpaid = tx.events.filter(liquidator.AuctionEnded)[0].shortfall
+    assert unpaid > 0 and not list(tx.events.filter(vault.ShortfallSettled))
+    assert tx.events.filter(vault.DebtReturned)[0].amount == unpaid
+    assert vault.debtOf(borrower) >= unpaid and vault.collateralOf(borrower, weth) == 0
+
+    tx = liquidator.take(wbtc_id, 10**8, 2**256 - 1, keeper, b"", sender=keeper)
+    ended = tx.events.filter(liquidator.AuctionEnded)[0]
+    assert ended.leftover == 0 and ended.shortfall > 0
+    assert tx.events.filter(vault.ShortfallSettled)[0].shortfall == ended.shortfall
+    assert not list(tx.events.filter(vault.DebtReturned))
+
+    debt = vault.debtOf(borrower)
+    tx = vault.liquidate(borrower, sender=keeper)  # nothing held: the whole debt is realised
+    assert not list(tx.events.filter(liquidator.Kick))
+    assert debt <= tx.events.filter(vault.ShortfallSettled)[0].shortfall
+    assert vault.debtOf(borrower) == 0 and vault.auctionDebt() == 0 and vault.totalDebt() == 0

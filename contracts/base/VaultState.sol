@@ -152,6 +152,42 @@ abstract contract VaultState is InterestAccrual {
 
     // ------------------------------------------------------------------ shortfalls, income, losses
 
+    /// @dev Debt an auction ended without raising (`unpaid`: its lot sold out, or was written off
+    /// as dust). While the account still has something to sell, the debt goes back onto it, to be
+    /// kicked again from what it has: written off, it would leave the borrower collateral while
+    /// reserves, the fund or lenders paid its debt. Something to sell is collateral it holds, or
+    /// (`otherAuctions`) another auction of the same kick still running, whose leftover would come
+    /// back to it. Otherwise, or when the account's debt would stay below dust (no keeper would kick
+    /// it), the debt is a shortfall. Returns the bad debt, and by how much borrowed debt rose beyond
+    /// `unpaid` (the scaled debt is rounded up, in the protocol's favour: a unit at most).
+    function _settleUnpaid(address account, uint256 unpaid, bool otherAuctions)
+        internal
+        returns (uint256 badDebt, uint256 extra)
+    {
+        if (otherAuctions || _holdsCollateral(account)) {
+            _accrue(); // the debt joins the account at today's index
+            uint256 index = _totals.borrowIndex;
+            uint256 scaled = unpaid.wDivUp(index);
+            uint256 scaledDebt = scaledDebtOf[account] + scaled;
+            if (scaledDebt.wMulUp(index) >= _dust.minDebt) {
+                uint256 total = _totals.totalScaledDebt;
+                extra = (total + scaled).wMulDown(index) - total.wMulDown(index) - unpaid;
+                (_totals.totalScaledDebt, scaledDebtOf[account]) = (uint128(total + scaled), scaledDebt);
+                emit IVault.DebtReturned(account, unpaid, scaledDebt);
+                return (0, extra);
+            }
+        }
+        return (_settleShortfall(account, unpaid), 0);
+    }
+
+    function _holdsCollateral(address account) internal view returns (bool) {
+        uint256 n = _count;
+        for (uint256 i; i < n; ++i) {
+            if (_held[account][i] > 1) return true; // a used slot stores the balance plus one
+        }
+        return false;
+    }
+
     /// @dev Reserves not yet collected cover a shortfall first (they are the fund's), then the
     /// InsuranceFund's balance; the rest leaves lenders' assets (the share price falls) in the open.
     /// Returns that rest: the bad debt.

@@ -67,10 +67,11 @@ interface IDutchAuctionLiquidator is ICommonErrors {
     );
     event Redo(uint256 indexed id, uint256 top, uint256 tab, uint256 lot, address indexed keeper);
     /// @notice The auction ended: `leftover` collateral went back to the account, `shortfall` of
-    /// its debt was not raised and went to reserves, the InsuranceFund and then lenders.
+    /// its debt was not raised. That debt goes back onto the account while it has something left to
+    /// sell (the Vault's `DebtReturned`), else to reserves, the InsuranceFund and then lenders.
     event AuctionEnded(uint256 indexed id, address indexed account, uint256 leftover, uint256 shortfall);
     /// @notice `redo` found the remaining `lot` worth less than dust: it went to the InsuranceFund
-    /// and the auction ended with its unpaid debt as a shortfall.
+    /// and the auction ended with its unpaid debt as a shortfall (see `AuctionEnded`).
     event DustLotWrittenOff(uint256 indexed id, uint256 lot, uint256 tab);
     /// @notice `owed` incentive for a kick or redo, credited to `keeper`; `claimIncentive` pays it.
     event KeeperIncentive(address indexed keeper, uint256 owed, uint256 paid);
@@ -132,7 +133,7 @@ interface IDutchAuctionLiquidator is ICommonErrors {
     /// caller tip + chip * tab when the tab is at least dust: each of the first four redos at most
     /// an eighth of the auction's penalty, so redos together never earn more than half of it. An
     /// auction whose remaining lot is worth less than dust is not restarted but ended: the lot goes
-    /// to the InsuranceFund and the unpaid debt is settled as a shortfall (no incentive).
+    /// to the InsuranceFund and the unpaid debt is a shortfall, as at the end of a take (no incentive).
     function redo(uint256 id) external;
 
     /// @notice Pay the caller its credited incentives, as far as the InsuranceFund's balance goes.

@@ -75,6 +75,7 @@ interface IVault is ICommonErrors {
         uint256 lossAfter; // [debt decimals] and after it (zero once it ended)
         uint256 leftover; // [collateral decimals] back to the account: the tab is raised
         uint256 shortfall; // [debt decimals] debt the auction could not raise: its lot is sold out
+        bool otherAuctions; // another auction of the same kick is still running
         bytes data; // passed to `onTake`
     }
 
@@ -108,6 +109,9 @@ interface IVault is ICommonErrors {
     /// @notice The sum of live auctions' certain losses is now `expectedLoss`.
     event ExpectedLossUpdated(uint256 expectedLoss);
     event BadDebtRealized(address indexed account, uint256 amount);
+    /// @notice An auction ended owing `amount` of debt while the account still had something to
+    /// sell: the debt went back onto the account (now `scaledDebt`), to be kicked again.
+    event DebtReturned(address indexed account, uint256 amount, uint256 scaledDebt);
     event AuthorizationSet(address indexed owner, address indexed operator, bool allowed);
     event CollateralConfigSet(address indexed collateral, CollateralParams params);
     event RateModelSet(RateModel model);
@@ -199,15 +203,17 @@ interface IVault is ICommonErrors {
 
     /// @notice Liquidator hook: a redo ended an auction of `account`'s collateral at `index` whose
     /// `amount` left is worth less than dust. It goes to the InsuranceFund, `tabReleased` leaves
-    /// the live tab, the unpaid `shortfall` is settled, and the auction's certain loss
-    /// (`lossBefore`) is released.
+    /// the live tab, the unpaid `shortfall` goes back onto the account while it has something to
+    /// sell (collateral, or `otherAuctions` of the same kick running) or is settled, and the
+    /// auction's certain loss (`lossBefore`) is released.
     function writeOffLot(
         address account,
         uint8 index,
         uint256 amount,
         uint256 tabReleased,
         uint256 shortfall,
-        uint256 lossBefore
+        uint256 lossBefore,
+        bool otherAuctions
     ) external;
 
     /// @notice Liquidator hook: the InsuranceFund's `amount` of the collateral at `index` was sent
