@@ -40,7 +40,9 @@ class CollateralSpec:
     live_tab_cap: int = 2_000_000  # whole debt tokens
     buf: int = 102 * WAD // 100  # start just above the oracle: the price must catch a falling market
     tail: int = 2 * 3600
-    cusp: int = WAD // 2
+    # The curve runs from today's oracle price times buf (the liquidator's live top), so the cusp
+    # bounds the discount below today's price: 1.02 x 0.951 = 0.97, then a redo starts it again.
+    cusp: int = 951 * WAD // 1000
     heartbeat: int = 3600
 
 
@@ -64,7 +66,7 @@ class ProtocolConfig:
     curve: str = "exponential"  # or "linear"
     linear_tau: int = 3600
     step: int = 60
-    cut: int = 98 * WAD // 100  # 2% a minute: faster than a 40%-an-hour fall (0.67% a minute)
+    cut: int = 99 * WAD // 100  # 1% a minute from the live top: 1.02 to 0.97 of the oracle in five
     debt_heartbeat: int = 86400
     collaterals: tuple[CollateralSpec, ...] = field(
         default_factory=lambda: (

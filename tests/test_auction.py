@@ -40,6 +40,30 @@ def test_price_follows_the_linear_curve(liquidator, auction, chain):
     assert needs_redo and price == linear_price(TOP, 1801, TAU)
 
 
+def test_price_follows_the_live_oracle(liquidator, auction, keeper, eth_feed, governor, chain):
+    """The curve runs from today's oracle price times buf: in a market that falls during the
+    auction its price falls with it (a price fixed at the kick would sit above the market until
+    the fall stopped), and the cusp bounds the discount below today's price. While the oracle
+    cannot price the collateral, the curve runs from the top of the kick."""
+    auction_id, t0 = auction
+    eth_feed.setAnswer(1_200 * 10**8, sender=governor)  # ETH falls a quarter after the kick
+    live_top = wmul_up(1_200 * WAD, BUF)
+    _, price, _, _ = status_at(liquidator, chain, auction_id, t0 + 600)
+    assert price == linear_price(live_top, 600, TAU) < linear_price(TOP, 600, TAU)
+    tx = liquidator.take(auction_id, ETH, price, keeper, b"", sender=keeper)  # one second later
+    assert tx.events.filter(liquidator.Take)[0].price == linear_price(live_top, 601, TAU)
+    # A rise lifts it the same way: the borrower's collateral is never sold off the kick's price.
+    eth_feed.setAnswer(2_000 * 10**8, sender=governor)
+    _, price, _, _ = status_at(liquidator, chain, auction_id, t0 + 900)
+    assert price == linear_price(wmul_up(2_000 * WAD, BUF), 900, TAU)
+    # ETH's only feed answers nothing usable: the kick's top again, and a take still goes through.
+    eth_feed.setAnswer(0, sender=governor)
+    needs_redo, price, _, _ = status_at(liquidator, chain, auction_id, t0 + 1_200)
+    assert not needs_redo and price == linear_price(TOP, 1_200, TAU)
+    tx = liquidator.take(auction_id, ETH, price, keeper, b"", sender=keeper)
+    assert tx.events.filter(liquidator.Take)[0].price == linear_price(TOP, 1_201, TAU)
+
+
 def test_take_refuses_bad_input(liquidator, auction, keeper, chain):
     auction_id, t0 = auction
     at(chain, t0 + 60)

@@ -36,6 +36,22 @@ def test_a_path_is_priced_hop_by_hop_and_its_best_size_found_by_search():
 
 
 @pytest.mark.unit
+def test_a_sale_the_keeper_sent_moves_the_pairs_it_plans_against():
+    """After a take sells along a route, the tick's later plans price the pairs as that sale left
+    them: each hop's input added and output removed, the next sale paying less than the first."""
+    pool = Pool(1_000 * 10**18, 2_000_000 * 10**6)
+    first = pool.amount_out(10 * 10**18)
+    after = pool.after_sale(10 * 10**18)
+    assert (after.reserve_collateral, after.reserve_debt) == (1_010 * 10**18, 2_000_000 * 10**6 - first)
+    assert after.amount_out(10 * 10**18) < first
+    path = V2Path((Pool(500 * 10**8, 10_000 * 10**18), Pool(10_000 * 10**18, 20_000_000 * 10**6)))
+    weth_out = path.pools[0].amount_out(10**8)
+    moved = path.after_sale(10**8)
+    assert moved.pools[0] == path.pools[0].after_sale(10**8)
+    assert moved.pools[1] == path.pools[1].after_sale(weth_out)
+    assert moved.amount_out(10**8) < path.amount_out(10**8)
+
+
 def test_quotes_never_promise_more_than_was_quoted():
     pool = Pool(1_000 * ETH, 1_700_000 * USDC)  # a concave curve to sample
     sizes = quote_sizes(40 * ETH)

@@ -83,7 +83,7 @@ class Policy:
     use_flash_taker: bool = True  # False: pay takes from the signer's own debt-asset balance
     dry_run: bool = False
     kicks_per_tick: int = 1_000  # kicks sent in one tick at most, largest value at risk first
-    takes_per_tick: int = 20  # takes and redos in one tick at most, largest tab first
+    takes_per_tick: int = 20  # takes and redos sent in one tick at most, largest tab first
     tick_seconds: float = 10.0  # a tick stops starting new work after this long (the rest waits)
     auctions_per_tick: int = 2_000  # live auctions read per tick (one call per 500), oldest first
     watch_sigmas: float = 3.0  # the watch list: accounts a fall of this many standard deviations...
@@ -221,8 +221,7 @@ class Keeper:
         report.timings["screen"] = _ms(started)
         self._guard(report, "settle", "outbox", self._settle, report)  # nothing in flight is sent again
         auctions = self._guard(report, "walk", "auctions", self._live_auctions) or []
-        takes = auctions[: self.policy.takes_per_tick]
-        report.deferred = len(report.unhealthy) - len(kicks) + len(auctions) - len(takes)
+        report.deferred = len(report.unhealthy) - len(kicks)
         # Kicks first, all in one batch (well under a second for a thousand), then the takes,
         # each within its own budget: a crash's kicks never starve the takes that recover the
         # debt, nor the other way round.
@@ -234,10 +233,16 @@ class Keeper:
             report.timings["kicks"] = _ms(started)
         if self.policy.watch_pool and self.state is not None and self.screen is not None:
             self._guard(report, "kick", "behind pending update", self._kick_behind_updates, self.state, report)
-        for done, auction in enumerate(takes):
+        # Every live auction is looked at (largest tab first: pricing one is arithmetic on this
+        # tick's reads), and `takes_per_tick` bounds what is sent: in a crash the largest auctions
+        # may not pay yet while smaller ones do, and a cap on those looked at would never reach them.
+        for done, auction in enumerate(auctions):
+            if len(report.taken) + len(report.redone) >= self.policy.takes_per_tick:
+                report.deferred += len(auctions) - done
+                break
             if time.monotonic() > deadline:
-                report.deferred += len(takes) - done
-                log.warning("tick out of time: %s auctions left for the next tick", len(takes) - done)
+                report.deferred += len(auctions) - done
+                log.warning("tick out of time: %s auctions left for the next tick", len(auctions) - done)
                 break
             self._guard(report, "take", str(auction.id), self._maybe_take_or_redo, auction, report)
         self._guard(report, "claim", self.signer.address, self._maybe_claim, report)
@@ -543,6 +548,7 @@ class Keeper:
         prepared = self._prepare("take", str(auction_id), taker.takeAndSell, *args, report=report)
         if prepared is not None and self._send(prepared, report=report, expected_profit=plan.profit):
             report.taken.append(auction_id)
+            self._sold_into(spec, route, plan.collateral)
 
     def _take_from_inventory(self, auction: Auction, asset: str, pool: Route, dust: int, report: TickReport) -> None:
         """Buy with the signer's own debt asset and keep the collateral: the same plan, capped by
@@ -587,6 +593,13 @@ class Keeper:
     def _route_spec(self, asset: str) -> RouteSpec:
         """Where takes of `asset` sell: as configured, or its direct V2 pair with the debt asset."""
         return self.routes.get(asset.lower()) or RouteSpec(V2, (asset, str(self.c.debt_asset.address)))
+
+    def _sold_into(self, spec: RouteSpec, route: Route, amount: int) -> None:
+        """A take just sent sells `amount` along a V2 route: this tick's later plans see the pairs
+        as they will be after it (the reserves were read once, before it), so two takes in one
+        block do not both count on the same depth and the second revert on-chain."""
+        if spec.kind != V3 and isinstance(route, Pool | V2Path):
+            self._cache[f"route:{spec.tokens}"] = route.after_sale(amount)
 
     def _route(self, spec: RouteSpec, lot: int) -> Route | None:
         """What selling along `spec` returns: a V2 path's reserves (read once per tick), or a V3

@@ -55,6 +55,14 @@ class V2Path:
             amount_in = pool.amount_out(amount_in)
         return amount_in
 
+    def after_sale(self, amount_in: int) -> V2Path:
+        """Every pair along the path once `amount_in` has been sold through it."""
+        pools = []
+        for pool in self.pools:
+            pools.append(pool.after_sale(amount_in))
+            amount_in = pool.amount_out(amount_in)
+        return V2Path(tuple(pools))
+
 
 @dataclass(frozen=True)
 class Quotes:

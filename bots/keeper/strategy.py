@@ -72,6 +72,11 @@ class Pool:
         with_fee = collateral_in * 997
         return with_fee * self.reserve_debt // (self.reserve_collateral * 1000 + with_fee)
 
+    def after_sale(self, collateral_in: int) -> Pool:
+        """The pair once `collateral_in` has been sold into it."""
+        out = self.amount_out(collateral_in)
+        return Pool(self.reserve_collateral + collateral_in, self.reserve_debt - out)
+
 
 class Route(Protocol):
     """Anywhere collateral can be sold for the debt asset: a Pool, or a path (see routes.py)."""
