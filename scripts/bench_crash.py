@@ -20,7 +20,7 @@ from scripts._crash import PATHS, USDC, Outcome, draw, gavel_config, run_path, s
 @click.option("--seed", default=3, show_default=True, help="Their collateral and loan-to-value.")
 @click.option("--charts", type=click.Path(path_type=Path), default=Path("bench-crash-charts"), show_default=True)
 @click.option("--buf", type=float, default=None, help="Gavel's WETH start price / oracle price (default 1.02).")
-@click.option("--cut", type=float, default=None, help="Gavel's price kept per 60-s step (default 0.98).")
+@click.option("--cut", type=float, default=None, help="Gavel's price kept per 60-s step (default 0.99).")
 @click.option("--penalty", type=float, default=None, help="Gavel's WETH penalty (default 0.03).")
 def cli(borrowers: int, seed: int, charts: Path, buf: float | None, cut: float | None, penalty: float | None) -> None:
     """Gavel and Morpho Blue through the same crashes (Gavel's auction parameters may be varied)."""

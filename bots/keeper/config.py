@@ -90,6 +90,9 @@ class KeeperSettings(BaseSettings):
     kick_mode: KickMode = KickMode.PROFIT
     kick_margin_bps: int = Field(2_000, ge=0, le=100_000, description="incentive must beat gas by this much")
     take_min_profit_bps: int = Field(50, ge=0, le=10_000, description="least profit per unit paid")
+    take_lookahead_seconds: int = Field(
+        24, ge=0, description="no take of an auction that would need a redo this many seconds later (0: off)"
+    )
     use_flash_taker: bool = Field(True, description="take through the UniswapV2Taker (no capital needed)")
     max_fee_gwei: float = Field(200.0, gt=0, description="EIP-1559 max fee cap")
     priority_fee_gwei: float = Field(1.0, ge=0)

@@ -25,11 +25,11 @@ from eth_utils.address import to_checksum_address
 
 from bots.keeper.fees import FeeCapExceeded, Fees
 from bots.keeper.indexer import ApeChainView, Indexer, SyncResult
-from bots.keeper.market import PEEK, MarketReader, MarketState, View
+from bots.keeper.market import GET_STATUS, PEEK, MarketReader, MarketState, View
 from bots.keeper.mempool import PendingTx, TxPool
 from bots.keeper.risk import Floats, RiskBook, Screen, Volatility
 from bots.keeper.routes import V2, V3, Quotes, RouteSpec, V2Path, quote_sizes
-from bots.keeper.rpc import HttpJsonRpc
+from bots.keeper.rpc import HttpJsonRpc, RpcError
 from bots.keeper.sender import Call, Prepared, Sender
 from bots.keeper.signing import signer_for
 from bots.keeper.store import CollateralSet, DebtSet, SentTx, Store, Update
@@ -90,6 +90,7 @@ class Policy:
     watch_rounds: int = 3  # ...over this many oracle rounds would put under
     watch_simulations_per_tick: int = 500  # watched kicks simulated (at the stressed price) per tick
     watch_pool: bool = True  # kick behind oracle updates still in the node's pool, in their block
+    take_lookahead_seconds: int = 24  # no take an auction would refuse (needs a redo) this much later
 
 
 @dataclass
@@ -181,6 +182,7 @@ class Keeper:
         self._book_block, self._book_generation = -1, 0
         self._feeds: dict[str, list[Any]] = {}
         self.txpool = TxPool(self.rpc)
+        self._warned_no_overrides = False
         # (block read at, the assets then, where their price updates are sent): see update_targets
         self._update_targets: tuple[int, tuple[str, ...], set[str]] = (0, (), set())
         self._updates_seen: dict[str, None] = {}  # pending updates already kicked behind, oldest first
@@ -530,7 +532,7 @@ class Keeper:
             return
         spec = self._route_spec(asset)
         route = self._route(spec, live.lot)
-        if route is None:
+        if route is None or self._needs_redo_by_mining(auction_id):
             return
         auction = Auction(auction_id, live.price, live.lot, live.tab, 10 ** self._decimals_of(asset), self.debt_scale)
         dust = self._per_tick("min_debt", lambda: int(self.c.vault.minDebt()))
@@ -549,6 +551,29 @@ class Keeper:
         if prepared is not None and self._send(prepared, report=report, expected_profit=plan.profit):
             report.taken.append(auction_id)
             self._sold_into(spec, route, plan.collateral)
+
+    def _needs_redo_by_mining(self, auction_id: int) -> bool:
+        """Whether the auction will need a redo `take_lookahead_seconds` after the head: a take
+        simulated now but mined once a step of the curve has carried the price below the cusp
+        reverts (`AuctionNeedsRedo`), and near the cusp that is one step away. Such a take waits;
+        the next tick redoes the auction. One eth_call with the block's time overridden; a node
+        that refuses overrides is answered as "no" (the take's own simulation still runs)."""
+        if self.policy.take_lookahead_seconds <= 0 or self.state is None:
+            return False
+        ahead = self.policy.take_lookahead_seconds
+        call = {"to": str(self.c.liquidator.address), "data": GET_STATUS.data(auction_id)}
+        try:
+            head = self.rpc("eth_getBlockByNumber", ["latest", False])  # this take's, not the tick's
+            answer = self.rpc("eth_call", [call, head["number"], {}, {"time": hex(int(head["timestamp"], 16) + ahead)}])
+        except RpcError as err:
+            if not self._warned_no_overrides:
+                self._warned_no_overrides = True
+                log.info("no block overrides on eth_call (%s): takes are not looked ahead", err.message)
+            return False
+        needs_redo = bool(GET_STATUS.decode(answer)[0])
+        if needs_redo:
+            log.info("take %s waits: the auction needs a redo within %s s", auction_id, ahead)
+        return needs_redo
 
     def _take_from_inventory(self, auction: Auction, asset: str, pool: Route, dust: int, report: TickReport) -> None:
         """Buy with the signer's own debt asset and keep the collateral: the same plan, capped by

@@ -46,6 +46,7 @@ DECIMALS = View("decimals()", (), ("uint8",))
 HEALTH_FACTORS = View("healthFactors(address[])", ("address[]",), ("uint256[]",))
 AGGREGATOR = View("aggregator()", (), ("address",))  # a Chainlink proxy's current aggregator
 SOURCES_OF = View("sourcesOf(address)", ("address",), ("(address,uint32,uint8)[]", "uint8", "uint256"))
+GET_STATUS = View("getStatus(uint256)", ("uint256",), ("bool", "uint256", "uint256", "uint256"))  # the liquidator's
 
 
 @dataclass(frozen=True)

@@ -226,6 +226,7 @@ def policy_from(settings: KeeperSettings) -> Policy:
         kick_mode=settings.kick_mode,
         kick_margin_bps=settings.kick_margin_bps,
         take_min_profit_bps=settings.take_min_profit_bps,
+        take_lookahead_seconds=settings.take_lookahead_seconds,
         max_fee_gwei=settings.max_fee_gwei,
         priority_fee_gwei=settings.priority_fee_gwei,
         confirmations=settings.confirmations,
