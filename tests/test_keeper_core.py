@@ -114,12 +114,15 @@ def test_profit_mode_skips_kicks_that_do_not_pay(
     new_keeper, chain, vault, liquidator, usdc, weth, accounts, governor, eth_feed
 ):
     signer = accounts[8]
-    keeper = new_keeper(signer)
+    keeper = new_keeper(signer, kick_take_bps=0)  # counting nothing from the take
     three_borrowers(vault, weth, accounts, governor)
     liquidator.setIncentive(0, 0, sender=governor)  # kicking now pays nothing, and gas is not free
     eth_feed.setAnswer(1_700 * 10**8, sender=governor)
     report = keeper.tick()
     assert len(report.unhealthy) == 1 and report.kicked == [] and liquidator.kicks() == 0
+    # Counting the default 0.5% of the tab it expects from taking the auction, the same kick pays.
+    report = new_keeper(signer, name="counting").tick()
+    assert report.kicked == report.unhealthy and liquidator.kicks() == 1
 
 
 def test_a_lost_race_costs_no_gas(

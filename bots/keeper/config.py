@@ -89,6 +89,12 @@ class KeeperSettings(BaseSettings):
     outbox: Path | None = Field(None, description="the signer's sent transactions; default the first market's file")
     kick_mode: KickMode = KickMode.PROFIT
     kick_margin_bps: int = Field(2_000, ge=0, le=100_000, description="incentive must beat gas by this much")
+    kick_take_bps: int = Field(
+        50,
+        ge=0,
+        le=10_000,
+        description="share of the tab a kick expects to earn taking its auction, counted with the incentive",
+    )
     take_min_profit_bps: int = Field(50, ge=0, le=10_000, description="least profit per unit paid")
     take_lookahead_seconds: int = Field(
         24, ge=0, description="no take of an auction that would need a redo this many seconds later (0: off)"

@@ -91,6 +91,9 @@ class Policy:
     watch_simulations_per_tick: int = 500  # watched kicks simulated (at the stressed price) per tick
     watch_pool: bool = True  # kick behind oracle updates still in the node's pool, in their block
     take_lookahead_seconds: int = 24  # no take an auction would refuse (needs a redo) this much later
+    # What a kick is expected to earn besides its incentive: this share of the tab, from taking the
+    # auction it opens (the auction's discount pays the taker; the keeper is usually first there).
+    kick_take_bps: int = 50
 
 
 @dataclass
@@ -438,6 +441,7 @@ class Keeper:
             self.debt_scale,
             self.policy.kick_margin_bps,
             self.policy.kick_mode,
+            tab_estimate * self.policy.kick_take_bps // 10_000,
         )
         if not decision.kick:
             log.info("kick %s not worth it: %s", account, decision.reason)

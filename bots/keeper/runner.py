@@ -225,6 +225,7 @@ def policy_from(settings: KeeperSettings) -> Policy:
     return Policy(
         kick_mode=settings.kick_mode,
         kick_margin_bps=settings.kick_margin_bps,
+        kick_take_bps=settings.kick_take_bps,
         take_min_profit_bps=settings.take_min_profit_bps,
         take_lookahead_seconds=settings.take_lookahead_seconds,
         max_fee_gwei=settings.max_fee_gwei,

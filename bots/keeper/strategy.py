@@ -45,17 +45,20 @@ def decide_kick(
     debt_scale: int,
     margin_bps: int,
     mode: KickMode,
+    take_share: int = 0,
 ) -> KickDecision:
-    """Kick when what the fund can actually pay beats gas by `margin_bps`, or always in `always`
-    mode. The fund pays as far as its balance goes, so the incentive counted is capped by it."""
+    """Kick when what the fund can actually pay, plus `take_share` (what the keeper expects to
+    earn taking the auction it opens, by the policy), beats gas by `margin_bps`, or always in
+    `always` mode. The fund pays as far as its balance goes, so the incentive counted is capped by it."""
     paid = min(incentive, fund_coverage)
     cost = gas_cost_in_debt_up(gas_units, gas_price_wei, eth_price, debt_scale)
     if mode is KickMode.ALWAYS:
         return KickDecision(True, paid, cost, "always mode")
     needed = cost * (BPS + margin_bps) // BPS
-    if paid > needed:
-        return KickDecision(True, paid, cost, f"incentive {paid} beats gas {cost} with margin")
-    return KickDecision(False, paid, cost, f"incentive {paid} does not beat gas {cost} with margin")
+    earned = paid + take_share
+    if earned > needed:
+        return KickDecision(True, paid, cost, f"incentive {paid} and take {take_share} beat gas {cost} with margin")
+    return KickDecision(False, paid, cost, f"incentive {paid} and take {take_share} do not beat gas {cost} with margin")
 
 
 @dataclass(frozen=True)
