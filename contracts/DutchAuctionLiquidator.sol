@@ -197,7 +197,8 @@ contract DutchAuctionLiquidator is IDutchAuctionLiquidator, Governed {
             if (a.lot == 0) revert AuctionNotActive(id);
             Curve memory cv = _curves[uint8(id)];
             bool done;
-            (done, price) = _status(id, a, cv);
+            (uint256 top,) = _liveTop(uint8(id), a.top);
+            (done, price) = _status(a, cv, top);
             if (done) revert AuctionNeedsRedo(id);
             if (price > maxPrice) revert PriceAboveMax(price, maxPrice);
             (s.amount, s.owe) = _slice(id, a, 10 ** cv.decimals, maxCollateral, price, st.dust);
@@ -234,10 +235,12 @@ contract DutchAuctionLiquidator is IDutchAuctionLiquidator, Governed {
         Auction memory a = auctions[id];
         if (a.lot == 0) revert AuctionNotActive(id);
         Curve memory cv = _curves[uint8(id)];
-        (bool done,) = _status(id, a, cv);
+        (uint256 top, uint256 refPrice) = _liveTop(uint8(id), a.top);
+        (bool done,) = _status(a, cv, top);
         if (!done) revert AuctionNotDone(id);
 
-        uint256 refPrice = _refPrice(_starts[uint8(id)].collateral);
+        // Without both prices a redo cannot restart: the oracle's own refusal names which is missing.
+        if (refPrice == 0) refPrice = _refPrice(_starts[uint8(id)].collateral);
         uint256 scale = 10 ** cv.decimals;
         if (uint256(a.lot).collateralToDebtUp(refPrice, scale, _debtScale) < st.dust) {
             _writeOffDust(id, a);
@@ -315,7 +318,8 @@ contract DutchAuctionLiquidator is IDutchAuctionLiquidator, Governed {
     function getStatus(uint256 id) external view returns (bool needsRedo, uint256 price, uint256 lot, uint256 tab) {
         Auction memory a = auctions[id];
         if (a.lot == 0) return (false, 0, 0, 0);
-        (needsRedo, price) = _status(id, a, _curves[uint8(id)]);
+        (uint256 top,) = _liveTop(uint8(id), a.top);
+        (needsRedo, price) = _status(a, _curves[uint8(id)], top);
         return (needsRedo, price, a.lot, a.tab);
     }
 
@@ -332,7 +336,8 @@ contract DutchAuctionLiquidator is IDutchAuctionLiquidator, Governed {
         Auction memory a = auctions[id];
         (v.account, v.collateral) = (_accountOf(id), _starts[uint8(id)].collateral);
         if (a.lot == 0) return v;
-        (v.needsRedo, v.price) = _status(id, a, _curves[uint8(id)]);
+        (uint256 top,) = _liveTop(uint8(id), a.top);
+        (v.needsRedo, v.price) = _status(a, _curves[uint8(id)], top);
         (v.lot, v.tab, v.debt, v.top, v.startedAt) = (a.lot, a.tab, _debt(a, v.account == address(insuranceFund)), a.top, a.startedAt);
     }
 
@@ -459,27 +464,28 @@ contract DutchAuctionLiquidator is IDutchAuctionLiquidator, Governed {
         return KickMath.lossOf(debtAfter, uint256(a.lot).collateralToDebtDown(refPrice, 10 ** _curves[index].decimals, _debtScale));
     }
 
-    /// @dev Current price and whether the auction is too old or too cheap to be taken. The curve
-    /// runs from the live top: today's oracle price times buf, so an auction follows a falling
-    /// (or rising) market instead of the price it was kicked at, and the cusp bounds its discount
-    /// below today's price, not the kick's. While the oracle cannot price the collateral or the
-    /// debt asset, the curve runs from the top of the kick or last redo. Seen from a block dated
-    /// before the auction started (a view on an earlier block), no time has passed.
-    function _status(uint256 id, Auction memory a, Curve memory cv) internal view returns (bool done, uint256 price) {
+    /// @dev Current price and whether the auction is too old or too cheap to be taken, on its
+    /// curve from `top` (see `_liveTop`). Seen from a block dated before the auction started (a
+    /// view on an earlier block), no time has passed.
+    function _status(Auction memory a, Curve memory cv, uint256 top) internal view returns (bool done, uint256 price) {
         uint256 elapsed = block.timestamp > a.startedAt ? block.timestamp - a.startedAt : 0;
-        uint256 top = _liveTop(uint8(id), a.top);
         price = IAuctionCurve(cv.curve).price(top, elapsed);
         done = elapsed > cv.tail || price.wDivDown(top) < cv.cusp;
     }
 
-    /// @dev [wad debt tokens per whole collateral token] today's oracle price times buf, rounded
-    /// up (start high); `stored` when either price is not `Ok`.
-    function _liveTop(uint8 index, uint256 stored) internal view returns (uint256) {
+    /// @dev The live top [wad debt tokens per whole collateral token]: today's oracle price
+    /// (`refPrice`, as `_refPrice` computes it) times buf, rounded up (start high). The curve runs
+    /// from it, so an auction follows a falling (or rising) market instead of the price it was
+    /// kicked at, and the cusp bounds its discount below today's price, not the kick's. While the
+    /// oracle cannot price the collateral or the debt asset: `stored` (the kick's or last redo's
+    /// top), and `refPrice` 0.
+    function _liveTop(uint8 index, uint256 stored) internal view returns (uint256 top, uint256 refPrice) {
         Start memory start = _starts[index];
         (uint256 collateralPrice, IOracleAdapter.Status s1) = oracle.peek(start.collateral);
         (uint256 debtPrice, IOracleAdapter.Status s2) = oracle.peek(address(debtAsset));
-        if (s1 != IOracleAdapter.Status.Ok || s2 != IOracleAdapter.Status.Ok) return stored;
-        return collateralPrice.wDivUp(debtPrice).wMulUp(start.buf);
+        if (s1 != IOracleAdapter.Status.Ok || s2 != IOracleAdapter.Status.Ok) return (stored, 0);
+        refPrice = collateralPrice.wDivUp(debtPrice);
+        return (refPrice.wMulUp(start.buf), refPrice);
     }
 
     /// @dev [wad debt tokens per whole collateral token] from the oracle's USD prices, rounded up.

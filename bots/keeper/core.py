@@ -536,7 +536,7 @@ class Keeper:
             return
         spec = self._route_spec(asset)
         route = self._route(spec, live.lot)
-        if route is None or self._needs_redo_by_mining(auction_id):
+        if route is None:
             return
         auction = Auction(auction_id, live.price, live.lot, live.tab, 10 ** self._decimals_of(asset), self.debt_scale)
         dust = self._per_tick("min_debt", lambda: int(self.c.vault.minDebt()))
@@ -544,7 +544,7 @@ class Keeper:
             self._take_from_inventory(auction, asset, route, dust, report)
             return
         plan = plan_take(auction, route, dust, self.policy.take_min_profit_bps)
-        if plan is None:
+        if plan is None or self._needs_redo_by_mining(auction_id):  # looked ahead only for a take that pays
             return
         path: bytes | list[str] = list(spec.tokens)
         taker, router = self.c.taker, self.c.uniswap_router
@@ -584,7 +584,7 @@ class Keeper:
         the balance; `profit` is then the collateral's worth on the pool less what was paid."""
         budget = int(self.c.debt_asset.balanceOf(self.signer))
         plan = plan_take(auction, pool, dust, self.policy.take_min_profit_bps, budget=budget)
-        if plan is None:
+        if plan is None or self._needs_redo_by_mining(auction.id):
             return
         vault = self.c.vault.address  # a take's payment is pulled by the Vault
         if int(self.c.debt_asset.allowance(self.signer, vault)) < plan.owe and not self.store.pending_for(
