@@ -304,9 +304,10 @@ def _morpho_tick(w: World, out: Outcome, price: int, gas_multiple: int) -> bool:
             unhealthy.append((borrowed, borrower, collateral))
     unhealthy.sort(reverse=True)
     gas_cost = gas_cost_in_debt_up(MORPHO_BOT_GAS, BASE_FEE * gas_multiple + 10**9, price * WAD, USDC)
+    weth_first = w.pair.token0() == w.g["weth"].address
     for borrowed, borrower, collateral in unhealthy:
-        r0, r1, _ = w.pair.getReserves()
-        pool = Pool(r0, r1) if w.pair.token0() == w.g["weth"].address else Pool(r1, r0)
+        r0, r1, _ = w.pair.getReserves()  # each liquidation's sale moved it
+        pool = Pool(r0, r1) if weth_first else Pool(r1, r0)
         # Seizing x WETH repays x * price / LIF: a sale at a fixed discount, priced like an auction.
         # Never more than repays the whole debt: Morpho rounds the shares a seizure repays up, and
         # repaying one share more than the position has underflows (a margin of a millionth).
