@@ -89,7 +89,8 @@ class Outcome:
     debt_repaid: int = 0  # [USDC units]
     penalty: int = 0  # [USDC units] the protocol's own penalty in that (Gavel: the tab's; Morpho: the incentive)
     bad_debt: int = 0  # [USDC units] realised
-    unrealised: int = 0  # [USDC units] debt beyond collateral value left at the end
+    unrealised: int = 0  # [USDC units] debt beyond collateral value left at the end (auctions' tabs and lots included)
+    left_selling: int = 0  # Gavel's auctions still selling at the end
     last_liquidatable: int = -1  # [minute]
     losses: list[tuple[float, float]] = field(default_factory=list)  # (minute, borrowers' loss so far, USD)
 
@@ -140,9 +141,11 @@ def arbitrage(w: World, price: int) -> None:
         router.swapExactTokensForTokens(spend, 0, [usdc, weth], w.arb, MAX, sender=w.arb)
 
 
-def gavel_config(buf: float | None, cut: float | None, penalty: float | None) -> ProtocolConfig:
-    """Gavel's defaults, with the WETH auction's start premium, its decay per step and its
-    penalty replaced where given (a bench option, to see what the defaults cost)."""
+def gavel_config(
+    buf: float | None, cut: float | None, penalty: float | None, cusp: float | None = None
+) -> ProtocolConfig:
+    """Gavel's defaults, with the WETH auction's start premium, its decay per step, its cusp and
+    its penalty replaced where given (a bench option, to see what the defaults cost)."""
     config = ProtocolConfig()
     weth, *rest = config.collaterals
     changes: dict[str, int] = {}
@@ -150,6 +153,8 @@ def gavel_config(buf: float | None, cut: float | None, penalty: float | None) ->
         changes["buf"] = round(buf * WAD)
     if penalty is not None:
         changes["penalty"] = round(penalty * WAD)
+    if cusp is not None:
+        changes["cusp"] = round(cusp * WAD)
     config = replace(config, collaterals=(replace(weth, **changes), *rest))
     return replace(config, cut=round(cut * WAD)) if cut is not None else config
 
@@ -255,7 +260,7 @@ def run_path(w: World, path: PricePath, protocol: str, store_dir: Path) -> Outco
         if minute > path.minutes and (quiet >= QUIET_TICKS or minute > path.minutes + MAX_TICKS_AFTER):
             break
     price = path.price(minute)
-    out.unrealised = _unrealised(w, protocol, price)
+    out.unrealised = _unrealised(w, out, price)
     if keeper is not None:
         keeper.store.close()
     return out
@@ -348,15 +353,26 @@ def _liquidate_event(receipt: Any) -> tuple[int, ...]:
     raise RuntimeError(f"no Liquidate event in {receipt.txn_hash}")
 
 
-def _unrealised(w: World, protocol: str, price: int) -> int:
-    """Debt beyond the collateral's oracle value, over accounts left with more debt than that."""
+def _unrealised(w: World, out: Outcome, price: int) -> int:
+    """Debt beyond the collateral's oracle value, over accounts left with more debt than that;
+    counts Gavel's auctions still selling into `out`."""
+    protocol = out.protocol
     total = 0
     if protocol == "Gavel":
-        vault, weth = w.g["vault"], w.g["weth"]
-        for b in w.borrowers:
-            debt = int(vault.debtOf(b))
-            value = int(vault.collateralOf(b, weth)) * price * USDC // ETH
-            total += max(0, debt - value)
+        # An auction still selling holds part of the account's debt (its tab) and collateral (its
+        # lot): count both, or debt waiting in an auction that never sold would look repaid.
+        vault, weth, liquidator = w.g["vault"], w.g["weth"], w.g["liquidator"]
+        ids = [int(k.id) for k in liquidator.Kick.range(w.start_block, w.chain.blocks.head.number + 1)]
+        debt = {b.lower(): int(vault.debtOf(b)) for b in w.borrowers}
+        lots = {b.lower(): int(vault.collateralOf(b, weth)) for b in w.borrowers}
+        for view in liquidator.auctionViews(ids) if ids else []:
+            if int(view.lot) > 0:
+                who = str(view.account).lower()
+                debt[who] = debt.get(who, 0) + int(view.tab)
+                lots[who] = lots.get(who, 0) + int(view.lot)
+                out.left_selling += 1
+        for who, owed in debt.items():
+            total += max(0, owed - lots[who] * price * USDC // ETH)
         return total
     positions, totals = _positions(w)
     for _, shares, collateral in positions:

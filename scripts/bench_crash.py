@@ -22,7 +22,16 @@ from scripts._crash import PATHS, USDC, Outcome, draw, gavel_config, run_path, s
 @click.option("--buf", type=float, default=None, help="Gavel's WETH start price / oracle price (default 1.02).")
 @click.option("--cut", type=float, default=None, help="Gavel's price kept per 60-s step (default 0.99).")
 @click.option("--penalty", type=float, default=None, help="Gavel's WETH penalty (default 0.03).")
-def cli(borrowers: int, seed: int, charts: Path, buf: float | None, cut: float | None, penalty: float | None) -> None:
+@click.option("--cusp", type=float, default=None, help="Gavel's WETH price / top that needs a redo (default 0.951).")
+def cli(
+    borrowers: int,
+    seed: int,
+    charts: Path,
+    buf: float | None,
+    cut: float | None,
+    penalty: float | None,
+    cusp: float | None,
+) -> None:
     """Gavel and Morpho Blue through the same crashes (Gavel's auction parameters may be varied)."""
     say = click.echo
     logger.set_level("WARNING")
@@ -33,7 +42,11 @@ def cli(borrowers: int, seed: int, charts: Path, buf: float | None, cut: float |
     try:
         with networks.parse_network_choice(f"ethereum:local:{node.uri}") as provider:
             chain = provider.chain_manager
-            world = setup(chain, node, borrowers, seed, say, gavel_config(buf, cut, penalty))
+            # Every block one second after the last (each tick dates its first block itself):
+            # interest and auction prices then do not depend on how fast this machine is, and
+            # every run prints the same figures.
+            node.rpc("anvil_setBlockTimestampInterval", [1])
+            world = setup(chain, node, borrowers, seed, say, gavel_config(buf, cut, penalty, cusp))
             stores = Path(tempfile.mkdtemp())
             for path in PATHS:
                 for protocol in ("Gavel", "Morpho Blue"):
@@ -47,7 +60,10 @@ def cli(borrowers: int, seed: int, charts: Path, buf: float | None, cut: float |
                     outcomes.append(outcome)
                     say(
                         f"  {path.name}, {protocol}: {len(outcome.liquidated)} liquidated, borrowers lost "
-                        f"{outcome.borrower_loss / USDC:,.0f} USDC ({time.perf_counter() - ticked:.0f} s)"
+                        f"{outcome.borrower_loss / USDC:,.0f} USDC, bad debt "
+                        f"{(outcome.bad_debt + outcome.unrealised) / USDC:,.0f} USDC"
+                        + (f", {outcome.left_selling} auctions still selling" if outcome.left_selling else "")
+                        + f" ({time.perf_counter() - ticked:.0f} s)"
                     )
     finally:
         node.stop()

@@ -3,7 +3,17 @@ except the last tests, which hold the predictions against the real contracts and
 
 import pytest
 
-from bots.keeper.strategy import Auction, KickMode, Pool, best_sale_size, decide_kick, kick_incentive, plan_take
+from bots.keeper.strategy import (
+    Auction,
+    KickMode,
+    LiveAuction,
+    Pool,
+    best_sale_size,
+    decide_kick,
+    kick_incentive,
+    plan_take,
+    selling_order,
+)
 from conftest import MIN_DEBT, TAU, at, kick, open_position
 from money import linear_price
 
@@ -113,6 +123,48 @@ class TestTake:
         margin_bps = plan.profit * 10_000 // plan.owe
         assert plan_take(auction(1_500), POOL, MIN_DEBT, margin_bps) is not None
         assert plan_take(auction(1_500), POOL, MIN_DEBT, margin_bps + 1) is None
+
+
+WETH, WBTC = "0x" + "11" * 20, "0x" + "22" * 20
+
+
+def live(id_, price_usd, tab_usdc, collateral=WETH, needs_redo=False):
+    return LiveAuction(id_, collateral, needs_redo, price_usd * WAD, ETH, tab_usdc * USDC)
+
+
+@pytest.mark.unit
+class TestSellingOrder:
+    PRICES = {WETH: 2_000 * WAD, WBTC: 30_000 * WAD}  # [wad USD per whole token]
+
+    def order(self, auctions, prices=None):
+        return [a.id for a in selling_order(auctions, self.PRICES if prices is None else prices)]
+
+    def test_deepest_discount_first_not_largest_tab(self):
+        # A large lot early on its curve would use up the pool the smaller, cheaper lots need.
+        auctions = [live(1, 2_040, 900_000), live(2, 1_940, 5_000), live(3, 1_990, 50_000)]
+        assert self.order(auctions) == [2, 3, 1]
+
+    def test_discount_is_against_each_collaterals_own_oracle_price(self):
+        # 29,000 / 30,000 = 0.967 is deeper than 1,960 / 2,000 = 0.98, though a far higher price.
+        auctions = [live(1, 1_960, 5_000), live(2, 29_000, 5_000, collateral=WBTC)]
+        assert self.order(auctions) == [2, 1]
+
+    def test_equal_discounts_by_tab_and_redos_after_every_sale(self):
+        # The tick's cap counts takes and redos: after a fast crash, redos first would fill it.
+        auctions = [
+            live(1, 1_900, 5_000),
+            live(2, 2_000, 7_000),
+            live(3, 2_000, 9_000),
+            live(4, 1_800, 1_000, needs_redo=True),
+            live(5, 1_800, 3_000, needs_redo=True),
+            live(6, 100, 1, collateral=WBTC),
+        ]
+        assert self.order(auctions, prices={WETH: 2_000 * WAD}) == [1, 3, 2, 6, 5, 4]
+
+    def test_unpriced_collateral_comes_last(self):
+        auctions = [live(1, 100, 9_000, collateral=WBTC), live(2, 2_040, 5_000), live(3, 2_000, 1_000)]
+        assert self.order(auctions, prices={WETH: 2_000 * WAD, WBTC: 0}) == [3, 2, 1]
+        assert self.order(auctions, prices={}) == [1, 2, 3]  # none priced: by tab
 
 
 def test_pool_model_matches_the_real_router(uniswap, weth, usdc):

@@ -33,7 +33,17 @@ from bots.keeper.rpc import HttpJsonRpc, RpcError
 from bots.keeper.sender import Call, Prepared, Sender
 from bots.keeper.signing import signer_for
 from bots.keeper.store import CollateralSet, DebtSet, SentTx, Store, Update
-from bots.keeper.strategy import Auction, KickMode, Pool, Route, decide_kick, kick_incentive, plan_take
+from bots.keeper.strategy import (
+    Auction,
+    KickMode,
+    LiveAuction,
+    Pool,
+    Route,
+    decide_kick,
+    kick_incentive,
+    plan_take,
+    selling_order,
+)
 from bots.keeper.uniswap import pair_for, sort_tokens
 from bots.keeper.units import gas_cost_in_debt_up
 
@@ -83,7 +93,7 @@ class Policy:
     use_flash_taker: bool = True  # False: pay takes from the signer's own debt-asset balance
     dry_run: bool = False
     kicks_per_tick: int = 1_000  # kicks sent in one tick at most, largest value at risk first
-    takes_per_tick: int = 20  # takes and redos sent in one tick at most, largest tab first
+    takes_per_tick: int = 20  # takes and redos sent in one tick at most, redos and deepest discounts first
     tick_seconds: float = 10.0  # a tick stops starting new work after this long (the rest waits)
     auctions_per_tick: int = 2_000  # live auctions read per tick (one call per 500), oldest first
     watch_sigmas: float = 3.0  # the watch list: accounts a fall of this many standard deviations...
@@ -119,18 +129,6 @@ class TickReport:
     timings: dict[str, float] = field(default_factory=dict)  # [ms] from the tick's start: sync, read, screen, kicks
     pending_updates: int = 0  # oracle updates found in the node's pool (not yet mined) this tick
     behind_update: list[str] = field(default_factory=list)  # of `kicked`: sent to land right after one
-
-
-@dataclass(frozen=True)
-class LiveAuction:
-    """One live auction as `auctionViews` reported it this tick."""
-
-    id: int
-    collateral: str  # checksummed
-    needs_redo: bool
-    price: int  # [wad debt tokens per whole collateral token]
-    lot: int  # [collateral decimals]
-    tab: int  # [debt decimals]
 
 
 class Keeper:
@@ -238,9 +236,12 @@ class Keeper:
             report.timings["kicks"] = _ms(started)
         if self.policy.watch_pool and self.state is not None and self.screen is not None:
             self._guard(report, "kick", "behind pending update", self._kick_behind_updates, self.state, report)
-        # Every live auction is looked at (largest tab first: pricing one is arithmetic on this
-        # tick's reads), and `takes_per_tick` bounds what is sent: in a crash the largest auctions
-        # may not pay yet while smaller ones do, and a cap on those looked at would never reach them.
+        # Every live auction is looked at (pricing one is arithmetic on this tick's reads), and
+        # `takes_per_tick` bounds what is sent: in a crash the largest auctions may not pay yet
+        # while smaller ones do, and a cap on those looked at would never reach them.
+        if self.state is not None:
+            prices = dict(zip(self.state.assets, self.state.prices, strict=True))
+            auctions = selling_order(auctions, prices)
         for done, auction in enumerate(auctions):
             if len(report.taken) + len(report.redone) >= self.policy.takes_per_tick:
                 report.deferred += len(auctions) - done
@@ -522,7 +523,6 @@ class Keeper:
                             int(view.tab),
                         )
                     )
-        live.sort(key=lambda a: a.tab, reverse=True)
         return live
 
     def _maybe_take_or_redo(self, live: LiveAuction, report: TickReport) -> None:

@@ -185,3 +185,41 @@ def plan_take(
     if profit <= 0 or profit * BPS < owe * min_profit_bps:
         return None
     return TakePlan(auction.id, request, size, owe, proceeds, profit, auction.price)
+
+
+@dataclass(frozen=True)
+class LiveAuction:
+    """One live auction as `auctionViews` reported it this tick."""
+
+    id: int
+    collateral: str  # checksummed
+    needs_redo: bool
+    price: int  # [wad debt tokens per whole collateral token]
+    lot: int  # [collateral decimals]
+    tab: int  # [debt decimals]
+
+
+def selling_order(auctions: list[LiveAuction], prices: dict[str, int]) -> list[LiveAuction]:
+    """The order a tick goes through its live auctions: first those on sale, the price furthest
+    under the oracle's first (largest tab first among equals), then those waiting for a redo,
+    largest tab first. `prices` [wad USD per whole token] are the oracle's by collateral, 0 where
+    it has no Ok price (the debt asset's price scales every discount alike, so it does not change
+    the order); an auction whose discount is unknown comes after those priced.
+
+    Why not largest first: every take sells into the same pools, and a take is sized to where the
+    pool's price meets the auction's. Taken first, a large auction early on its curve uses up the
+    pool's depth each tick while smaller ones reach their cusp, are redone to the top and start
+    again (traced in `make bench-crash` at 40% an hour: small lots redone seven times, never
+    taken). The deepest discount is also where the keeper's profit is.
+    Why redos last: the tick's cap counts takes and redos sent, and a take is sent only while it
+    pays, so the pools' depth, not the cap, bounds the takes; after a fast crash more auctions
+    reach their cusp each tick than the cap, and redos first would leave no room for a take
+    (seen at 50% in ten minutes). A redo left for the next tick loses nothing the pool could
+    have absorbed this one."""
+
+    def key(a: LiveAuction) -> tuple[int, float, int]:
+        price = prices.get(a.collateral, 0)
+        discount = a.price / price if price > 0 else math.inf  # [debt tokens per USD] auction / oracle
+        return (1, 0.0, -a.tab) if a.needs_redo else (0, discount, -a.tab)
+
+    return sorted(auctions, key=key)
