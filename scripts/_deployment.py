@@ -38,11 +38,14 @@ class CollateralSpec:
     supply_cap: int = 10**12  # whole tokens, scaled by decimals when set
     lot_cap: int = 500_000  # whole debt tokens
     live_tab_cap: int = 2_000_000  # whole debt tokens
-    buf: int = 102 * WAD // 100  # start just above the oracle: the price must catch a falling market
+    # The curve runs from today's oracle price times buf (the liquidator's live top), so it starts at
+    # the oracle's price (a start above it only waits: the pool sits at the oracle's price), and the
+    # cusp bounds the discount below today's price: 3.5%, then a redo starts it again. Measured in
+    # `make bench-crash` (README, "Crashes"): a start at 1.02, 1% a minute and a redo at 0.951 of the
+    # top sold too little a minute to keep up with a 40% fall.
+    buf: int = WAD
     tail: int = 2 * 3600
-    # The curve runs from today's oracle price times buf (the liquidator's live top), so the cusp
-    # bounds the discount below today's price: 1.02 x 0.951 = 0.97, then a redo starts it again.
-    cusp: int = 951 * WAD // 1000
+    cusp: int = 965 * WAD // 1000
     heartbeat: int = 3600
 
 
@@ -66,7 +69,7 @@ class ProtocolConfig:
     curve: str = "exponential"  # or "linear"
     linear_tau: int = 3600
     step: int = 60
-    cut: int = 99 * WAD // 100  # 1% a minute from the live top: 1.02 to 0.97 of the oracle in five
+    cut: int = 997 * WAD // 1000  # 0.3% a minute from the live top: at the cusp after 12 minutes
     debt_heartbeat: int = 86400
     collaterals: tuple[CollateralSpec, ...] = field(
         default_factory=lambda: (

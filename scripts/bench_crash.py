@@ -19,10 +19,10 @@ from scripts._crash import PATHS, USDC, Outcome, draw, gavel_config, run_path, s
 @click.option("--borrowers", default=100, show_default=True, help="Borrowers, the same on both protocols.")
 @click.option("--seed", default=3, show_default=True, help="Their collateral and loan-to-value.")
 @click.option("--charts", type=click.Path(path_type=Path), default=Path("bench-crash-charts"), show_default=True)
-@click.option("--buf", type=float, default=None, help="Gavel's WETH start price / oracle price (default 1.02).")
-@click.option("--cut", type=float, default=None, help="Gavel's price kept per 60-s step (default 0.99).")
+@click.option("--buf", type=float, default=None, help="Gavel's WETH start price / oracle price (default 1).")
+@click.option("--cut", type=float, default=None, help="Gavel's price kept per 60-s step (default 0.997).")
 @click.option("--penalty", type=float, default=None, help="Gavel's WETH penalty (default 0.03).")
-@click.option("--cusp", type=float, default=None, help="Gavel's WETH price / top that needs a redo (default 0.951).")
+@click.option("--cusp", type=float, default=None, help="Gavel's WETH price / top that needs a redo (default 0.965).")
 def cli(
     borrowers: int,
     seed: int,

@@ -13,7 +13,7 @@ is written in a transaction never depends on how fast this machine is.
 
 The scenario: two accounts of 10 WETH / 12,000 USDC each, ETH 2,000 -> 1,400 (health factor
 0.93, below the deep bound: each kick covers the whole debt), kick both, take after 240 s (four
-steps of the default curve: 0.96 of the live top, above the default cusp of 0.951).
+steps of the default curve: 0.988 of the live top, above the default cusp of 0.965).
 (Issue 8 quotes 10,000 of debt; at 1,400 that account is healthy under an 80% threshold.)
 """
 

@@ -30,7 +30,9 @@ def test_every_vault_setter_emits(vault, liquidator, governor, weth):
 
 def test_every_liquidator_setter_emits(liquidator, governor, weth, exp_curve):
     tx = liquidator.setAuctionConfig(weth, (exp_curve, WAD, 600, WAD // 10), sender=governor)
-    event = tx.events[0]
+    # Decoded with the liquidator's own ABI: `tx.events` goes by Ape's cache of what is at each
+    # address, which an earlier test's (reverted) deployment at the same address can leave stale.
+    event = tx.events.filter(liquidator.AuctionConfigSet)[0]
     assert (event.collateral, event.curve, event.buf, event.tail, event.cusp) == (
         weth.address,
         exp_curve.address,
@@ -40,7 +42,8 @@ def test_every_liquidator_setter_emits(liquidator, governor, weth, exp_curve):
     )
     assert tuple(liquidator.auctionConfig(weth)) == (exp_curve.address, WAD, 600, WAD // 10)
     tx = liquidator.setIncentive(0, WAD // 20, sender=governor)
-    assert (tx.events[0].tip, tx.events[0].chip) == (0, WAD // 20)
+    event = tx.events.filter(liquidator.IncentiveSet)[0]
+    assert (event.tip, event.chip) == (0, WAD // 20)
 
 
 @pytest.mark.parametrize(

@@ -38,7 +38,7 @@ def test_the_shipped_mainnet_file_is_valid_and_forks_read_it():
     (weth,) = markets.collateral
     spec = spec_for(weth, 18)
     assert (spec.max_ltv, spec.liquidation_threshold, spec.penalty) == (80 * WAD // 100, 85 * WAD // 100, WAD // 20)
-    assert spec.heartbeat == 3600 and spec.buf == 102 * WAD // 100  # not in the file: the default
+    assert spec.heartbeat == 3600 and spec.buf == WAD  # not in the file: the default
 
 
 @pytest.mark.unit
