@@ -20,6 +20,7 @@ steps of the default curve: 0.988 of the live top, above the default cusp of 0.9
 import click
 from ape import accounts, chain, project
 from ape.cli import ConnectedProviderCommand
+from ape.logging import logger
 
 from scripts._deployment import ProtocolConfig, add_liquidity, deploy_local
 from scripts._morpho import market_id, morpho_contracts
@@ -191,6 +192,7 @@ def print_tables(rows: Rows) -> None:
 @click.command(cls=ConnectedProviderCommand)
 def cli():
     """Print gas used per entry point, Gavel beside Morpho Blue."""
+    logger.set_level("WARNING")  # a line per step, not one per confirmed transaction
     governor, guardian, lender, a, b, c, d, keeper, morpho_keeper = accounts.test_accounts[:9]
     fixed_clock()
     rows = Rows()
