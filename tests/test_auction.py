@@ -158,7 +158,8 @@ def test_redo_by_age_on_the_exponential_curve(
 def test_breaker_levels_two_and_three(liquidator, auction, keeper, guardian, governor, eth_feed, chain):
     auction_id, t0 = auction
     tx = liquidator.setBreaker(2, sender=guardian)
-    assert tx.events[0].level == 2 and tx.events[0].by == guardian.address
+    event = tx.events.filter(liquidator.BreakerSet)[0]
+    assert event.level == 2 and event.by == guardian.address
     eth_feed.setAnswer(1_600 * 10**8, sender=governor)
     at(chain, t0 + 1801)
     with ape.reverts(liquidator.BreakerActive, level=2):

@@ -15,7 +15,8 @@ def bounds(name: str) -> bytes:
 
 def test_every_vault_setter_emits(vault, liquidator, governor, weth):
     tx = vault.setCollateralParams(weth, collateral_params(max_ltv=60), sender=governor)
-    assert tx.events[0].collateral == weth.address and tx.events[0].params[0] == 60 * WAD // 100
+    event = tx.events.filter(vault.CollateralConfigSet)[0]
+    assert event.collateral == weth.address and event.params[0] == 60 * WAD // 100
     assert vault.collateralParams(weth).maxLtv == 60 * WAD // 100
     model = (WAD // 100, 2 * WAD // 100, WAD, 9 * WAD // 10)
     tx = vault.setRateModel(model, sender=governor)
@@ -24,7 +25,8 @@ def test_every_vault_setter_emits(vault, liquidator, governor, weth):
     assert tx.events.filter(vault.ReserveFactorSet)[0].reserveFactor == WAD // 5
     config = (50 * USDC, 500 * USDC, 9 * WAD // 10, WAD // 4, WAD)
     tx = vault.setLiquidationConfig(config, sender=governor)
-    assert tuple(tx.events[0].config) == config and tuple(vault.liquidationConfig()) == config
+    assert tuple(tx.events.filter(vault.LiquidationConfigSet)[0].config) == config
+    assert tuple(vault.liquidationConfig()) == config
     assert vault.minDebt() == 50 * USDC
 
 

@@ -11,7 +11,8 @@ def test_fund_and_coverage(fund, usdc, other, governor):
     usdc.mint(other, 50 * USDC, sender=governor)
     usdc.approve(fund, 50 * USDC, sender=other)
     tx = fund.fund(50 * USDC, sender=other)
-    assert (tx.events[-1].__getattr__("from"), tx.events[-1].amount) == (other.address, 50 * USDC)
+    event = tx.events.filter(fund.Funded)[-1]
+    assert (event.__getattr__("from"), event.amount) == (other.address, 50 * USDC)
     assert fund.coverage() == before + 50 * USDC
     with ape.reverts(fund.ZeroAmount):
         fund.fund(0, sender=other)
@@ -22,10 +23,12 @@ def test_pays_as_far_as_it_can(fund, usdc, governor, other):
     fund.grantRole(fund.COVER_ROLE(), governor, sender=governor)
     balance = fund.coverage()
     tx = fund.payIncentive(other, balance + 1, sender=governor)
-    assert (tx.events[-1].owed, tx.events[-1].paid) == (balance + 1, balance)
+    event = tx.events.filter(fund.IncentivePaid)[-1]
+    assert (event.owed, event.paid) == (balance + 1, balance)
     assert usdc.balanceOf(other) == balance and fund.coverage() == 0
     tx = fund.coverShortfall(7, sender=governor)
-    assert (tx.events[-1].owed, tx.events[-1].covered) == (7, 0)
+    event = tx.events.filter(fund.ShortfallCovered)[-1]
+    assert (event.owed, event.covered) == (7, 0)
     with ape.reverts(fund.ZeroAddress):
         fund.payIncentive(ape.utils.ZERO_ADDRESS, 1, sender=governor)
 

@@ -33,7 +33,8 @@ def test_withdraw_on_behalf_needs_authorisation(protocol, vault, weth, borrower,
     with ape.reverts(vault.Unauthorized, owner=borrower.address, caller=other.address):
         vault.withdrawCollateral(weth, 1, borrower, other, sender=other)
     tx = vault.setAuthorization(other, True, sender=borrower)
-    assert tx.events[0].operator == other.address and tx.events[0].allowed
+    event = tx.events.filter(vault.AuthorizationSet)[0]
+    assert event.operator == other.address and event.allowed
     vault.withdrawCollateral(weth, 1, borrower, other, sender=other)
     vault.setAuthorization(other, False, sender=borrower)
     with ape.reverts(vault.Unauthorized):

@@ -101,7 +101,8 @@ def test_pause_stops_deposit_mint_borrow_but_not_exits(
     vault.supplyCollateral(weth, 10**18, borrower, sender=borrower)
     vault.borrow(MIN_DEBT, borrower, borrower, sender=borrower)
     tx = vault.pause(sender=guardian)
-    assert tx.events[0].paused and tx.events[0].by == guardian.address
+    event = tx.events.filter(vault.PausedSet)[0]
+    assert event.paused and event.by == guardian.address
     assert vault.maxDeposit(lender) == 0 and vault.maxMint(lender) == 0
     with ape.reverts(vault.EnforcedPause):
         vault.deposit(1, lender, sender=lender)
