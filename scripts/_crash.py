@@ -260,7 +260,7 @@ def run_path(w: World, path: PricePath, protocol: str, store_dir: Path) -> Outco
         if minute > path.minutes and (quiet >= QUIET_TICKS or minute > path.minutes + MAX_TICKS_AFTER):
             break
     price = path.price(minute)
-    out.unrealised = _unrealised(w, out, price)
+    out.unrealised, out.left_selling = _unrealised(w, protocol, price)
     if keeper is not None:
         keeper.store.close()
     return out
@@ -374,11 +374,10 @@ def _liquidate_event(receipt: Any) -> tuple[int, ...]:
     raise RuntimeError(f"no Liquidate event in {receipt.txn_hash}")
 
 
-def _unrealised(w: World, out: Outcome, price: int) -> int:
-    """Debt beyond the collateral's oracle value, over accounts left with more debt than that;
-    counts Gavel's auctions still selling into `out`."""
-    protocol = out.protocol
-    total = 0
+def _unrealised(w: World, protocol: str, price: int) -> tuple[int, int]:
+    """Debt beyond the collateral's oracle value, over accounts left with more debt than that, and
+    how many of Gavel's auctions were still selling."""
+    total = selling = 0
     if protocol == "Gavel":
         # An auction still selling holds part of the account's debt (its tab) and collateral (its
         # lot): count both, or debt waiting in an auction that never sold would look repaid.
@@ -391,15 +390,15 @@ def _unrealised(w: World, out: Outcome, price: int) -> int:
                 who = str(view.account).lower()
                 debt[who] = debt.get(who, 0) + int(view.tab)
                 lots[who] = lots.get(who, 0) + int(view.lot)
-                out.left_selling += 1
+                selling += 1
         for who, owed in debt.items():
             total += max(0, owed - lots[who] * price * USDC // ETH)
-        return total
+        return total, selling
     positions, totals = _positions(w)
     for _, shares, collateral in positions:
         borrowed = -(-shares * int(totals[2]) // int(totals[3])) if int(totals[3]) else 0
         total += max(0, borrowed - collateral * price * USDC // ETH)
-    return total
+    return total, 0
 
 
 def table(outcomes: list[Outcome]) -> str:

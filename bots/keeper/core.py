@@ -93,7 +93,7 @@ class Policy:
     use_flash_taker: bool = True  # False: pay takes from the signer's own debt-asset balance
     dry_run: bool = False
     kicks_per_tick: int = 1_000  # kicks sent in one tick at most, largest value at risk first
-    takes_per_tick: int = 20  # takes and redos sent in one tick at most, redos and deepest discounts first
+    takes_per_tick: int = 20  # takes and redos sent in one tick at most (order: strategy.selling_order)
     tick_seconds: float = 10.0  # a tick stops starting new work after this long (the rest waits)
     auctions_per_tick: int = 2_000  # live auctions read per tick (one call per 500), oldest first
     watch_sigmas: float = 3.0  # the watch list: accounts a fall of this many standard deviations...
@@ -239,9 +239,9 @@ class Keeper:
         # Every live auction is looked at (pricing one is arithmetic on this tick's reads), and
         # `takes_per_tick` bounds what is sent: in a crash the largest auctions may not pay yet
         # while smaller ones do, and a cap on those looked at would never reach them.
-        if self.state is not None:
-            prices = dict(zip(self.state.assets, self.state.prices, strict=True))
-            auctions = selling_order(auctions, prices)
+        # Without this tick's prices no discount is known: selling_order then goes by tab.
+        prices = dict(zip(self.state.assets, self.state.prices, strict=True)) if self.state is not None else {}
+        auctions = selling_order(auctions, prices)
         for done, auction in enumerate(auctions):
             if len(report.taken) + len(report.redone) >= self.policy.takes_per_tick:
                 report.deferred += len(auctions) - done
