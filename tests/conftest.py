@@ -16,7 +16,8 @@ from contextlib import contextmanager
 from pathlib import Path
 
 import pytest
-from ape.exceptions import ContractLogicError
+from ape.exceptions import ContractLogicError, CustomError
+from ape.pytest.contextmanagers import RevertsContextManager
 
 from bots.keeper.core import Contracts, Keeper, Policy
 from bots.keeper.store import Store
@@ -230,10 +231,11 @@ def decode_revert(text: str) -> tuple[str, dict]:
     from eth_abi import decode
     from eth_utils import keccak, to_checksum_address
 
-    found = re.search(r"0x([0-9a-fA-F]{8,})", text)
+    # Raw revert data, or Ape's "custom error 0x<selector>: <arguments>" for one it did not decode.
+    found = re.search(r"0x([0-9a-fA-F]{8})(?::\s*|)([0-9a-fA-F]*)", text)
     if not found:
         return "unknown", {}
-    data = bytes.fromhex(found.group(1))
+    data = bytes.fromhex(found.group(1) + found.group(2))
     for contract_type in project.contracts.values():
         for abi in contract_type.errors:
             types = [i.canonical_type for i in abi.inputs]
@@ -245,6 +247,41 @@ def decode_revert(text: str) -> tuple[str, dict]:
                 }
                 return abi.name, args
     return "unknown", {}
+
+
+def _strict_reverts() -> None:
+    """Make `ape.reverts(Contract.Error, **inputs)` check what it is asked to in every test.
+
+    Ape checks the error's name and inputs only when it decoded the revert itself; when it did not
+    (an error raised through a contract that does not declare it, some `eth_call`s: the revert is
+    then a plain ContractLogicError, "custom error 0x5973f122: ..."), it accepts ANY revert, and an
+    input name it does not find is skipped. Both are made failures here: an undecoded revert is
+    decoded by selector (`decode_revert`) and checked by name and inputs, and every input asked for
+    must exist."""
+    checked_exit = RevertsContextManager.__exit__
+
+    def __exit__(self, exc_type, exc_value, traceback):
+        expected = self.expected_message
+        if (
+            isinstance(expected, type)
+            and issubclass(expected, CustomError)
+            and isinstance(exc_value, ContractLogicError)
+        ):
+            name, inputs = (
+                (type(exc_value).__name__, dict(exc_value.inputs or {}))
+                if isinstance(exc_value, CustomError)
+                else decode_revert(str(exc_value))
+            )
+            assert name == expected.__name__, f"expected {expected.__name__}, got {name}: {exc_value}"
+            for key, value in self.error_inputs.items():
+                assert key in inputs, f"{name} has no input {key!r} (it has {sorted(inputs)})"
+                assert inputs[key] == value, f"{name}: expected {key}={value!r}, got {inputs[key]!r}"
+        return checked_exit(self, exc_type, exc_value, traceback)
+
+    RevertsContextManager.__exit__ = __exit__
+
+
+_strict_reverts()
 
 
 def error_data(container, name: str, *args) -> str:
