@@ -6,6 +6,8 @@ Deploys Gavel (as `make deploy` does: the exponential curve) and Morpho Blue (fr
 compiled by tools/compile_morpho.js with its own pinned compiler; its own oracle and rate-model
 mocks) on one throw-away Anvil, sharing the same ERC-20 tokens, then runs the same positions
 through both and reads gasUsed from each receipt. A benchmark, not a test: it prints, it does not assert.
+Beside them, the least any take can cost on the same tokens and oracle (contracts/test/GasFloor.sol:
+the two transfers and, as Gavel's take does, the two price reads; nothing else).
 
 Every figure is the same on every run: the chain's clock starts at a fixed timestamp and each
 block is dated one second after the one before (jumps are set explicitly), so whether interest
@@ -31,6 +33,8 @@ WAD = 10**18
 MAX = 2**256 - 1
 T0 = 1_900_000_000  # [seconds] the chain's clock at the first transaction (2030-03-17)
 TAKE_AFTER = 240  # [seconds] after the kick; the same wait before Morpho's liquidations
+FLOOR_PRICED = "the transaction, two token transfers, two oracle reads"
+FLOOR_UNPRICED = "the transaction, two token transfers"
 
 
 class Rows:
@@ -121,6 +125,19 @@ def gavel(rows: Rows, governor, guardian, lender, a, b, c, d, keeper) -> dict:
     return g
 
 
+def floor(rows: Rows, g: dict, governor, keeper) -> None:
+    """What any take must spend on the same tokens and oracle (contracts/test/GasFloor.sol), in the
+    state of Gavel's "partial, from inventory": the seller and the buyer already hold both tokens."""
+    usdc, weth = g["usdc"], g["weth"]
+    least = project.GasFloor.deploy(sender=governor)
+    weth.mint(least, 10 * ETH, sender=governor)
+    usdc.mint(least, 1 * USDC, sender=governor)
+    usdc.approve(least, MAX, sender=keeper)
+    for case, read in ((FLOOR_PRICED, True), (FLOOR_UNPRICED, False)):
+        tx = least.take(g["oracle"], weth, usdc, ETH, 1_400 * USDC, keeper, read, sender=keeper)
+        rows.add("floor", case, tx)
+
+
 def morpho(rows: Rows, g: dict, governor, lender, a, b, keeper) -> None:
     """The same two positions on Morpho Blue, on the same tokens, liquidated with its fixed
     discount (LLTV 80%, Gavel's WETH liquidation threshold: incentive factor 1/(1 - 0.3 * 0.2))."""
@@ -165,7 +182,7 @@ def print_tables(rows: Rows) -> None:
     click.echo("| entry point | gas used | case |")
     click.echo("| --- | ---: | --- |")
     for name, case, gas in rows.rows:
-        if not name.startswith("morpho"):
+        if name not in ("morpho liquidate", "floor"):
             click.echo(f"| `{name}` | {gas:,} | {case} |")
     kick = rows.get("liquidate", "kick, later account (whole debt)")
     whole = rows.get("take", "whole lot: ends the auction, leftover back")
@@ -187,6 +204,20 @@ def print_tables(rows: Rows) -> None:
     click.echo(f"| partial, buyer already holding some | {partial:,} | {m_partial:,} |")
     click.echo(f"| final rest | {final:,} | {m_final:,} |")
     click.echo(f"| whole position: later kick + one whole-lot take / one liquidate | {kick + whole:,} | {m_whole:,} |")
+    priced, unpriced = rows.get("floor", FLOOR_PRICED), rows.get("floor", FLOOR_UNPRICED)
+    click.echo("")
+    click.echo("The least any take can cost here (contracts/test/GasFloor.sol: what every take must do, nothing else):")
+    click.echo("")
+    click.echo("| what it does | gas used | left of issue 8's 90,000 for a partial take's own work |")
+    click.echo("| --- | ---: | ---: |")
+    for case, gas in ((FLOOR_PRICED, priced), (FLOOR_UNPRICED, unpriced)):
+        click.echo(f"| {case} | {gas:,} | {_left(gas)} |")
+    gavel_take = "Gavel's partial take from inventory (the two reads, and the auction and its books)"
+    click.echo(f"| {gavel_take} | {partial:,} | {_left(partial)} |")
+
+
+def _left(gas: int, target: int = 90_000) -> str:
+    return f"{target - gas:,}" if gas <= target else f"none ({gas - target:,} over)"
 
 
 @click.command(cls=ConnectedProviderCommand)
@@ -198,6 +229,8 @@ def cli():
     rows = Rows()
     click.echo("deploying Gavel and measuring its entry points ...")
     g = gavel(rows, governor, guardian, lender, a, b, c, d, keeper)
+    click.echo("measuring the least a take can cost on the same tokens and oracle ...")
+    floor(rows, g, governor, keeper)
     click.echo("deploying Morpho Blue beside it and liquidating the same positions ...")
     morpho(rows, g, governor, lender, a, b, morpho_keeper)
     click.echo("")
