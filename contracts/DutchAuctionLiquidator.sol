@@ -390,9 +390,13 @@ contract DutchAuctionLiquidator is IDutchAuctionLiquidator, Governed {
         _checkBounds("buf", config.buf, MIN_BUF, MAX_BUF);
         _checkBounds("tail", config.tail, MIN_TAIL, MAX_TAIL);
         _checkBounds("cusp", config.cusp, MIN_CUSP, MAX_CUSP);
-        // A curve starts at its top price and never above it. (Any contract whose fallback returns
-        // data would answer this call: what it answers must make sense as a curve's.)
-        uint256 start = IAuctionCurve(config.curve).price(WadMath.WAD, 0);
+        // A curve starts at its top price and never above it. Asked by a plain staticcall, so that
+        // what is not a curve (an account without code, a contract without `price`, one whose
+        // fallback answers anything else than one word) is named InvalidCurve rather than
+        // reverting without a reason.
+        (bool answered, bytes memory answer) =
+            config.curve.staticcall(abi.encodeCall(IAuctionCurve.price, (WadMath.WAD, 0)));
+        uint256 start = answered && answer.length == 32 ? abi.decode(answer, (uint256)) : 0;
         if (start == 0 || start > WadMath.WAD) revert InvalidCurve(config.curve);
         uint8 index = vault.collateralIndex(collateral); // reverts InvalidCollateral unless listed
         uint8 decimals = IERC20Metadata(collateral).decimals();

@@ -144,8 +144,19 @@ def test_auction_config_bounds(liquidator, linear_curve, governor, weth, config,
 def test_auction_config_needs_a_curve(liquidator, governor, weth, usdc):
     with ape.reverts(liquidator.ZeroAddress):
         liquidator.setAuctionConfig(weth, (ape.utils.ZERO_ADDRESS, WAD, 3600, WAD // 2), sender=governor)
-    with pytest.raises(ape.exceptions.ContractLogicError):
-        liquidator.setAuctionConfig(weth, (usdc, WAD, 3600, WAD // 2), sender=governor)  # not a curve
+    # What is not a curve is named: a contract without `price`, an account without code.
+    with ape.reverts(liquidator.InvalidCurve, curve=usdc.address):
+        liquidator.setAuctionConfig(weth, (usdc, WAD, 3600, WAD // 2), sender=governor)
+    with ape.reverts(liquidator.InvalidCurve, curve=governor.address):
+        liquidator.setAuctionConfig(weth, (governor, WAD, 3600, WAD // 2), sender=governor)
+
+
+@pytest.mark.parametrize("start", [0, WAD + 1, 2**256 - 1])
+def test_auction_config_refuses_a_contract_that_answers_anything(project, liquidator, governor, weth, start):
+    # Its fallback answers `price(WAD, 0)` with one word: a curve starts at its top, not above it, not at zero.
+    impostor = project.AnswersAnything.deploy(start, sender=governor)
+    with ape.reverts(liquidator.InvalidCurve, curve=impostor.address):
+        liquidator.setAuctionConfig(weth, (impostor, WAD, 3600, WAD // 2), sender=governor)
 
 
 def test_incentive_and_breaker_bounds(liquidator, governor):
