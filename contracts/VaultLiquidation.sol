@@ -331,9 +331,10 @@ contract VaultLiquidation is VaultState {
         Collateral storage c = _collaterals[collateral];
         if (!c.listed) {
             if (_count == MAX_COLLATERALS) revert IVault.TooManyCollateralTokens(MAX_COLLATERALS);
-            uint8 decimals = IERC20Metadata(collateral).decimals();
+            (bool answered, uint256 decimals) = TokenMath.tryDecimals(collateral);
+            if (!answered) revert IVault.InvalidCollateral(collateral); // not a token
             Bounds.check("collateralDecimals", decimals, 0, 36);
-            (c.index, c.decimals, c.listed) = (_count, decimals, true);
+            (c.index, c.decimals, c.listed) = (_count, uint8(decimals), true);
             _tokens[_count++] = collateral;
         }
         (c.maxLtv, c.liquidationThreshold, c.penalty) =

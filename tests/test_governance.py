@@ -72,6 +72,11 @@ def test_collateral_listing_rules(project, vault, oracle, governor, usdc, usdc_f
         vault.setCollateralParams(usdc, collateral_params(), sender=governor)
     with ape.reverts(vault.InvalidCollateral):
         vault.setCollateralParams(ape.utils.ZERO_ADDRESS, collateral_params(), sender=governor)
+    # Not a token (no decimals()), though the oracle prices it: named, not a bare revert.
+    for not_a_token in (governor.address, oracle.address):
+        oracle.setSources(not_a_token, [usdc_feed], [86400], 1, WAD // 50, sender=governor)
+        with ape.reverts(vault.InvalidCollateral, collateral=not_a_token):
+            vault.setCollateralParams(not_a_token, collateral_params(), sender=governor)
     unpriced = project.MockERC20.deploy("Unpriced", "UNP", 18, sender=governor)
     with ape.reverts(oracle.AssetNotConfigured, asset=unpriced.address):
         vault.setCollateralParams(unpriced, collateral_params(), sender=governor)

@@ -152,6 +152,10 @@ def test_set_sources_bounds(oracle, governor, weth, feeds, project):
         oracle.setSources(weth, [feeds[0], feeds[0]], [3600, 3600], 1, WAD // 50, sender=governor)
     with ape.reverts(oracle.InvalidFeed):
         oracle.setSources(weth, [ape.utils.ZERO_ADDRESS], [3600], 1, WAD // 50, sender=governor)
+    # Not a feed: an account without code, a contract without decimals() (the adapter itself).
+    for not_a_feed in (governor.address, oracle.address):
+        with ape.reverts(oracle.InvalidFeed, feed=not_a_feed):
+            oracle.setSources(weth, [not_a_feed], [3600], 1, WAD // 50, sender=governor)
     with ape.reverts(oracle.InvalidGracePeriod):
         oracle.setSequencerFeed(feeds[0], 86401, sender=governor)
     # Nothing above changed the configuration.

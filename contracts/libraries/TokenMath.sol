@@ -51,4 +51,13 @@ library TokenMath {
     {
         return Math.mulDiv(debt, collateralScale * WadMath.WAD, price * debtScale);
     }
+
+    /// @dev What `thing.decimals()` answers (an ERC-20's or a Chainlink feed's: the same selector),
+    /// and whether it answered one word at all. A plain staticcall, so that an account without code,
+    /// a contract without `decimals`, or a short answer is the caller's to name, not a bare revert.
+    function tryDecimals(address thing) internal view returns (bool answered, uint256 decimals) {
+        (bool ok, bytes memory answer) = thing.staticcall(abi.encodeWithSignature("decimals()"));
+        if (!ok || answer.length != 32) return (false, 0);
+        return (true, abi.decode(answer, (uint256)));
+    }
 }
