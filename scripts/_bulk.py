@@ -15,12 +15,14 @@ import time
 from collections.abc import Callable
 from dataclasses import dataclass
 from pathlib import Path
-from typing import Any
+from typing import Any, TypeVar
 
 from eth_abi import encode
 from eth_utils import function_signature_to_4byte_selector
 
 from bots.keeper.rpc import HttpJsonRpc, RpcError
+
+T = TypeVar("T")
 
 ROOT = Path(__file__).resolve().parent.parent
 ANVIL = ROOT / "node_modules" / ".bin" / "anvil"
@@ -82,6 +84,25 @@ class BulkChain:
     def manual_mining(self) -> None:
         self.rpc("evm_setAutomine", [False])
         self.rpc("anvil_autoImpersonateAccount", [True])
+
+    def mined_after(self, work: Callable[[], T]) -> T:
+        """Run `work` (a keeper tick) with mining held, then mine what it sent, as a network would:
+        Anvil's automine mines a batch of sends as they arrive, some alone and some several to a
+        block as the machine's timing falls, so no two runs are alike. With mining held the keeper
+        still simulates every send against the pending block, and the blocks that follow hold what
+        it sent in nonce order."""
+        self.rpc("evm_setAutomine", [False])
+        try:
+            result = work()
+            for _ in range(100):
+                if int(self.rpc("txpool_status", [])["pending"], 16) == 0:
+                    break
+                self.rpc("evm_mine", [])
+            else:
+                raise RuntimeError("the keeper's transactions were not mined in 100 blocks")
+        finally:
+            self.rpc("evm_setAutomine", [True])
+        return result
 
     def head(self) -> dict[str, Any]:
         block: dict[str, Any] = self.rpc("eth_getBlockByNumber", ["latest", False])

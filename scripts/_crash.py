@@ -41,7 +41,7 @@ from bots.keeper.market import View
 from bots.keeper.store import Store
 from bots.keeper.strategy import Auction, KickMode, Pool, best_sale_size
 from bots.keeper.units import div_up, gas_cost_in_debt_up
-from scripts._bulk import Anvil
+from scripts._bulk import Anvil, BulkChain
 from scripts._deployment import ProtocolConfig, add_liquidity, deploy_local, npm_artifact
 from scripts._morpho import market_id, morpho_contracts
 
@@ -267,24 +267,10 @@ def run_path(w: World, path: PricePath, protocol: str, store_dir: Path) -> Outco
 
 
 def _keeper_tick(w: World, keeper: Keeper) -> Any:
-    """One keeper tick, its transactions mined after it, as a network would: Anvil's automine
-    would mine a batch of sends as they arrive, some alone and some several to a block as the
-    machine's timing falls (22 blocks of 589 in one traced run), and each block moves the clock a
-    second, so no two runs were alike. With mining held the keeper still simulates every send
-    against the pending block, and the blocks that follow (each a second after the last) hold
-    what it sent in nonce order."""
-    w.node.rpc("evm_setAutomine", [False])
-    try:
-        report = keeper.tick()
-        for _ in range(100):
-            if int(w.node.rpc("txpool_status", [])["pending"], 16) == 0:
-                break
-            w.node.rpc("evm_mine", [])
-        else:
-            raise RuntimeError("the keeper's transactions were not mined in 100 blocks")
-    finally:
-        w.node.rpc("evm_setAutomine", [True])
-    return report
+    """One keeper tick, its transactions mined after it (`BulkChain.mined_after`): with Anvil's
+    automine, 22 blocks of 589 in one traced run held more than one of them, and each block moves
+    the clock a second, so no two runs were alike."""
+    return BulkChain(w.node.rpc).mined_after(keeper.tick)
 
 
 def _gavel_events(w: World, out: Outcome, before: int, price: int) -> None:
