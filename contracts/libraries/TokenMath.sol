@@ -4,7 +4,8 @@ pragma solidity 0.8.28;
 import {Math} from "@openzeppelin/contracts/utils/math/Math.sol";
 import {WadMath} from "./WadMath.sol";
 
-/// @title Conversions between token amounts (in each token's own decimals) and WAD values.
+/// @title Conversions between token amounts (in each token's own decimals) and WAD values, and
+/// reading a token's (or a feed's) decimals at listing.
 /// @dev Amounts stay in their own decimals everywhere else; this is the one place they meet a
 /// price. `scale` is 10 ** decimals of the token the amount is in.
 library TokenMath {
