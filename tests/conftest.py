@@ -214,12 +214,19 @@ def reverts_named(name: str, **expected):
     data is decoded by its selector against every error the project's contracts declare."""
     with pytest.raises(ContractLogicError) as info:
         yield
-    error, inputs = type(info.value).__name__, dict(getattr(info.value, "inputs", {}) or {})
+    assert_error(info.value, name, expected)
+
+
+def assert_error(revert: ContractLogicError, name: str, expected: dict) -> None:
+    """The revert is the custom error `name` with `expected` among its arguments: as Ape decoded
+    it, or, when Ape did not (or decoded it as another error), by its selector (`decode_revert`)."""
+    error, inputs = type(revert).__name__, dict(getattr(revert, "inputs", {}) or {})
     if error != name:
-        error, inputs = decode_revert(str(info.value))
-    assert error == name, f"expected {name}, got {error}: {info.value}"
+        error, inputs = decode_revert(str(revert))
+    assert error == name, f"expected {name}, got {error}: {revert}"
     for key, value in expected.items():
-        assert inputs.get(key) == value, f"{name}: expected {key}={value}, got {inputs}"
+        assert key in inputs, f"{name} has no input {key!r} (it has {sorted(inputs)})"
+        assert inputs[key] == value, f"{name}: expected {key}={value!r}, got {inputs[key]!r}"
 
 
 def decode_revert(text: str) -> tuple[str, dict]:
@@ -255,9 +262,8 @@ def _strict_reverts() -> None:
     Ape checks the error's name and inputs only when it decoded the revert itself; when it did not
     (an error raised through a contract that does not declare it, some `eth_call`s: the revert is
     then a plain ContractLogicError, "custom error 0x5973f122: ..."), it accepts ANY revert, and an
-    input name it does not find is skipped. Both are made failures here: an undecoded revert is
-    decoded by selector (`decode_revert`) and checked by name and inputs, and every input asked for
-    must exist."""
+    input name it does not find is skipped. Both are made failures here, by the check
+    `reverts_named` makes (`assert_error`)."""
     checked_exit = RevertsContextManager.__exit__
 
     def __exit__(self, exc_type, exc_value, traceback):
@@ -267,15 +273,7 @@ def _strict_reverts() -> None:
             and issubclass(expected, CustomError)
             and isinstance(exc_value, ContractLogicError)
         ):
-            name, inputs = (
-                (type(exc_value).__name__, dict(exc_value.inputs or {}))
-                if isinstance(exc_value, CustomError)
-                else decode_revert(str(exc_value))
-            )
-            assert name == expected.__name__, f"expected {expected.__name__}, got {name}: {exc_value}"
-            for key, value in self.error_inputs.items():
-                assert key in inputs, f"{name} has no input {key!r} (it has {sorted(inputs)})"
-                assert inputs[key] == value, f"{name}: expected {key}={value!r}, got {inputs[key]!r}"
+            assert_error(exc_value, expected.__name__, self.error_inputs)
         return checked_exit(self, exc_type, exc_value, traceback)
 
     RevertsContextManager.__exit__ = __exit__
