@@ -12,6 +12,7 @@ import {IOracleAdapter} from "./interfaces/IOracleAdapter.sol";
 import {IInsuranceFund} from "./interfaces/IInsuranceFund.sol";
 import {Governed} from "./base/Governed.sol";
 import {WadMath} from "./libraries/WadMath.sol";
+import {StaticCalls} from "./libraries/StaticCalls.sol";
 import {TokenMath} from "./libraries/TokenMath.sol";
 import {KickMath} from "./libraries/KickMath.sol";
 
@@ -390,14 +391,11 @@ contract DutchAuctionLiquidator is IDutchAuctionLiquidator, Governed {
         _checkBounds("buf", config.buf, MIN_BUF, MAX_BUF);
         _checkBounds("tail", config.tail, MIN_TAIL, MAX_TAIL);
         _checkBounds("cusp", config.cusp, MIN_CUSP, MAX_CUSP);
-        // A curve starts at its top price and never above it. Asked by a plain staticcall, so that
-        // what is not a curve (an account without code, a contract without `price`, one whose
-        // fallback answers anything else than one word) is named InvalidCurve rather than
-        // reverting without a reason.
-        (bool answered, bytes memory answer) =
-            config.curve.staticcall(abi.encodeCall(IAuctionCurve.price, (WadMath.WAD, 0)));
-        uint256 start = answered && answer.length == 32 ? abi.decode(answer, (uint256)) : 0;
-        if (start == 0 || start > WadMath.WAD) revert InvalidCurve(config.curve);
+        // A curve starts at its top price and never above it; what does not answer (an account
+        // without code, a contract without `price`) is no curve either.
+        (bool answered, uint256 start) =
+            StaticCalls.tryUint(config.curve, abi.encodeCall(IAuctionCurve.price, (WadMath.WAD, 0)));
+        if (!answered || start == 0 || start > WadMath.WAD) revert InvalidCurve(config.curve);
         uint8 index = vault.collateralIndex(collateral); // reverts InvalidCollateral unless listed
         uint8 decimals = IERC20Metadata(collateral).decimals();
         _curves[index] = Curve(config.curve, uint24(config.tail), uint64(config.cusp), decimals);

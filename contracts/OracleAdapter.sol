@@ -6,7 +6,7 @@ import {IOracleAdapter} from "./interfaces/IOracleAdapter.sol";
 import {AggregatorV3Interface} from "./interfaces/AggregatorV3Interface.sol";
 import {Governed} from "./base/Governed.sol";
 import {WadMath} from "./libraries/WadMath.sol";
-import {TokenMath} from "./libraries/TokenMath.sol";
+import {StaticCalls} from "./libraries/StaticCalls.sol";
 
 /// @title OracleAdapter
 /// @notice Median of 1 to 5 Chainlink-interface sources per asset, with staleness, quorum and
@@ -67,7 +67,7 @@ contract OracleAdapter is IOracleAdapter, Governed {
                 if (feeds[j] == feed) revert InvalidFeed(feed);
             }
             if (heartbeats[i] < MIN_HEARTBEAT || heartbeats[i] > MAX_HEARTBEAT) revert InvalidHeartbeat(feed, heartbeats[i]);
-            (bool answered, uint256 decimals) = TokenMath.tryDecimals(feed);
+            (bool answered, uint256 decimals) = StaticCalls.tryDecimals(feed);
             if (!answered || decimals > 36) revert InvalidFeed(feed); // not a feed, or one we cannot scale
             sources[i] = StoredSource({feed: feed, heartbeat: heartbeats[i], decimals: uint8(decimals), count: i == 0 ? uint8(n) : 0});
         }

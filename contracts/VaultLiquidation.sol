@@ -12,6 +12,7 @@ import {IDutchAuctionLiquidator} from "./interfaces/IDutchAuctionLiquidator.sol"
 import {VaultState} from "./base/VaultState.sol";
 import {WadMath} from "./libraries/WadMath.sol";
 import {TokenMath} from "./libraries/TokenMath.sol";
+import {StaticCalls} from "./libraries/StaticCalls.sol";
 import {KickMath} from "./libraries/KickMath.sol";
 import {Bounds} from "./libraries/Bounds.sol";
 
@@ -331,7 +332,7 @@ contract VaultLiquidation is VaultState {
         Collateral storage c = _collaterals[collateral];
         if (!c.listed) {
             if (_count == MAX_COLLATERALS) revert IVault.TooManyCollateralTokens(MAX_COLLATERALS);
-            (bool answered, uint256 decimals) = TokenMath.tryDecimals(collateral);
+            (bool answered, uint256 decimals) = StaticCalls.tryDecimals(collateral);
             if (!answered) revert IVault.InvalidCollateral(collateral); // not a token
             Bounds.check("collateralDecimals", decimals, 0, 36);
             (c.index, c.decimals, c.listed) = (_count, uint8(decimals), true);

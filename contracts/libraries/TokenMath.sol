@@ -4,8 +4,7 @@ pragma solidity 0.8.28;
 import {Math} from "@openzeppelin/contracts/utils/math/Math.sol";
 import {WadMath} from "./WadMath.sol";
 
-/// @title Conversions between token amounts (in each token's own decimals) and WAD values, and
-/// reading a token's (or a feed's) decimals at listing.
+/// @title Conversions between token amounts (in each token's own decimals) and WAD values.
 /// @dev Amounts stay in their own decimals everywhere else; this is the one place they meet a
 /// price. `scale` is 10 ** decimals of the token the amount is in.
 library TokenMath {
@@ -51,14 +50,5 @@ library TokenMath {
         returns (uint256)
     {
         return Math.mulDiv(debt, collateralScale * WadMath.WAD, price * debtScale);
-    }
-
-    /// @dev What `thing.decimals()` answers (an ERC-20's or a Chainlink feed's: the same selector),
-    /// and whether it answered one word at all. A plain staticcall, so that an account without code,
-    /// a contract without `decimals`, or a short answer is the caller's to name, not a bare revert.
-    function tryDecimals(address thing) internal view returns (bool answered, uint256 decimals) {
-        (bool ok, bytes memory answer) = thing.staticcall(abi.encodeWithSignature("decimals()"));
-        if (!ok || answer.length != 32) return (false, 0);
-        return (true, abi.decode(answer, (uint256)));
     }
 }
