@@ -5,6 +5,7 @@ import {IERC20} from "@openzeppelin/contracts/token/ERC20/IERC20.sol";
 import {IERC20Metadata} from "@openzeppelin/contracts/token/ERC20/extensions/IERC20Metadata.sol";
 import {IERC4626} from "@openzeppelin/contracts/interfaces/IERC4626.sol";
 import {Math} from "@openzeppelin/contracts/utils/math/Math.sol";
+import {SafeCast} from "@openzeppelin/contracts/utils/math/SafeCast.sol";
 import {IDutchAuctionLiquidator} from "./interfaces/IDutchAuctionLiquidator.sol";
 import {IVault} from "./interfaces/IVault.sol";
 import {IAuctionCurve} from "./interfaces/IAuctionCurve.sol";
@@ -14,7 +15,6 @@ import {Governed} from "./base/Governed.sol";
 import {WadMath} from "./libraries/WadMath.sol";
 import {StaticCalls} from "./libraries/StaticCalls.sol";
 import {TokenMath} from "./libraries/TokenMath.sol";
-import {KickMath} from "./libraries/KickMath.sol";
 
 /// @title DutchAuctionLiquidator. See IDutchAuctionLiquidator.
 /// @notice Owns the auctions; holds no tokens. The collateral of a live auction stays in the
@@ -35,9 +35,8 @@ contract DutchAuctionLiquidator is IDutchAuctionLiquidator, Governed {
     /// @notice Redos that earn an incentive: each at most an eighth of the auction's penalty, so
     /// redos together earn at most half of it (the kick earned at most the other half).
     uint8 public constant PAID_REDOS = 4;
-
-    uint8 private constant HAS_LOSS = 0x80; // Auction.redos' top bit: lossOf[id] is set
-    uint256 private constant MAX_COLLATERALS = 10; // the Vault's: an id's last byte is below it
+    /// @dev A take may round against its taker by at most dust / this (see `_slice`).
+    uint256 private constant ROUNDING_PER_DUST = 1000;
 
     IVault public immutable vault;
     IERC20 public immutable debtAsset;
@@ -79,7 +78,6 @@ contract DutchAuctionLiquidator is IDutchAuctionLiquidator, Governed {
     mapping(uint8 index => Curve) internal _curves;
     mapping(uint8 index => Start) internal _starts;
     mapping(uint256 id => Auction) public auctions;
-    mapping(uint256 id => uint256) public lossOf; // [debt decimals] the auction's certain loss, when it has one
     mapping(address keeper => uint256) public claimable; // [debt decimals]
     bool internal transient _locked;
 
@@ -132,17 +130,15 @@ contract DutchAuctionLiquidator is IDutchAuctionLiquidator, Governed {
         _counters = ct;
     }
 
-    /// @dev One auction for one lot: two slots (and the lot's certain loss, if it has one).
+    /// @dev One auction for one lot: two slots.
     function _open(address account, uint256 nonce, IVault.Lot calldata lot, address kicker) internal returns (uint256 id) {
         Start memory start = _starts[lot.index];
         if (start.collateral == address(0)) revert AuctionNotConfigured(lot.collateral);
         uint256 top = lot.refPrice.wMulUp(start.buf); // up: start high
         id = idOf(account, nonce, lot.index);
-        uint8 flags = lot.loss > 0 ? HAS_LOSS : 0;
-        auctions[id] = Auction(
-            uint128(lot.amount), uint128(lot.tab), uint128(top), uint88(lot.tab - lot.debt), uint32(block.timestamp), flags
-        );
-        if (flags != 0) lossOf[id] = lot.loss;
+        uint88 penalty = SafeCast.toUint88(lot.tab - lot.debt);
+        auctions[id] =
+            Auction(uint128(lot.amount), uint128(lot.tab), uint128(lot.refPrice), penalty, uint32(block.timestamp), 0);
         emit Kick(id, account, start.collateral, lot.amount, lot.tab, lot.debt, top, kicker);
     }
 
@@ -155,12 +151,14 @@ contract DutchAuctionLiquidator is IDutchAuctionLiquidator, Governed {
         uint8 index = vault.collateralIndex(collateral);
         Start memory start = _starts[index];
         if (start.collateral == address(0)) revert AuctionNotConfigured(collateral);
-        uint256 top = _refPrice(collateral).wMulUp(start.buf); // up: start high
-        uint256 tab = amount.collateralToDebtUp(top, 10 ** _curves[index].decimals, _debtScale);
+        uint256 refPrice = _refPrice(collateral);
+        uint256 top = refPrice.wMulUp(start.buf); // up: start high
         id = idOf(address(insuranceFund), ++_counters.kicks, index);
-        auctions[id] = Auction(uint128(amount), uint128(tab), uint128(top), 0, uint32(block.timestamp), 0);
-        vault.receiveSale(index, amount);
-        emit Kick(id, address(insuranceFund), collateral, amount, tab, 0, top, address(insuranceFund));
+        uint256 received = vault.receiveSale(index, amount); // what arrived (a fee on transfer takes some)
+        if (received == 0) revert ZeroAmount();
+        uint256 tab = received.collateralToDebtUp(top, 10 ** _curves[index].decimals, _debtScale);
+        auctions[id] = Auction(uint128(received), uint128(tab), uint128(refPrice), 0, uint32(block.timestamp), 0);
+        emit Kick(id, address(insuranceFund), collateral, received, tab, 0, top, address(insuranceFund));
     }
 
     // ------------------------------------------------------------------ take
@@ -198,32 +196,28 @@ contract DutchAuctionLiquidator is IDutchAuctionLiquidator, Governed {
             if (a.lot == 0) revert AuctionNotActive(id);
             Curve memory cv = _curves[uint8(id)];
             bool done;
-            (uint256 top,) = _liveTop(uint8(id), a.top);
+            (uint256 top,) = _liveTop(uint8(id), a.refPrice);
             (done, price) = _status(a, cv, top);
             if (done) revert AuctionNeedsRedo(id);
             if (price > maxPrice) revert PriceAboveMax(price, maxPrice);
-            (s.amount, s.owe) = _slice(id, a, 10 ** cv.decimals, maxCollateral, price, st.dust);
+            (s.amount, s.owe, s.surplus) = _slice(id, a, 10 ** cv.decimals, maxCollateral, price, st.dust);
         }
         (s.id, s.account, s.index, s.taker, s.receiver) = (id, _accountOf(id), uint8(id), msg.sender, receiver);
         bool sale = s.account == address(insuranceFund);
-        uint256 debtBefore = _debt(a, sale);
-        (a.lot, a.tab) = (a.lot - uint128(s.amount), a.tab - uint128(s.owe));
+        (s.lotBefore, s.debtBefore, s.refPrice) = (a.lot, _debt(a, sale), a.refPrice);
+        (a.lot, a.tab) = (a.lot - uint128(s.amount), a.tab - uint128(s.owe - s.surplus));
         uint256 debtAfter = _debt(a, sale);
-        (s.debtRepaid, s.tabReleased) = (debtBefore - debtAfter, sale ? 0 : s.owe);
-        if (a.redos & HAS_LOSS != 0) (s.lossBefore, s.lossAfter) = (lossOf[id], _lossAfter(id, a, debtAfter));
+        (s.debtRepaid, s.tabReleased) = (s.debtBefore - debtAfter, sale ? 0 : s.owe - s.surplus);
         emit Take(id, msg.sender, receiver, price, s.amount, s.owe, a.tab, a.lot);
 
         if (a.tab == 0 || a.lot == 0) {
-            (s.leftover, s.shortfall, s.lossAfter) = (a.lot, a.tab == 0 ? 0 : debtAfter, 0);
-            if (s.shortfall > 0 && !sale) s.otherAuctions = _kickStillSelling(id);
+            (s.ended, s.leftover, s.shortfall) = (true, a.lot, a.tab == 0 ? 0 : debtAfter);
             if (!sale) s.tabReleased += a.tab;
             delete auctions[id];
-            if (s.lossBefore > 0) delete lossOf[id];
             emit AuctionEnded(id, s.account, s.leftover, s.shortfall);
         } else {
             Auction storage stored = auctions[id];
             (stored.lot, stored.tab) = (a.lot, a.tab);
-            if (s.lossAfter != s.lossBefore) lossOf[id] = s.lossAfter;
         }
     }
 
@@ -236,7 +230,7 @@ contract DutchAuctionLiquidator is IDutchAuctionLiquidator, Governed {
         Auction memory a = auctions[id];
         if (a.lot == 0) revert AuctionNotActive(id);
         Curve memory cv = _curves[uint8(id)];
-        (uint256 top, uint256 refPrice) = _liveTop(uint8(id), a.top);
+        (uint256 top, uint256 refPrice) = _liveTop(uint8(id), a.refPrice);
         (bool done,) = _status(a, cv, top);
         if (!done) revert AuctionNotDone(id);
 
@@ -251,48 +245,30 @@ contract DutchAuctionLiquidator is IDutchAuctionLiquidator, Governed {
     }
 
     /// @dev No keeper will pay gas for a dust lot: restarting it would hide its unpaid debt
-    /// forever. Give the dust to the fund and settle the rest as a shortfall now.
+    /// forever. Give the dust to the fund and end the auction with its debt unpaid, as a take that
+    /// sells out would (the Vault puts the debt back on the account or settles it).
     function _writeOffDust(uint256 id, Auction memory a) internal {
         address account = _accountOf(id);
         bool sale = account == address(insuranceFund);
-        uint256 shortfall = _debt(a, sale);
-        uint256 lossBefore = a.redos & HAS_LOSS != 0 ? lossOf[id] : 0;
+        uint256 debt = _debt(a, sale);
         delete auctions[id];
-        if (lossBefore > 0) delete lossOf[id];
         emit DustLotWrittenOff(id, a.lot, a.tab);
-        emit AuctionEnded(id, account, 0, shortfall);
-        bool others = shortfall > 0 && !sale && _kickStillSelling(id);
-        vault.writeOffLot(account, uint8(id), a.lot, sale ? 0 : a.tab, shortfall, lossBefore, others);
+        emit AuctionEnded(id, account, 0, debt);
+        vault.writeOffLot(account, uint8(id), a.lot, debt, sale ? 0 : a.tab, a.refPrice);
     }
 
-    /// @dev Whether another auction of the same kick (the same account and nonce, another
-    /// collateral) is still running. Read only when an auction ends owing debt.
-    function _kickStillSelling(uint256 id) internal view returns (bool) {
-        uint256 sameKick = id & ~uint256(0xff);
-        for (uint256 i; i < MAX_COLLATERALS; ++i) {
-            if (i != uint8(id) && auctions[sameKick | i].lot > 0) return true;
-        }
-        return false;
-    }
-
-    /// @dev Restarts the auction from `refPrice` times buf, revalues its certain loss, and credits
-    /// the keeper within the auction's redo budget.
+    /// @dev Restarts the auction from `refPrice` times buf and credits the keeper within the
+    /// auction's redo budget. Its lot and debt do not change, so neither does what lenders make
+    /// of it.
     function _restart(uint256 id, Auction memory a, uint256 refPrice, uint256 scale, Settings memory st) internal {
         bool sale = _accountOf(id) == address(insuranceFund);
         uint256 top = refPrice.wMulUp(_starts[uint8(id)].buf); // up: start high
         // A sale of the fund's collateral may raise what the lot is worth at the new start price.
         if (sale) a.tab = uint128(uint256(a.lot).collateralToDebtUp(top, scale, _debtScale));
-        uint256 lossBefore = a.redos & HAS_LOSS != 0 ? lossOf[id] : 0;
-        uint256 worth = uint256(a.lot).collateralToDebtDown(refPrice, scale, _debtScale);
-        uint256 loss = sale ? 0 : KickMath.lossOf(_debt(a, sale), worth);
-        uint256 redos = a.redos & ~HAS_LOSS;
-        uint8 flags = uint8(Math.min(redos + 1, 0x7f)) | (loss > 0 ? HAS_LOSS : 0);
-        (a.top, a.startedAt, a.redos) = (uint128(top), uint32(block.timestamp), flags);
+        uint256 redos = a.redos;
+        // The kick's price stays: lenders value the lot against it until the auction ends.
+        (a.startedAt, a.redos) = (uint32(block.timestamp), uint8(Math.min(redos + 1, type(uint8).max)));
         auctions[id] = a;
-        if (loss != lossBefore) {
-            lossOf[id] = loss;
-            vault.revalueAuction(lossBefore, loss);
-        }
         emit Redo(id, top, a.tab, a.lot, msg.sender);
         // As for kicks, restarting an auction with a dust tab is allowed but never pays.
         if (!sale && a.tab >= st.dust && redos < PAID_REDOS) {
@@ -304,13 +280,16 @@ contract DutchAuctionLiquidator is IDutchAuctionLiquidator, Governed {
     // ------------------------------------------------------------------ incentives
 
     /// @inheritdoc IDutchAuctionLiquidator
+    /// @dev Books first, then pays: the fund's transfer may call the keeper back (a debt token with
+    /// receive hooks), and whatever that credits it must be credited on top of what is left here.
     function claimIncentive() external nonReentrant returns (uint256 paid) {
         uint256 owed = claimable[msg.sender];
         if (owed == 0) revert ZeroAmount();
-        paid = insuranceFund.payIncentive(msg.sender, owed);
+        paid = Math.min(owed, debtAsset.balanceOf(address(insuranceFund)));
         claimable[msg.sender] = owed - paid;
         _counters.owed -= uint208(paid);
         emit IncentiveClaimed(msg.sender, owed, paid);
+        if (paid > 0) insuranceFund.payIncentive(msg.sender, paid); // pays `paid`: the balance was read above
     }
 
     // ------------------------------------------------------------------ views
@@ -319,7 +298,7 @@ contract DutchAuctionLiquidator is IDutchAuctionLiquidator, Governed {
     function getStatus(uint256 id) external view returns (bool needsRedo, uint256 price, uint256 lot, uint256 tab) {
         Auction memory a = auctions[id];
         if (a.lot == 0) return (false, 0, 0, 0);
-        (uint256 top,) = _liveTop(uint8(id), a.top);
+        (uint256 top,) = _liveTop(uint8(id), a.refPrice);
         (needsRedo, price) = _status(a, _curves[uint8(id)], top);
         return (needsRedo, price, a.lot, a.tab);
     }
@@ -337,9 +316,9 @@ contract DutchAuctionLiquidator is IDutchAuctionLiquidator, Governed {
         Auction memory a = auctions[id];
         (v.account, v.collateral) = (_accountOf(id), _starts[uint8(id)].collateral);
         if (a.lot == 0) return v;
-        (uint256 top,) = _liveTop(uint8(id), a.top);
+        (uint256 top,) = _liveTop(uint8(id), a.refPrice);
         (v.needsRedo, v.price) = _status(a, _curves[uint8(id)], top);
-        (v.lot, v.tab, v.debt, v.top, v.startedAt) = (a.lot, a.tab, _debt(a, v.account == address(insuranceFund)), a.top, a.startedAt);
+        (v.lot, v.tab, v.debt, v.top, v.startedAt) = (a.lot, a.tab, _debt(a, v.account == address(insuranceFund)), top, a.startedAt);
     }
 
     /// @inheritdoc IDutchAuctionLiquidator
@@ -434,20 +413,40 @@ contract DutchAuctionLiquidator is IDutchAuctionLiquidator, Governed {
 
     /// @dev How much collateral a take buys and what it pays: never more than the tab needs, and
     /// never a tab left below dust unless the lot is sold out (then it sells less instead).
+    /// Collateral comes in whole units: the units that pay the tab cost it, or a little less. When
+    /// that little is material (more than a thousandth of dust: a token with few decimals and a high
+    /// price), the take buys one unit more instead, at its price, and what that pays beyond the tab
+    /// (`surplus`) is the account's; and when what is left of the tab buys less than one unit, the
+    /// take buys the units that clear it so: otherwise no take could ever end the auction.
     function _slice(uint256 id, Auction memory a, uint256 scale, uint256 maxCollateral, uint256 price, uint256 dust)
         internal
         view
-        returns (uint256 amount, uint256 owe)
+        returns (uint256 amount, uint256 owe, uint256 surplus)
     {
         amount = Math.min(a.lot, maxCollateral);
         owe = amount.collateralToDebtUp(price, scale, _debtScale);
         if (owe > a.tab) {
-            owe = a.tab;
-            amount = owe.debtToCollateralDown(price, scale, _debtScale);
+            uint256 units = uint256(a.tab).debtToCollateralDown(price, scale, _debtScale);
+            uint256 short = a.tab - units.collateralToDebtUp(price, scale, _debtScale); // what the taker would overpay
+            if (short <= dust / ROUNDING_PER_DUST || units + 1 > amount) {
+                (amount, owe) = (units, a.tab);
+            } else {
+                (amount, owe) = (units + 1, (units + 1).collateralToDebtUp(price, scale, _debtScale));
+                surplus = owe - a.tab;
+            }
         } else if (owe < a.tab && amount < a.lot && a.tab - owe < dust) {
             if (a.tab <= dust) revert TakeWouldLeaveDust(a.tab - owe, dust);
             owe = a.tab - dust;
             amount = owe.debtToCollateralDown(price, scale, _debtScale);
+        }
+        if (amount == 0 && owe > 0) {
+            // Less than a unit: the units that clear the whole tab, if the taker takes that many.
+            uint256 units = uint256(a.tab).debtToCollateralUp(price, scale, _debtScale);
+            if (units <= Math.min(a.lot, maxCollateral)) {
+                amount = units;
+                owe = units.collateralToDebtUp(price, scale, _debtScale);
+                surplus = owe - uint256(a.tab);
+            }
         }
         if (amount == 0 || owe == 0) revert TakeTooSmall(id);
     }
@@ -456,14 +455,6 @@ contract DutchAuctionLiquidator is IDutchAuctionLiquidator, Governed {
     /// (proceeds pay debt first); none for a sale of the fund's collateral.
     function _debt(Auction memory a, bool sale) internal pure returns (uint256) {
         return sale || a.tab <= a.penalty ? 0 : a.tab - a.penalty;
-    }
-
-    /// @dev The auction's certain loss after a take: its debt beyond the lot's worth at the price
-    /// it was valued at (top / buf, the oracle's when kicked or redone).
-    function _lossAfter(uint256 id, Auction memory a, uint256 debtAfter) internal view returns (uint256) {
-        uint8 index = uint8(id);
-        uint256 refPrice = uint256(a.top).wDivDown(_starts[index].buf);
-        return KickMath.lossOf(debtAfter, uint256(a.lot).collateralToDebtDown(refPrice, 10 ** _curves[index].decimals, _debtScale));
     }
 
     /// @dev Current price and whether the auction is too old or too cheap to be taken, on its
@@ -479,15 +470,22 @@ contract DutchAuctionLiquidator is IDutchAuctionLiquidator, Governed {
     /// (`refPrice`, as `_refPrice` computes it) times buf, rounded up (start high). The curve runs
     /// from it, so an auction follows a falling (or rising) market instead of the price it was
     /// kicked at, and the cusp bounds its discount below today's price, not the kick's. While the
-    /// oracle cannot price the collateral or the debt asset: `stored` (the kick's or last redo's
-    /// top), and `refPrice` 0.
+    /// oracle cannot price the collateral or the debt asset (a stale feed, the sequencer down, a
+    /// dispute), the curve runs from the last price their feeds gave (`lastKnown`), so an outage
+    /// never sells below what the last good price supports; `refPrice` is 0 then (no redo), and
+    /// `stored` (the kick's price) serves only when no feed has ever answered.
     function _liveTop(uint8 index, uint256 stored) internal view returns (uint256 top, uint256 refPrice) {
         Start memory start = _starts[index];
         (uint256 collateralPrice, IOracleAdapter.Status s1) = oracle.peek(start.collateral);
         (uint256 debtPrice, IOracleAdapter.Status s2) = oracle.peek(address(debtAsset));
-        if (s1 != IOracleAdapter.Status.Ok || s2 != IOracleAdapter.Status.Ok) return (stored, 0);
-        refPrice = collateralPrice.wDivUp(debtPrice);
-        return (refPrice.wMulUp(start.buf), refPrice);
+        if (s1 == IOracleAdapter.Status.Ok && s2 == IOracleAdapter.Status.Ok) {
+            refPrice = collateralPrice.wDivUp(debtPrice);
+            return (refPrice.wMulUp(start.buf), refPrice);
+        }
+        if (s1 != IOracleAdapter.Status.Ok) collateralPrice = oracle.lastKnown(start.collateral);
+        if (s2 != IOracleAdapter.Status.Ok) debtPrice = oracle.lastKnown(address(debtAsset));
+        if (collateralPrice == 0 || debtPrice == 0) return (stored.wMulUp(start.buf), 0);
+        return (collateralPrice.wDivUp(debtPrice).wMulUp(start.buf), 0);
     }
 
     /// @dev [wad debt tokens per whole collateral token] from the oracle's USD prices, rounded up.

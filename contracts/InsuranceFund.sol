@@ -55,7 +55,8 @@ contract InsuranceFund is IInsuranceFund, Governed {
         if (collateral == address(_asset)) revert NotSellable(collateral);
         uint256 amount = IERC20(collateral).balanceOf(address(this));
         if (amount == 0) revert ZeroAmount();
-        IERC20(collateral).safeTransfer(address(liq.vault()), amount); // the Vault holds every auction's collateral
+        // The Vault holds every auction's collateral: it pulls this, and counts what arrives.
+        IERC20(collateral).forceApprove(address(liq.vault()), amount);
         id = liq.startSale(collateral, amount);
         emit CollateralSaleStarted(collateral, amount, id);
     }

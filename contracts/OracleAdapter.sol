@@ -145,26 +145,51 @@ contract OracleAdapter is IOracleAdapter, Governed {
         return (priceWad, Status.Ok);
     }
 
+    /// @inheritdoc IOracleAdapter
+    function lastKnown(address asset) external view returns (uint256 priceWad) {
+        StoredSource[MAX_SOURCES] storage sources = _sources[asset];
+        uint256 n = sources[0].count;
+        if (n == 0) revert AssetNotConfigured(asset);
+        uint256[] memory answers = new uint256[](n);
+        uint256 counted;
+        for (uint256 i; i < n; ++i) {
+            (bool ok, uint256 answer,) = _answer(sources[i]); // however old
+            if (ok) answers[counted++] = answer;
+        }
+        assembly ("memory-safe") {
+            mstore(answers, counted)
+        }
+        return counted == 0 ? 0 : _median(answers);
+    }
+
     /// @dev A source's answer in WAD, and whether it counts. A source that reverts, runs out of
     /// its gas stipend, answers something that does not decode as five words of the right ranges,
     /// or answers a value too large to scale does not count, rather than taking every caller down.
     function _read(StoredSource storage source) internal view returns (bool ok, uint256 answerWad) {
-        (bool called, uint256 roundId, uint256 answer,, uint256 updatedAt, uint256 answeredInRound) =
+        uint256 updatedAt;
+        (ok, answerWad, updatedAt) = _answer(source);
+        if (!ok || block.timestamp - updatedAt > source.heartbeat) return (false, 0);
+    }
+
+    /// @dev A source's latest answer in WAD and when it was given, and whether it is a good one:
+    /// it decodes, is positive, comes from a complete round, is not dated in the future and scales.
+    function _answer(StoredSource storage source) internal view returns (bool ok, uint256 answerWad, uint256 updatedAt) {
+        (bool called, uint256 roundId, uint256 answer,, uint256 updated, uint256 answeredInRound) =
             _latestRoundData(source.feed);
-        if (!called || roundId > type(uint80).max || answeredInRound > type(uint80).max) return (false, 0);
+        if (!called || roundId > type(uint80).max || answeredInRound > type(uint80).max) return (false, 0, 0);
         // `answer` is an int256: the top bit set means negative.
-        if (answer == 0 || answer > uint256(type(int256).max)) return (false, 0);
-        if (updatedAt == 0 || updatedAt > block.timestamp) return (false, 0);
-        if (block.timestamp - updatedAt > source.heartbeat) return (false, 0);
-        if (answeredInRound < roundId) return (false, 0); // round not complete
+        if (answer == 0 || answer > uint256(type(int256).max)) return (false, 0, 0);
+        if (updated == 0 || updated > block.timestamp) return (false, 0, 0);
+        if (answeredInRound < roundId) return (false, 0, 0); // round not complete
+        updatedAt = updated;
         uint8 decimals = source.decimals;
         if (decimals <= 18) {
             uint256 scale = 10 ** (18 - decimals);
-            if (answer > MAX_PRICE / scale) return (false, 0);
-            return (true, answer * scale);
+            if (answer > MAX_PRICE / scale) return (false, 0, 0);
+            return (true, answer * scale, updated);
         }
         answerWad = answer / 10 ** (decimals - 18); // rounded down; >18-decimal feeds are rare
-        return (answerWad > 0 && answerWad <= MAX_PRICE, answerWad);
+        ok = answerWad > 0 && answerWad <= MAX_PRICE;
     }
 
     /// @dev `latestRoundData()` of `feed` by a staticcall given at most SOURCE_GAS, copying back

@@ -7,6 +7,7 @@ import {ERC20} from "@openzeppelin/contracts/token/ERC20/ERC20.sol";
 import {ERC4626} from "@openzeppelin/contracts/token/ERC20/extensions/ERC4626.sol";
 import {SafeERC20} from "@openzeppelin/contracts/token/ERC20/utils/SafeERC20.sol";
 import {Math} from "@openzeppelin/contracts/utils/math/Math.sol";
+import {SafeCast} from "@openzeppelin/contracts/utils/math/SafeCast.sol";
 import {IVault} from "./interfaces/IVault.sol";
 import {IOracleAdapter} from "./interfaces/IOracleAdapter.sol";
 import {IInsuranceFund} from "./interfaces/IInsuranceFund.sol";
@@ -84,11 +85,15 @@ contract Vault is VaultState, ERC4626, Governed, IVault {
         uint256 total = c.total + amount;
         if (total > c.supplyCap) revert SupplyCapExceeded(collateral, total, c.supplyCap);
 
-        c.total = uint128(total);
-        uint256 balance = _collateralOf(onBehalf, c.index) + amount;
-        _setHeld(onBehalf, c.index, balance);
+        // Credited what arrives: a token that takes a fee on transfer credits less than `amount`.
+        uint256 before = IERC20(collateral).balanceOf(address(this));
         IERC20(collateral).safeTransferFrom(msg.sender, address(this), amount);
-        emit CollateralSupplied(onBehalf, collateral, msg.sender, amount, balance);
+        uint256 received = IERC20(collateral).balanceOf(address(this)) - before;
+        c.total = uint128(c.total + received);
+        uint256 balance = _collateralOf(onBehalf, c.index) + received;
+        _setHeld(onBehalf, c.index, balance);
+        if (_accounts[onBehalf].atRisk > 0) _revalueAtRisk(onBehalf);
+        emit CollateralSupplied(onBehalf, collateral, msg.sender, received, balance);
     }
 
     /// @inheritdoc IVault
@@ -99,6 +104,7 @@ contract Vault is VaultState, ERC4626, Governed, IVault {
         if (amount == 0) revert ZeroAmount();
         if (receiver == address(0)) revert ZeroAddress();
         _checkAuthorized(onBehalf);
+        _checkNoAuctions(onBehalf);
         Collateral storage c = _collaterals[collateral];
         uint256 held = c.listed ? _collateralOf(onBehalf, c.index) : 0;
         if (amount > held) revert InsufficientCollateralBalance(collateral, amount, held);
@@ -107,6 +113,7 @@ contract Vault is VaultState, ERC4626, Governed, IVault {
         _setHeld(onBehalf, c.index, held - amount);
         c.total -= uint128(amount);
         _checkBorrowLimit(onBehalf);
+        _setAtRisk(onBehalf, 0); // within its borrow limit, its collateral covers its debt
         IERC20(collateral).safeTransfer(receiver, amount);
         emit CollateralWithdrawn(onBehalf, collateral, receiver, amount, held - amount);
     }
@@ -116,19 +123,23 @@ contract Vault is VaultState, ERC4626, Governed, IVault {
         if (amount == 0) revert ZeroAmount();
         if (receiver == address(0)) revert ZeroAddress();
         _checkAuthorized(onBehalf);
+        _checkNoAuctions(onBehalf);
         _accrue();
         uint256 available = availableLiquidity();
         if (amount > available) revert InsufficientLiquidity(amount, available);
 
         uint256 index = _totals.borrowIndex;
         uint256 scaled = amount.wDivUp(index); // up: the borrower owes at least what they took
-        uint256 scaledDebt = scaledDebtOf[onBehalf] += scaled;
+        uint256 scaledDebt = _accounts[onBehalf].scaledDebt + scaled;
+        _accounts[onBehalf].scaledDebt = uint128(scaledDebt);
         _totals.totalScaledDebt += uint128(scaled);
         uint256 debt = scaledDebt.wMulUp(index);
         uint256 dust = _dust.minDebt;
         if (debt < dust) revert DebtBelowMinimum(debt, dust);
         _checkBorrowLimit(onBehalf);
+        _setAtRisk(onBehalf, 0); // within its borrow limit, its collateral covers its debt
 
+        _subCash(amount);
         IERC20(asset()).safeTransfer(receiver, amount);
         _updateRate();
         emit Borrowed(onBehalf, receiver, amount, scaledDebt);
@@ -138,26 +149,45 @@ contract Vault is VaultState, ERC4626, Governed, IVault {
     function repay(uint256 amount, address onBehalf) external nonReentrant returns (uint256 repaid) {
         if (amount == 0) revert ZeroAmount();
         _accrue();
-        uint256 scaledDebt = scaledDebtOf[onBehalf];
+        uint256 scaledDebt = _accounts[onBehalf].scaledDebt;
         if (scaledDebt == 0) revert NoDebt(onBehalf);
         uint256 index = _totals.borrowIndex;
-        uint256 debt = scaledDebt.wMulUp(index);
-
-        uint256 scaledRepaid;
-        if (amount >= debt) {
-            (repaid, scaledRepaid) = (debt, scaledDebt);
-        } else {
+        if (amount < scaledDebt.wMulUp(index)) {
             // Rounded down: a partial repayment never clears more debt than it pays.
-            (repaid, scaledRepaid) = (amount, amount.wDivDown(index));
-            uint256 left = (scaledDebt - scaledRepaid).wMulUp(index);
+            uint256 left = (scaledDebt - amount.wDivDown(index)).wMulUp(index);
             uint256 dust = _dust.minDebt;
             if (left < dust) revert DebtBelowMinimum(left, dust);
         }
-        scaledDebtOf[onBehalf] = scaledDebt - scaledRepaid;
-        _totals.totalScaledDebt -= uint128(scaledRepaid);
+        uint256 scaledLeft;
+        (repaid, scaledLeft) = _reduceDebt(onBehalf, amount);
         IERC20(asset()).safeTransferFrom(msg.sender, address(this), repaid);
         _updateRate();
-        emit Repaid(onBehalf, msg.sender, repaid, scaledDebt - scaledRepaid);
+        emit Repaid(onBehalf, msg.sender, repaid, scaledLeft);
+    }
+
+    /// @dev Clears up to `amount` of the account's debt (all of it when `amount` covers it; a part
+    /// rounded down, so it never clears more than it pays) and books the cash; its debt at risk is
+    /// at most what is left. Returns what it cleared and the scaled debt left.
+    function _reduceDebt(address account, uint256 amount) internal returns (uint256 repaid, uint256 scaledLeft) {
+        Account storage a = _accounts[account];
+        uint256 scaledDebt = a.scaledDebt;
+        uint256 index = _totals.borrowIndex;
+        uint256 debt = scaledDebt.wMulUp(index);
+        uint256 scaledRepaid = amount >= debt ? scaledDebt : amount.wDivDown(index);
+        repaid = amount >= debt ? debt : amount;
+        scaledLeft = scaledDebt - scaledRepaid;
+        a.scaledDebt = uint128(scaledLeft);
+        _totals.totalScaledDebt -= uint128(scaledRepaid);
+        _addCash(repaid);
+        uint256 atRisk = a.atRisk;
+        if (atRisk > 0) _setAtRisk(account, Math.min(atRisk, scaledLeft.wMulUp(index)));
+    }
+
+    /// @dev An account with debt at risk added collateral: what it owes beyond what it holds, again.
+    function _revalueAtRisk(address account) internal {
+        uint256 debt = uint256(_accounts[account].scaledDebt).wMulUp(_totals.borrowIndex);
+        uint256 cover = _cover(account);
+        _setAtRisk(account, Math.min(_accounts[account].atRisk, debt > cover ? debt - cover : 0));
     }
 
     /// @inheritdoc IVault
@@ -177,60 +207,84 @@ contract Vault is VaultState, ERC4626, Governed, IVault {
     }
 
     /// @inheritdoc IVault
-    /// @dev The take's settlement, hop by hop:
-    ///  1. the collateral leaves the Vault's custody (and its live tab) and goes to the receiver;
-    ///  2. the receiver's `onTake` runs, with this lock held (nothing can be entered from it);
-    ///  3. `owe` is pulled from the taker (to the fund, for a sale of the fund's collateral);
-    ///  4. debt repaid leaves auction debt; the penalty's fund share is added to reserves;
-    ///  5. an ended auction returns its leftover to the account, or settles its shortfall;
-    ///  6. whatever raised lenders' assets (the lenders' penalty share, a certain loss that shrank)
-    ///     net of what lowered them (bad debt) is locked as income when it is a rise.
+    /// @dev The take's settlement, hop by hop (the books first, then the tokens):
+    ///  1. what lenders' assets leave out for live auctions, before anything moves;
+    ///  2. the collateral leaves the Vault's custody and its live tab; the auction's lot and debt
+    ///     leave its collateral's running sums (what is left of them goes back in);
+    ///  3. debt repaid leaves auction debt; the penalty's fund share is added to reserves;
+    ///  4. an ended auction returns its leftover to the account, and its unpaid debt is the
+    ///     account's while it has anything left to sell, or is settled (`_endAuction`);
+    ///  5. whatever raised lenders' assets (the lenders' penalty share, a smaller loss left out)
+    ///     net of what lowered them (bad debt) is locked as income when it is a rise;
+    ///  6. the collateral goes to the receiver, whose `onTake` runs with this lock held (nothing
+    ///     can be entered from it); then `owe` is pulled from the taker (to the fund, for a sale
+    ///     of the fund's collateral), its `surplus` straight to the account.
     function settleTake(TakeSettlement calldata s) external onlyLiquidator nonReentrant {
         address token = _tokens[s.index];
         Collateral storage c = _collaterals[token];
-        bool sale = s.account == address(_fund);
-        (c.total, c.liveTab) = (c.total - uint128(s.amount + (sale ? s.leftover : 0)), c.liveTab - uint128(s.tabReleased));
-        IERC20(token).safeTransfer(s.receiver, s.amount);
-        if (s.data.length > 0) ITakeCallee(s.receiver).onTake(s.taker, s.id, token, s.amount, s.owe, s.data);
-        IERC20 debtToken = IERC20(asset());
-        if (sale) {
-            debtToken.safeTransferFrom(s.taker, address(_fund), s.owe);
+        if (s.account == address(_fund)) {
+            c.total -= uint128(s.amount + s.leftover);
+            _pay(s, token, address(_fund), 0);
             if (s.leftover > 0) IERC20(token).safeTransfer(address(_fund), s.leftover);
             return;
         }
-        debtToken.safeTransferFrom(s.taker, address(this), s.owe);
+        uint256 lossBefore = _lenderLoss();
+        (c.total, c.liveTab) = (c.total - uint128(s.amount), c.liveTab - uint128(s.tabReleased));
+        _unbookAuction(c, s.index, s.lotBefore, s.debtBefore, s.refPrice);
+        if (!s.ended) _bookAuction(c, s.index, s.lotBefore - s.amount, s.debtBefore - s.debtRepaid, s.refPrice);
 
-        uint256 penalty = s.owe - s.debtRepaid;
+        uint256 paid = s.owe - s.surplus;
+        _addCash(paid);
+        uint256 penalty = paid - s.debtRepaid;
         uint256 toFund = _fundShare(penalty);
-        // What lenders will bear of live auctions' certain loss moves only when the cover
-        // (reserves, the fund) or a certain loss moves: only then is it worth reading.
-        bool lossMoves = toFund > 0 || s.shortfall > 0 || s.lossBefore != s.lossAfter;
-        uint256 lenderLossBefore = lossMoves ? _lenderLoss() : 0;
         _totals.auctionDebt -= uint128(s.debtRepaid + s.shortfall);
         if (toFund > 0) _totals.reserves += uint96(toFund);
         if (penalty > 0) emit AuctionProceeds(s.debtRepaid, penalty, toFund);
         if (s.leftover > 0) _returnLeftover(s.account, s.index, token, s.leftover);
-        (uint256 badDebt, uint256 extra) = s.shortfall > 0 ? _settleUnpaid(s.account, s.shortfall, s.otherAuctions) : (0, 0);
-        if (s.lossBefore != s.lossAfter) _setExpectedLoss(_totals.expectedLoss - s.lossBefore + s.lossAfter);
-        uint256 lenderLossAfter = lossMoves ? _lenderLoss() : 0;
-        // Lenders' assets rose by their share of the penalty, by any fall in what they will bear
+        uint256 toAccount = s.surplus > 0 ? _surplus(s.account, s.taker, s.surplus) : 0;
+        (uint256 badDebt, uint256 extra) = s.ended ? _endAuction(s.account, s.shortfall) : (0, 0);
+        // Lenders' assets rose by their share of the penalty, by any fall in what they leave out
         // and by the rounding of debt returned to the account; they fell by the bad debt.
-        _lockRise(penalty - toFund + lenderLossBefore + extra, badDebt + lenderLossAfter);
+        _closeBooks(penalty - toFund + extra, badDebt, lossBefore);
+        _pay(s, token, address(this), toAccount);
+    }
+
+    /// @dev What a take paid beyond the tab (whole units that clear it, so the take that ends this
+    /// auction) is the account's: it pays the account's debt first, and the account gets the rest;
+    /// not while another auction of the account is live (`AuctionsLive`: the take waits for the
+    /// others, whose shortfall the surplus may have to pay). Returns the rest.
+    function _surplus(address account, address taker, uint256 surplus) internal returns (uint256) {
+        uint256 others = _accounts[account].auctions - 1;
+        if (others > 0) revert AuctionsLive(account, others);
+        if (_accounts[account].scaledDebt == 0) return surplus;
+        _accrue();
+        (uint256 repaid, uint256 scaledLeft) = _reduceDebt(account, surplus);
+        emit Repaid(account, taker, repaid, scaledLeft);
+        return surplus - repaid;
+    }
+
+    /// @dev The take's tokens: the collateral to the receiver, its callback, the payment: to
+    /// `to`, but `toAccount` of it straight to the account.
+    function _pay(TakeSettlement calldata s, address token, address to, uint256 toAccount) internal {
+        IERC20(token).safeTransfer(s.receiver, s.amount);
+        if (s.data.length > 0) ITakeCallee(s.receiver).onTake(s.taker, s.id, token, s.amount, s.owe, s.data);
+        IERC20 debtToken = IERC20(asset());
+        debtToken.safeTransferFrom(s.taker, to, s.owe - toAccount);
+        if (toAccount > 0) debtToken.safeTransferFrom(s.taker, s.account, toAccount);
     }
 
     /// @inheritdoc IVault
-    function revalueAuction(uint256, uint256) external onlyLiquidator nonReentrant {
+    function writeOffLot(address account, uint8 index, uint256 lot, uint256 debt, uint256 tabReleased, uint256 refPrice)
+        external
+        onlyLiquidator
+        nonReentrant
+    {
         _delegateToKick();
     }
 
     /// @inheritdoc IVault
-    function writeOffLot(address, uint8, uint256, uint256, uint256, uint256, bool) external onlyLiquidator nonReentrant {
-        _delegateToKick();
-    }
-
-    /// @inheritdoc IVault
-    function receiveSale(uint8 index, uint256 amount) external onlyLiquidator {
-        _collaterals[_tokens[index]].total += uint128(amount);
+    function receiveSale(uint8, uint256) external onlyLiquidator nonReentrant returns (uint256 received) {
+        received = abi.decode(_delegateToKick(), (uint256));
     }
 
     /// @dev The InsuranceFund's share of a penalty, rounded down (lenders keep the rounding).
@@ -257,34 +311,62 @@ contract Vault is VaultState, ERC4626, Governed, IVault {
         return _lenderLoss();
     }
 
+    /// @inheritdoc IVault
+    function bookedLenderLoss() external view returns (uint256) {
+        return _totals.lossFloor;
+    }
+
+    /// @inheritdoc IVault
+    function expectedLoss() external view returns (uint256 most) {
+        (most,) = _liveLoss();
+    }
+
+    /// @inheritdoc IVault
+    function skim() external nonReentrant returns (uint256 amount) {
+        amount = abi.decode(_delegateToKick(), (uint256));
+    }
+
     // ------------------------------------------------------------------ interest and reserves
 
     /// @inheritdoc IVault
     function accrueInterest() external nonReentrant {
-        _accrue();
-        _updateRate();
+        _delegateToKick();
     }
 
     /// @inheritdoc IVault
     function collectReserves() external nonReentrant returns (uint256 amount) {
-        _accrue();
-        amount = Math.min(_totals.reserves, _cash());
-        if (amount == 0) revert ZeroAmount();
-        _totals.reserves -= uint96(amount);
-        IERC20(asset()).safeTransfer(address(_fund), amount);
-        _updateRate();
-        emit ReservesCollected(amount);
+        amount = abi.decode(_delegateToKick(), (uint256));
     }
 
     // ------------------------------------------------------------------ ERC-4626
 
-    /// @dev Cash + borrowed debt (accrued to now) + debt in live auctions, less reserves, income
-    /// still unlocking, and what lenders will bear of live auctions' certain loss.
+    /// @dev Cash (as booked) + borrowed debt (accrued to now) + debt in live auctions, less
+    /// reserves, income still unlocking, and what is left out for live auctions' loss (`_lenderLoss`:
+    /// the most they can lose): what a lender's shares are worth when they leave.
     function totalAssets() public view override returns (uint256) {
+        return _assets(_lenderLoss());
+    }
+
+    function _assets(uint256 lenderLoss) internal view returns (uint256) {
         (, uint256 borrowed, uint256 inAuctions, uint256 reserves_) = _state();
         uint256 assets = _cash() + borrowed + inAuctions;
-        uint256 deductions = reserves_ + unvestedIncome() + _lenderLoss();
+        uint256 deductions = reserves_ + unvestedIncome() + lenderLoss;
         return assets > deductions ? assets - deductions : 0;
+    }
+
+    /// @dev Assets coming in (a deposit's shares, rounded down; a mint's price, rounded up) are
+    /// priced against the least the live auctions can lose, assets going out (a withdrawal's
+    /// shares, a redemption's assets) against the most, `totalAssets`: so while auctions run, a
+    /// lender who enters and leaves pays the difference to those who stay, and no bound's slack
+    /// can be bought cheap. With no live auction the two are the same.
+    function _convertToShares(uint256 assets, Math.Rounding rounding) internal view override returns (uint256) {
+        uint256 total = rounding == Math.Rounding.Floor ? _assets(_lenderLossLeast()) : totalAssets();
+        return Math.mulDiv(assets, totalSupply() + 10 ** _decimalsOffset(), total + 1, rounding);
+    }
+
+    function _convertToAssets(uint256 shares, Math.Rounding rounding) internal view override returns (uint256) {
+        uint256 total = rounding == Math.Rounding.Ceil ? _assets(_lenderLossLeast()) : totalAssets();
+        return Math.mulDiv(shares, total + 1, totalSupply() + 10 ** _decimalsOffset(), rounding);
     }
 
     function maxDeposit(address receiver) public view override returns (uint256) {
@@ -307,6 +389,7 @@ contract Vault is VaultState, ERC4626, Governed, IVault {
     function deposit(uint256 assets, address receiver) public override nonReentrant whenNotPaused returns (uint256 shares) {
         if (assets == 0) revert ZeroAmount();
         _accrue();
+        _sync();
         shares = super.deposit(assets, receiver);
         _updateRate();
     }
@@ -314,6 +397,7 @@ contract Vault is VaultState, ERC4626, Governed, IVault {
     function mint(uint256 shares, address receiver) public override nonReentrant whenNotPaused returns (uint256 assets) {
         if (shares == 0) revert ZeroAmount();
         _accrue();
+        _sync();
         assets = super.mint(shares, receiver);
         _updateRate();
     }
@@ -326,6 +410,7 @@ contract Vault is VaultState, ERC4626, Governed, IVault {
     {
         if (assets == 0) revert ZeroAmount();
         _accrue();
+        _sync();
         shares = super.withdraw(assets, receiver, owner);
         _updateRate();
     }
@@ -338,8 +423,24 @@ contract Vault is VaultState, ERC4626, Governed, IVault {
     {
         if (shares == 0) revert ZeroAmount();
         _accrue();
+        _sync();
         assets = super.redeem(shares, receiver, owner);
         _updateRate();
+    }
+
+    /// @dev The deposit's assets join the booked cash.
+    function _deposit(address caller, address receiver, uint256 assets, uint256 shares) internal override {
+        super._deposit(caller, receiver, assets, shares);
+        _addCash(assets);
+    }
+
+    /// @dev The withdrawal's assets leave the booked cash, before they are sent.
+    function _withdraw(address caller, address receiver, address owner, uint256 assets, uint256 shares)
+        internal
+        override
+    {
+        _subCash(assets);
+        super._withdraw(caller, receiver, owner, assets, shares);
     }
 
     /// @dev 10 ** 6 virtual shares per virtual asset against the first-depositor inflation attack.
@@ -352,7 +453,22 @@ contract Vault is VaultState, ERC4626, Governed, IVault {
     /// @inheritdoc IVault
     function debtOf(address account) public view returns (uint256) {
         (uint256 index,,) = _accrued();
-        return scaledDebtOf[account].wMulUp(index);
+        return uint256(_accounts[account].scaledDebt).wMulUp(index);
+    }
+
+    /// @inheritdoc IVault
+    function scaledDebtOf(address account) external view returns (uint256) {
+        return _accounts[account].scaledDebt;
+    }
+
+    /// @inheritdoc IVault
+    function auctionsOf(address account) external view returns (uint256) {
+        return _accounts[account].auctions;
+    }
+
+    /// @inheritdoc IVault
+    function cash() external view returns (uint256) {
+        return _cash();
     }
 
     /// @inheritdoc IVault
@@ -383,7 +499,7 @@ contract Vault is VaultState, ERC4626, Governed, IVault {
 
     /// @inheritdoc IVault
     function healthFactor(address account) public view returns (uint256) {
-        if (scaledDebtOf[account] == 0) return type(uint256).max;
+        if (_accounts[account].scaledDebt == 0) return type(uint256).max;
         (uint256 index,,) = _accrued();
         Position memory p = _position(account, index);
         return p.liquidationValue.wDivDown(p.debtValue);
@@ -401,7 +517,7 @@ contract Vault is VaultState, ERC4626, Governed, IVault {
     /// @dev (debt value - sum over other collateral of value * threshold) / (amount * threshold), rounded up.
     function liquidationPrice(address account, address collateral) external view returns (uint256) {
         uint256 amount = collateralOf(account, collateral);
-        if (amount == 0 || scaledDebtOf[account] == 0) return 0;
+        if (amount == 0 || _accounts[account].scaledDebt == 0) return 0;
         (uint256 index,,) = _accrued();
         Position memory p = _position(account, index);
         Collateral storage c = _collaterals[collateral];
@@ -465,8 +581,8 @@ contract Vault is VaultState, ERC4626, Governed, IVault {
     /// @inheritdoc IVault
     function availableLiquidity() public view returns (uint256) {
         (,, uint256 newReserves) = _accrued();
-        uint256 cash = _cash();
-        return cash > newReserves ? cash - newReserves : 0;
+        uint256 held = _cash();
+        return held > newReserves ? held - newReserves : 0;
     }
 
     /// @inheritdoc IVault
@@ -488,24 +604,15 @@ contract Vault is VaultState, ERC4626, Governed, IVault {
         _delegateToKick();
     }
 
-    /// @notice Set the interest rate model. Governor only; interest so far accrues at the old one.
-    function setRateModel(RateModel calldata model) external onlyRole(GOVERNOR_ROLE) {
-        _checkBounds("baseRate", model.baseRate, 0, MAX_RATE);
-        _checkBounds("slope1", model.slope1, 0, MAX_RATE);
-        _checkBounds("slope2", model.slope2, 0, MAX_RATE);
-        _checkBounds("kink", model.kink, MIN_KINK, MAX_KINK);
-        _accrue();
-        _rates = PackedRates(uint64(model.baseRate), uint64(model.slope1), uint64(model.slope2), uint64(model.kink));
-        _updateRate();
-        emit RateModelSet(model);
+    /// @notice Set the interest rate model, within the bounds in VaultLiquidation. Governor only;
+    /// interest so far accrues at the old one.
+    function setRateModel(RateModel calldata) external onlyRole(GOVERNOR_ROLE) {
+        _delegateToKick();
     }
 
     /// @notice Set the share of interest owed to the InsuranceFund. Governor only.
-    function setReserveFactor(uint256 reserveFactor_) external onlyRole(GOVERNOR_ROLE) {
-        _checkBounds("reserveFactor", reserveFactor_, 0, MAX_RESERVE_FACTOR);
-        _accrue();
-        reserveFactor = uint64(reserveFactor_);
-        emit ReserveFactorSet(reserveFactor_);
+    function setReserveFactor(uint256) external onlyRole(GOVERNOR_ROLE) {
+        _delegateToKick();
     }
 
     /// @notice Set the kick tiers and dust, within the bounds in VaultLiquidation. Governor only.
@@ -515,12 +622,8 @@ contract Vault is VaultState, ERC4626, Governed, IVault {
     }
 
     /// @notice Set the liquidator, once. Governor only.
-    function setLiquidator(IDutchAuctionLiquidator liquidator_) external onlyRole(GOVERNOR_ROLE) {
-        if (address(liquidator) != address(0)) revert LiquidatorAlreadySet(address(liquidator));
-        if (address(liquidator_) == address(0)) revert ZeroAddress();
-        liquidator = liquidator_;
-        liquidator_.setDust(_dust.minDebt);
-        emit LiquidatorSet(address(liquidator_));
+    function setLiquidator(IDutchAuctionLiquidator) external onlyRole(GOVERNOR_ROLE) {
+        _delegateToKick();
     }
 
     /// @notice Stop deposits, mints and borrows. Guardian or governor.
@@ -556,7 +659,7 @@ contract Vault is VaultState, ERC4626, Governed, IVault {
 
     /// @dev Reverts unless the account's debt value is within its borrow limit (max LTV).
     function _checkBorrowLimit(address account) internal view {
-        if (scaledDebtOf[account] == 0) return; // no debt, no price needed
+        if (_accounts[account].scaledDebt == 0) return; // no debt, no price needed
         Position memory p = _position(account, _totals.borrowIndex);
         if (p.debtValue > p.borrowLimit) revert InsufficientCollateral(account, p.debtValue, p.borrowLimit);
     }

@@ -6,6 +6,7 @@ import {IERC20Metadata} from "@openzeppelin/contracts/token/ERC20/extensions/IER
 import {SafeERC20} from "@openzeppelin/contracts/token/ERC20/utils/SafeERC20.sol";
 import {Math} from "@openzeppelin/contracts/utils/math/Math.sol";
 import {IVault} from "./interfaces/IVault.sol";
+import {ICommonErrors} from "./interfaces/ICommonErrors.sol";
 import {IOracleAdapter} from "./interfaces/IOracleAdapter.sol";
 import {IInsuranceFund} from "./interfaces/IInsuranceFund.sol";
 import {IDutchAuctionLiquidator} from "./interfaces/IDutchAuctionLiquidator.sol";
@@ -52,22 +53,24 @@ contract VaultLiquidation is VaultState {
     ///  1. accrue interest; value the account once (each price read once: the oracle's fast path);
     ///  2. refuse unless the health factor is below 1;
     ///  3. priced collateral worth less than dust: realise the whole debt (`_realise`), done;
-    ///  4. plan each collateral's part (`_planKick`): auctioned, written off, or left for later;
+    ///  4. plan each collateral's part (`_planKick`): auctioned, or left in the account;
     ///  5. move the debt out of the account (exactly neutral for lenders' assets) and the parts'
     ///     collateral out of its balance (it stays here, set aside for the auctions);
-    ///  6. write off the parts worth less than dust (to the fund, their debt settled at once);
-    ///  7. one call to the liquidator opens the auctions and credits the kicker.
-    /// The breaker: the liquidator refuses to open auctions at level 1 or above; a kick that opens
-    /// none asks it first.
+    ///  6. book the auctions (the account's count, their collaterals' running sums);
+    ///  7. one call to the liquidator opens the auctions and credits the kicker;
+    ///  8. book what lenders' assets leave out for the live auctions now.
+    /// The breaker: the liquidator refuses to open auctions at level 1 or above (every kick opens
+    /// one); the dust branch asks it first.
     function liquidate(address account) external onlyDelegated returns (uint256[] memory ids) {
         IDutchAuctionLiquidator liq = liquidator;
         if (address(liq) == address(0)) revert IVault.LiquidatorNotSet();
         _accrue();
-        uint256 scaledDebt = scaledDebtOf[account];
+        uint256 scaledDebt = _accounts[account].scaledDebt;
         if (scaledDebt == 0) revert IVault.NotLiquidatable(account, type(uint256).max);
         Position memory p = _position(account, _totals.borrowIndex);
         uint256 hf = p.liquidationValue.wDivDown(p.debtValue);
         if (hf >= WadMath.WAD) revert IVault.NotLiquidatable(account, hf);
+        uint256 lossBefore = _lenderLoss();
 
         KickPlan memory plan;
         {
@@ -75,60 +78,51 @@ contract VaultLiquidation is VaultState {
             uint256 dustValue = uint256(d.minDebt).toValueUp(p.debtPrice, _debtScale);
             if (p.collateralValue < dustValue) {
                 _checkBreaker(liq);
-                _realise(account, p, hf, scaledDebt);
+                _closeBooks(0, _realise(account, p, hf, scaledDebt), lossBefore);
                 return ids;
             }
+            _setAtRisk(account, 0); // its debt goes to auctions, valued there, or stays covered
             plan = _planKick(p, hf, d, dustValue);
         }
-        if (plan.lots == 0) _checkBreaker(liq);
         {
             uint256 covered = _removeDebt(account, scaledDebt, plan);
-            emit IVault.Liquidated(account, msg.sender, covered, hf, scaledDebtOf[account]);
+            emit IVault.Liquidated(account, msg.sender, covered, hf, _accounts[account].scaledDebt);
         }
         IVault.Lot[] memory lots = _setAside(account, p, plan, liq);
-        if (plan.writtenOff > 0) _settleShortfall(account, plan.writtenOff);
-        if (lots.length > 0) ids = liq.kick(account, lots, msg.sender);
+        _accounts[account].auctions += uint32(lots.length);
+        ids = liq.kick(account, lots, msg.sender);
+        _closeBooks(0, 0, lossBefore); // after the kicker's credit: what the fund owes is no cover
     }
 
-    /// @notice IVault.revalueAuction, run in the Vault's storage.
-    function revalueAuction(uint256 lossBefore, uint256 lossAfter) external onlyDelegated {
-        uint256 lenderLossBefore = _lenderLoss();
-        _setExpectedLoss(_totals.expectedLoss - lossBefore + lossAfter);
-        _lockRise(lenderLossBefore, _lenderLoss());
-    }
-
-    /// @notice IVault.writeOffLot, run in the Vault's storage.
-    function writeOffLot(
-        address account,
-        uint8 index,
-        uint256 amount,
-        uint256 tabReleased,
-        uint256 shortfall,
-        uint256 lossBefore,
-        bool otherAuctions
-    ) external onlyDelegated {
-        uint256 lenderLossBefore = _lenderLoss();
-        if (lossBefore > 0) _setExpectedLoss(_totals.expectedLoss - lossBefore);
+    /// @notice IVault.writeOffLot, run in the Vault's storage: the books first, then the lot to the fund.
+    function writeOffLot(address account, uint8 index, uint256 lot, uint256 debt, uint256 tabReleased, uint256 refPrice)
+        external
+        onlyDelegated
+    {
+        uint256 lossBefore = _lenderLoss();
         address token = _tokens[index];
         Collateral storage c = _collaterals[token];
-        (c.total, c.liveTab) = (c.total - uint128(amount), c.liveTab - uint128(tabReleased));
-        IERC20(token).safeTransfer(address(_fund), amount);
-        _totals.auctionDebt -= uint128(shortfall);
-        (uint256 badDebt, uint256 extra) = shortfall > 0 ? _settleUnpaid(account, shortfall, otherAuctions) : (0, 0);
-        _lockRise(lenderLossBefore + extra, badDebt + _lenderLoss());
+        (c.total, c.liveTab) = (c.total - uint128(lot), c.liveTab - uint128(tabReleased));
+        (uint256 badDebt, uint256 extra) = (0, 0);
+        if (account != address(_fund)) {
+            _unbookAuction(c, index, lot, debt, refPrice);
+            _totals.auctionDebt -= uint128(debt);
+            (badDebt, extra) = _endAuction(account, debt);
+        }
+        _closeBooks(extra, badDebt, lossBefore);
+        IERC20(token).safeTransfer(address(_fund), lot);
     }
 
     /// @dev What one kick does with each collateral of the account (by index).
     struct KickPlan {
         uint256[] shares; // [debt decimals] the debt the collateral carries if all of it goes
-        uint256[] debts; // [debt decimals] the debt leaving with this kick's part of it
-        bool[] toFund; // the part is worth less than dust: it goes to the fund, not to an auction
-        uint256 covered; // [debt decimals] sum of debts
-        uint256 writtenOff; // [debt decimals] the part of `covered` settled at once as a shortfall
+        uint256[] debts; // [debt decimals] the debt leaving with this kick's part of it (zero: it stays)
+        uint256 covered; // [debt decimals] sum of debts, and `folded`
+        uint256 folded; // [debt decimals] the debt of parts worth less than dust, carried by the largest auction
         uint256 lots; // how many auctions
         uint256 largest; // index of the auctioned part carrying the most debt (its count if none)
-        uint256 largestDebt; // [debt decimals] what that part's auction carries: its debt, give or take
-        // the unit or two by which the borrowed total actually fell (`_removeDebt`)
+        uint256 largestDebt; // [debt decimals] what that part's auction carries: its debt and `folded`,
+        // give or take the unit or two by which the borrowed total actually fell (`_removeDebt`)
     }
 
     /// @dev Running state of `_planKick` across collateral.
@@ -139,6 +133,8 @@ contract VaultLiquidation is VaultState {
         uint256 dustValue; // [wad] minDebt's value
         uint256 minDebt; // [debt decimals]
         address capped; // the first collateral left out for want of room
+        uint256 dustDebt; // [debt decimals] the debt of parts worth less than dust
+        uint256[] dustParts; // [debt decimals] by index: a part worth less than dust, and its debt
     }
 
     /// @dev The kick, collateral by collateral:
@@ -147,8 +143,10 @@ contract VaultLiquidation is VaultState {
     ///    collateral has a price; when one has none, at most what the collateral supports at its
     ///    liquidation threshold, so the rest of the debt stays with the unpriced one (which counts
     ///    for nothing and is never moved: it can neither shield the account nor be taken at no value);
-    /// 3. a part worth less than dust is written off to the InsuranceFund (no keeper would pay gas
-    ///    to take it, and no auction may exist with nothing to sell);
+    /// 3. a part worth less than dust is not sold while another part is (no keeper would pay gas to
+    ///    take it): it stays in the account, and its debt too, unless that would leave the account a
+    ///    debt below dust, when the debt joins the largest auction instead (never written off: the
+    ///    account stays liable for it). When no part is worth dust, they are all sold;
     /// 4. a part whose auction would not fit its room (`lotCap`, and `liveTabCap` less the live
     ///    tab) is cut to the room, or stays in the account when the room is below dust;
     /// 5. a kick that would leave a debt below dust leaves exactly dust instead.
@@ -158,12 +156,14 @@ contract VaultLiquidation is VaultState {
         returns (KickPlan memory plan)
     {
         uint256 n = p.values.length;
-        (plan.shares, plan.debts, plan.toFund, plan.largest) = (new uint256[](n), new uint256[](n), new bool[](n), n);
+        (plan.shares, plan.debts, plan.largest) = (new uint256[](n), new uint256[](n), n);
         uint256 target = KickMath.target(p.debt, hf, d.smallDebt, d.deepHealth, d.closeFactor, d.minDebt);
-        Split memory split = Split(target, p.debt, p.collateralValue, dustValue, d.minDebt, address(0));
+        Split memory split =
+            Split(target, p.debt, p.collateralValue, dustValue, d.minDebt, address(0), 0, new uint256[](n));
         for (uint256 i; i < n; ++i) {
             if (p.values[i] > 0) _planPart(plan, split, p, i);
         }
+        if (split.dustDebt > 0) _planDust(plan, split, p.debt);
 
         uint256 largest = plan.largest;
         if (plan.covered < p.debt && p.debt - plan.covered < d.minDebt && largest < n) {
@@ -176,7 +176,7 @@ contract VaultLiquidation is VaultState {
             if (c.liveTab >= c.liveTabCap) revert IVault.AuctionCapReached(capped, c.liveTab, c.liveTabCap);
         }
         bool dustLeft = plan.covered < p.debt && p.debt - plan.covered < d.minDebt;
-        if (plan.covered == 0 || dustLeft || (plan.covered < d.minDebt && plan.covered != p.debt)) {
+        if (plan.lots == 0 || dustLeft || (plan.covered < d.minDebt && plan.covered != p.debt)) {
             revert IVault.KickBelowDust(plan.covered, d.minDebt);
         }
     }
@@ -184,8 +184,7 @@ contract VaultLiquidation is VaultState {
     /// @dev Steps 2 to 4 of `_planKick` for collateral `i` (priced and held).
     function _planPart(KickPlan memory plan, Split memory split, Position memory p, uint256 i) internal view {
         uint256 value = p.values[i];
-        address token = _tokens[i];
-        Collateral storage c = _collaterals[token];
+        Collateral storage c = _collaterals[_tokens[i]];
         uint256 share;
         if (p.unpriced == address(0)) {
             share = KickMath.shareByValue(split.debtLeft, value, split.valueLeft);
@@ -198,21 +197,37 @@ contract VaultLiquidation is VaultState {
         plan.shares[i] = share;
 
         if (value.mulDivDown(want, share) < split.dustValue) {
-            (plan.toFund[i], plan.writtenOff) = (true, plan.writtenOff + want);
-        } else {
-            uint256 room = c.liveTab >= c.liveTabCap ? 0 : Math.min(c.lotCap, c.liveTabCap - c.liveTab);
-            if (KickMath.tabOf(want, c.penalty) > room) {
-                if (room < split.minDebt) {
-                    if (split.capped == address(0)) split.capped = token;
-                    return; // no room for an auction above dust: this part waits for a later kick
-                }
-                want = KickMath.debtWithin(room, c.penalty);
-            }
-            plan.lots += 1;
-            if (plan.largest == p.values.length || want > plan.debts[plan.largest]) plan.largest = i;
+            (split.dustParts[i], split.dustDebt) = (want, split.dustDebt + want);
+            return;
         }
-        plan.debts[i] = want;
-        plan.covered += want;
+        uint256 room = c.liveTab >= c.liveTabCap ? 0 : Math.min(c.lotCap, c.liveTabCap - c.liveTab);
+        if (KickMath.tabOf(want, c.penalty) > room) {
+            if (room < split.minDebt) {
+                if (split.capped == address(0)) split.capped = _tokens[i];
+                return; // no room for an auction above dust: this part waits for a later kick
+            }
+            want = KickMath.debtWithin(room, c.penalty);
+        }
+        _addLot(plan, i, want, p.values.length);
+    }
+
+    /// @dev Step 3 of `_planKick` for the parts worth less than dust, once the others are planned.
+    function _planDust(KickPlan memory plan, Split memory split, uint256 debt) internal pure {
+        uint256 n = split.dustParts.length;
+        if (plan.lots == 0 && split.capped == address(0)) {
+            for (uint256 i; i < n; ++i) {
+                if (split.dustParts[i] > 0) _addLot(plan, i, split.dustParts[i], n);
+            }
+        } else if (plan.lots > 0 && debt - plan.covered < split.minDebt) {
+            (plan.folded, plan.covered) = (split.dustDebt, plan.covered + split.dustDebt);
+        }
+    }
+
+    /// @dev Collateral `i`'s part, carrying `want`, goes to an auction.
+    function _addLot(KickPlan memory plan, uint256 i, uint256 want, uint256 n) internal pure {
+        plan.lots += 1;
+        if (plan.largest == n || want > plan.debts[plan.largest]) plan.largest = i;
+        (plan.debts[i], plan.covered) = (want, plan.covered + want);
     }
 
     /// @dev Takes the planned debt out of the account. Scaled debt is removed rounded down (the
@@ -225,57 +240,42 @@ contract VaultLiquidation is VaultState {
         uint256 scaled = plan.covered == scaledDebt.wMulUp(index) ? scaledDebt : plan.covered.wDivDown(index);
         uint256 total = _totals.totalScaledDebt;
         covered = total.wMulDown(index) - (total - scaled).wMulDown(index);
-        scaledDebtOf[account] = scaledDebt - scaled;
-        uint256 auctioned = covered - Math.min(plan.writtenOff, covered);
-        if (plan.largest < plan.debts.length) {
-            // The collateral set aside follows the plan; only the debt its auction carries moves.
-            plan.largestDebt = plan.debts[plan.largest] + covered - plan.covered;
-        } else {
-            plan.writtenOff = covered; // no auction: the rounding falls on the write-off
-        }
-        (_totals.totalScaledDebt, _totals.auctionDebt) = (uint128(total - scaled), _totals.auctionDebt + uint128(auctioned));
+        _accounts[account].scaledDebt = uint128(scaledDebt - scaled);
+        // The collateral set aside follows the plan; only the debt its auction carries moves.
+        plan.largestDebt = plan.debts[plan.largest] + plan.folded + covered - plan.covered;
+        (_totals.totalScaledDebt, _totals.auctionDebt) = (uint128(total - scaled), _totals.auctionDebt + uint128(covered));
     }
 
     /// @dev Sets each planned part aside: out of the account's balance, into an auction's lot
-    /// (the collateral stays here) or to the fund (worth less than dust). Returns the lots, and
-    /// adds their certain losses to the expected loss.
+    /// (the collateral stays here), booked in its collateral's running sums. Returns the lots.
     function _setAside(address account, Position memory p, KickPlan memory plan, IDutchAuctionLiquidator liq)
         internal
         returns (IVault.Lot[] memory lots)
     {
         lots = new IVault.Lot[](plan.lots);
-        (uint256 k, uint256 loss) = (0, 0);
+        uint256 k = 0;
         for (uint256 i; i < plan.debts.length; ++i) {
-            if (plan.debts[i] == 0) continue;
-            IVault.Lot memory lot = _setAsidePart(account, p, plan, i, liq);
-            if (lot.tab == 0) continue; // written off
-            (lots[k++], loss) = (lot, loss + lot.loss);
+            if (plan.debts[i] > 0) lots[k++] = _setAsidePart(account, p, plan, i, liq);
         }
-        if (loss > 0) _setExpectedLoss(_totals.expectedLoss + loss);
     }
 
-    /// @dev One part of `_setAside`: the lot it opens, or none (tab 0) when it is written off.
+    /// @dev One part of `_setAside`: the lot it opens.
     function _setAsidePart(address account, Position memory p, KickPlan memory plan, uint256 i, IDutchAuctionLiquidator liq)
         internal
-        returns (IVault.Lot memory lot)
+        returns (IVault.Lot memory)
     {
         address token = _tokens[i];
         uint256 amount = KickMath.partOf(p.held[i], plan.debts[i], plan.shares[i]);
         uint256 left = p.held[i] - amount;
         _setHeld(account, i, left);
-        if (plan.toFund[i]) {
-            _collaterals[token].total -= uint128(amount);
-            IERC20(token).safeTransfer(address(_fund), amount);
-            emit IVault.CollateralSeized(account, token, address(_fund), amount, left);
-            return lot;
-        }
         emit IVault.CollateralSeized(account, token, address(liq), amount, left);
         uint256 debt = i == plan.largest ? plan.largestDebt : plan.debts[i];
         return _openLot(token, i, amount, debt, p.prices[i].wDivUp(p.debtPrice));
     }
 
-    /// @dev A lot of `amount` carrying `debt`: its tab (added to the collateral's live tab) and its
-    /// certain loss at `refPrice` [wad debt tokens per whole collateral token], the oracle's.
+    /// @dev A lot of `amount` carrying `debt`: its tab (added to the collateral's live tab), booked
+    /// in the collateral's running sums; `refPrice` [wad debt tokens per whole collateral token]
+    /// is the oracle's, for its start price.
     function _openLot(address token, uint256 i, uint256 amount, uint256 debt, uint256 refPrice)
         internal
         returns (IVault.Lot memory)
@@ -283,30 +283,36 @@ contract VaultLiquidation is VaultState {
         Collateral storage c = _collaterals[token];
         uint256 tab = KickMath.tabOf(debt, c.penalty);
         c.liveTab += uint128(tab);
-        uint256 worth = amount.collateralToDebtDown(refPrice, 10 ** c.decimals, _debtScale);
-        return IVault.Lot(token, uint8(i), amount, tab, debt, refPrice, KickMath.lossOf(debt, worth));
+        _bookAuction(c, i, amount, debt, refPrice);
+        return IVault.Lot(token, uint8(i), amount, tab, debt, refPrice);
     }
 
     /// @dev An account whose priced collateral is worth less than dust: its whole debt is settled
     /// as a shortfall and its collateral goes to the fund. Not while it holds collateral without a
     /// price: that might be worth the debt, and it would be taken at no value.
-    function _realise(address account, Position memory p, uint256 hf, uint256 scaledDebt) internal {
+    function _realise(address account, Position memory p, uint256 hf, uint256 scaledDebt) internal returns (uint256) {
         if (p.unpriced != address(0)) revert IOracleAdapter.PriceUnavailable(p.unpriced, p.unpricedStatus);
+        _checkNoAuctions(account);
         uint256 total = _totals.totalScaledDebt;
         uint256 index = _totals.borrowIndex;
         uint256 debt = total.wMulDown(index) - (total - scaledDebt).wMulDown(index); // what borrowed falls by
-        scaledDebtOf[account] = 0;
+        _accounts[account].scaledDebt = 0;
         _totals.totalScaledDebt = uint128(total - scaledDebt);
+        _setAtRisk(account, 0);
         emit IVault.Liquidated(account, msg.sender, debt, hf, 0);
         for (uint256 i; i < p.held.length; ++i) {
             if (p.held[i] == 0) continue;
-            address token = _tokens[i];
             _setHeld(account, i, 0);
-            _collaterals[token].total -= uint128(p.held[i]);
+            _collaterals[_tokens[i]].total -= uint128(p.held[i]);
+        }
+        uint256 badDebt = _settleShortfall(account, debt);
+        for (uint256 i; i < p.held.length; ++i) {
+            if (p.held[i] == 0) continue;
+            address token = _tokens[i];
             IERC20(token).safeTransfer(address(_fund), p.held[i]);
             emit IVault.CollateralSeized(account, token, address(_fund), p.held[i], 0);
         }
-        _settleShortfall(account, debt);
+        return badDebt;
     }
 
     function _checkBreaker(IDutchAuctionLiquidator liq) internal view {
@@ -342,6 +348,74 @@ contract VaultLiquidation is VaultState {
             (uint64(params.maxLtv), uint64(params.liquidationThreshold), uint64(params.penalty));
         (c.supplyCap, c.lotCap, c.liveTabCap) = (uint128(params.supplyCap), uint128(params.lotCap), uint128(params.liveTabCap));
         emit IVault.CollateralConfigSet(collateral, params);
+    }
+
+    /// @notice IVault.accrueInterest, run in the Vault's storage under its lock: accrues, and
+    /// books lenders' loss as it is now (`_sync`).
+    function accrueInterest() external onlyDelegated {
+        _accrue();
+        _sync();
+        _updateRate();
+    }
+
+    /// @notice Vault.setLiquidator, run in the Vault's storage after its role check: once.
+    function setLiquidator(IDutchAuctionLiquidator liquidator_) external onlyDelegated {
+        if (address(liquidator) != address(0)) revert IVault.LiquidatorAlreadySet(address(liquidator));
+        if (address(liquidator_) == address(0)) revert ICommonErrors.ZeroAddress();
+        liquidator = liquidator_;
+        liquidator_.setDust(_dust.minDebt);
+        emit IVault.LiquidatorSet(address(liquidator_));
+    }
+
+    /// @notice Vault.setRateModel, run in the Vault's storage after its role check.
+    function setRateModel(IVault.RateModel calldata model) external onlyDelegated {
+        Bounds.check("baseRate", model.baseRate, 0, MAX_RATE);
+        Bounds.check("slope1", model.slope1, 0, MAX_RATE);
+        Bounds.check("slope2", model.slope2, 0, MAX_RATE);
+        Bounds.check("kink", model.kink, MIN_KINK, MAX_KINK);
+        _accrue();
+        _rates = PackedRates(uint64(model.baseRate), uint64(model.slope1), uint64(model.slope2), uint64(model.kink));
+        _updateRate();
+        emit IVault.RateModelSet(model);
+    }
+
+    /// @notice Vault.setReserveFactor, run in the Vault's storage after its role check.
+    function setReserveFactor(uint256 reserveFactor_) external onlyDelegated {
+        Bounds.check("reserveFactor", reserveFactor_, 0, MAX_RESERVE_FACTOR);
+        _accrue();
+        reserveFactor = uint64(reserveFactor_);
+        emit IVault.ReserveFactorSet(reserveFactor_);
+    }
+
+    /// @notice IVault.collectReserves, run in the Vault's storage under its lock.
+    function collectReserves() external onlyDelegated returns (uint256 amount) {
+        _accrue();
+        amount = Math.min(_totals.reserves, _cash());
+        if (amount == 0) revert ICommonErrors.ZeroAmount();
+        _totals.reserves -= uint96(amount);
+        _subCash(amount);
+        _debtToken.safeTransfer(address(_fund), amount);
+        _updateRate();
+        emit IVault.ReservesCollected(amount);
+    }
+
+    /// @notice IVault.skim, run in the Vault's storage under its lock.
+    function skim() external onlyDelegated returns (uint256 amount) {
+        uint256 balance = _debtToken.balanceOf(address(this));
+        amount = balance > _cash() ? balance - _cash() : 0;
+        if (amount == 0) revert ICommonErrors.ZeroAmount();
+        _addCash(amount);
+        _lock(amount);
+        emit IVault.Skimmed(amount);
+    }
+
+    /// @notice IVault.receiveSale, run in the Vault's storage under its lock, after its liquidator check.
+    function receiveSale(uint8 index, uint256 amount) external onlyDelegated returns (uint256 received) {
+        IERC20 token = IERC20(_tokens[index]);
+        uint256 before = token.balanceOf(address(this));
+        token.safeTransferFrom(address(_fund), address(this), amount);
+        received = token.balanceOf(address(this)) - before;
+        _collaterals[address(token)].total += uint128(received);
     }
 
     /// @notice IVault.setLiquidationConfig, run in the Vault's storage after its role check. The

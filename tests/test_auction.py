@@ -30,7 +30,8 @@ def status_at(liquidator, chain, auction_id, timestamp):
 
 def test_price_follows_the_linear_curve(liquidator, auction, chain):
     auction_id, t0 = auction
-    assert liquidator.auctions(auction_id).top == TOP
+    assert liquidator.auctions(auction_id).refPrice == 1_600 * WAD  # the oracle's at the kick
+    assert liquidator.auctionView(auction_id).top == TOP
     for elapsed in (0, 1, 900, 1799, 1800):
         needs_redo, price, lot, tab = status_at(liquidator, chain, auction_id, t0 + elapsed)
         assert price == linear_price(TOP, elapsed, TAU)
@@ -130,7 +131,8 @@ def test_redo_by_price(liquidator, auction, keeper, other, usdc, fund, eth_feed,
     owed = min(TIP + wmul_down(TAB, CHIP), (TAB - 14_000 * USDC) // 8)
     assert liquidator.claimable(other) == owed
     auction_state = liquidator.auctions(auction_id)
-    assert auction_state.top == new_top and auction_state.startedAt == t0 + 1801
+    # The curve starts again from today's price; lenders still value the lot at the kick's.
+    assert auction_state.refPrice == 1_600 * WAD and auction_state.startedAt == t0 + 1801
     assert liquidator.getStatus(auction_id)[:2] == (False, new_top)
     before = usdc.balanceOf(other)
     liquidator.claimIncentive(sender=other)
@@ -224,11 +226,10 @@ def test_only_the_vault_kicks_and_only_the_liquidator_settles(vault, liquidator,
         liquidator.kick(keeper, [(weth, 0, 1, 1, 1, 1, 0)], keeper, sender=keeper)
     with ape.reverts(liquidator.OnlyVault, caller=keeper.address):
         liquidator.setDust(0, sender=keeper)
-    settlement = (1, keeper, 0, keeper, keeper, 1, 1, 1, 1, 0, 0, 0, 0, False, b"")
+    settlement = (1, keeper, 0, keeper, keeper, 1, 1, 0, 1, 1, 1, 1, WAD, False, 0, 0, b"")
     for call in (
         lambda: vault.settleTake(settlement, sender=keeper),
-        lambda: vault.revalueAuction(0, 1, sender=keeper),
-        lambda: vault.writeOffLot(keeper, 0, 1, 1, 1, 0, False, sender=keeper),
+        lambda: vault.writeOffLot(keeper, 0, 1, 1, 1, WAD, sender=keeper),
         lambda: vault.receiveSale(0, 1, sender=keeper),
     ):
         with ape.reverts(vault.OnlyLiquidator, caller=keeper.address):

@@ -32,7 +32,7 @@ def test_flash_take_sells_on_uniswap_and_pays_inside_the_callback(
     router, pair = uniswap["router"], uniswap["pair"]
     assert usdc.balanceOf(other) == 0 and weth.balanceOf(other) == 0  # no capital at all
     at(chain, t0 + 600)
-    price = linear_price(liquidator.auctions(auction_id).top, 600, TAU)
+    price = linear_price(liquidator.auctionView(auction_id).top, 600, TAU)
     tab = liquidator.auctions(auction_id).tab
     collateral = debt_to_collateral_down(tab, price, ETH, USDC)  # 5 WETH would raise more than the tab
     expected_out = router.getAmountsOut(collateral, [weth, usdc])[1]

@@ -183,7 +183,7 @@ def test_plan_predicts_the_flash_take_to_the_wei(
     eth_feed.setAnswer(1_700 * 10**8, sender=governor)
     tx, (auction_id,) = kick(vault, liquidator, borrower, keeper)
     t0 = chain.blocks[tx.block_number].timestamp
-    state = liquidator.auctions(auction_id)
+    state = liquidator.auctionView(auction_id)
     price = linear_price(state.top, 600, TAU)
     pair = uniswap["pair"]
     r0, r1, _ = pair.getReserves()

@@ -99,7 +99,7 @@ def test_borrow_drop_kick_decay_take_take_leftover(
     # leftover coming back leaves the account healthier than before (a later kick takes the rest).
     assert hf < vault.healthFactor(borrower) < WAD
 
-    at(chain, kicked_at + 630 + vault.INCOME_UNLOCK())
+    at(chain, kicked_at + 630 + vault.INCOME_UNLOCK() + vault.UNLOCK_STEP())  # a day, to the hour
     chain.mine()
     assert vault.unvestedIncome() == 0
     assert vault.totalAssets() == total_assets_before + penalty - to_fund

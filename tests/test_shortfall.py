@@ -68,7 +68,7 @@ def test_shortfall_beyond_the_fund_lowers_the_share_price(
     # lenders' assets then; selling at 3,300 made it 300 smaller, and that comes back over a day.
     assert vault.unvestedIncome() == 300 * USDC
     assert vault.totalAssets() == assets_before - bad_debt - 300 * USDC
-    at(chain, chain.blocks.head.timestamp + vault.INCOME_UNLOCK())
+    at(chain, chain.blocks.head.timestamp + vault.INCOME_UNLOCK() + vault.UNLOCK_STEP())  # a day, to the hour
     chain.mine()
     assert vault.totalAssets() == assets_before - bad_debt
     assert vault.convertToAssets(shares) < value_before
@@ -81,8 +81,8 @@ def test_unpaid_debt_waits_on_the_account_while_its_kick_is_still_selling(
     """A whole cross-margin kick leaves the account holding nothing, with a WETH and a WBTC auction.
     The WETH auction sells out below its debt while the WBTC one still runs (its leftover would come
     back to the account): the unpaid debt goes back onto the account. When the WBTC auction sells
-    out short too, nothing is left to sell: its debt is a shortfall, and the debt that waited on
-    the account is realised by the next kick (the dust branch)."""
+    out short too, nothing is left to sell: its unpaid debt and the debt that waited on the account
+    are realised together, at once."""
     wbtc.mint(borrower, 10**8, sender=governor)
     wbtc.approve(vault, 2**256 - 1, sender=borrower)
     vault.supplyCollateral(wbtc, 10**8, borrower, sender=borrower)  # 1 WBTC, $30,000
@@ -101,14 +101,12 @@ def test_unpaid_debt_waits_on_the_account_while_its_kick_is_still_selling(
     assert tx.events.filter(vault.DebtReturned)[0].amount == unpaid
     assert vault.debtOf(borrower) >= unpaid and vault.collateralOf(borrower, weth) == 0
 
+    debt = vault.debtOf(borrower)
     tx = liquidator.take(wbtc_id, 10**8, 2**256 - 1, keeper, b"", sender=keeper)
     ended = tx.events.filter(liquidator.AuctionEnded)[0]
     assert ended.leftover == 0 and ended.shortfall > 0
-    assert tx.events.filter(vault.ShortfallSettled)[0].shortfall == ended.shortfall
+    realized = tx.events.filter(vault.DebtRealized)[0]
+    assert (realized.account, realized.scaledDebt) == (borrower.address, 0) and realized.amount >= debt
+    assert tx.events.filter(vault.ShortfallSettled)[0].shortfall == ended.shortfall + realized.amount
     assert not list(tx.events.filter(vault.DebtReturned))
-
-    debt = vault.debtOf(borrower)
-    tx = vault.liquidate(borrower, sender=keeper)  # nothing held: the whole debt is realised
-    assert not list(tx.events.filter(liquidator.Kick))
-    assert debt <= tx.events.filter(vault.ShortfallSettled)[0].shortfall
     assert vault.debtOf(borrower) == 0 and vault.auctionDebt() == 0 and vault.totalDebt() == 0

@@ -83,7 +83,7 @@ Update = CollateralSet | DebtSet | AuctionOpened | AuctionClosed
 
 # Vault events that carry an account's resulting balance, and the argument holding it.
 COLLATERAL_EVENTS = {"CollateralSupplied", "CollateralWithdrawn", "CollateralSeized", "CollateralReturned"}
-DEBT_EVENTS = {"Borrowed", "Repaid", "Liquidated", "DebtReturned"}
+DEBT_EVENTS = {"Borrowed", "Repaid", "Liquidated", "DebtReturned", "DebtRealized"}
 # Liquidator events that open and close auctions: the chain keeps no list of live ones.
 AUCTION_EVENTS = {"Kick", "AuctionEnded"}
 

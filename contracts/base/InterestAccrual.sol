@@ -25,13 +25,17 @@ abstract contract InterestAccrual {
         // Written by borrow, repay, kick and take.
         uint128 totalScaledDebt; // [debt decimals at index 1]
         uint128 auctionDebt; // [debt decimals] principal owed by live auctions
-        // Written by accrual, takes that pay a penalty, and shortfalls.
+        // Written by accrual, takes that pay a penalty, shortfalls and locks.
         uint96 reserves; // [debt decimals] owed to the InsuranceFund, still held here
-        uint96 lockedIncome; // [debt decimals] lenders' income unlocking since lockStart
-        uint32 lockStart; // [seconds]
-        uint32 lockEnd; // [seconds]
-        // Written when a live auction's certain loss changes.
-        uint128 expectedLoss; // [debt decimals] sum of live auctions' certain losses
+        uint96 unvested; // [debt decimals] lenders' income still unlocking, as of unlockedAt
+        uint32 unlockedAt; // [seconds]
+        // Written by every flow of the debt token, and by each step that books lenders' loss.
+        uint128 lossFloor; // [debt decimals] lenders' part of live auctions' loss, booked at the last step
+        uint112 cash; // [debt decimals] the debt token held for lenders and reserves, as the books count it
+        uint16 auctioned; // bit i: the collateral at index i has live borrowers' auctions
+        // Written when an auction gives debt back, and when such an account is kicked, repays,
+        // adds collateral or is valued again.
+        uint128 atRisk; // [debt decimals] sum of the accounts' debt at risk (VaultState.Account)
     }
 
     /// @dev A RateModel packed into one slot (every rate is bounded well below 2^64 wad).
@@ -73,11 +77,6 @@ abstract contract InterestAccrual {
     /// @notice [debt decimals] reserves owed to the InsuranceFund, as of the last accrual.
     function reserves() external view returns (uint256) {
         return _totals.reserves;
-    }
-
-    /// @notice [debt decimals] the sum of live auctions' certain losses.
-    function expectedLoss() external view returns (uint256) {
-        return _totals.expectedLoss;
     }
 
     function rateModel() external view returns (IVault.RateModel memory) {

@@ -5,6 +5,7 @@ import {IERC20} from "@openzeppelin/contracts/token/ERC20/IERC20.sol";
 import {IERC20Metadata} from "@openzeppelin/contracts/token/ERC20/extensions/IERC20Metadata.sol";
 import {SafeERC20} from "@openzeppelin/contracts/token/ERC20/utils/SafeERC20.sol";
 import {Math} from "@openzeppelin/contracts/utils/math/Math.sol";
+import {SafeCast} from "@openzeppelin/contracts/utils/math/SafeCast.sol";
 import {IVault} from "../interfaces/IVault.sol";
 import {IOracleAdapter} from "../interfaces/IOracleAdapter.sol";
 import {IInsuranceFund} from "../interfaces/IInsuranceFund.sol";
@@ -13,6 +14,7 @@ import {InterestAccrual} from "./InterestAccrual.sol";
 import {WadMath} from "../libraries/WadMath.sol";
 import {TokenMath} from "../libraries/TokenMath.sol";
 import {KickMath} from "../libraries/KickMath.sol";
+import {LossBound} from "../libraries/LossBound.sol";
 
 /// @title Everything the Vault stores, and what both the Vault and its kick module do with it.
 /// @dev The Vault lists this contract first among its bases, so these variables take the first
@@ -37,9 +39,13 @@ abstract contract VaultState is InterestAccrual {
     uint256 public constant MAX_RESERVE_FACTOR = 0.5e18; // [wad]
     uint256 public constant MIN_CLOSE_FACTOR = 0.1e18; // [wad]
     uint256 public constant MIN_DEEP_HEALTH = 0.5e18; // [wad]
-    /// @notice [seconds] Any rise in lenders' assets a liquidation step causes reaches the share
-    /// price over this long, never within the step's own transaction.
+    /// @notice [seconds] Any rise in lenders' assets other than interest reaches the share price
+    /// over at least this long (to the next UNLOCK_STEP), never within its own transaction.
     uint256 public constant INCOME_UNLOCK = 1 days;
+    /// @notice [seconds] Income locked at one time finishes unlocking on the first multiple of
+    /// this after INCOME_UNLOCK has passed: each lock keeps its own schedule, tracked per step.
+    uint256 public constant UNLOCK_STEP = 1 hours;
+    uint256 internal constant RATE_SCALE = 1e18; // unlock rates are [debt decimals * 1e18 per second]
 
     IOracleAdapter internal immutable _oracle;
     IInsuranceFund internal immutable _fund;
@@ -62,6 +68,13 @@ abstract contract VaultState is InterestAccrual {
         uint128 total; // [collateral decimals] held here for accounts and live auctions
         uint128 liveTab; // [debt decimals] total tab of live borrowers' auctions
         uint128 supplyCap; // [collateral decimals]
+        // The live borrowers' auctions of it that carry debt, as lenders value them (LossBound):
+        // written by kicks and takes, read whenever lenders' assets are.
+        uint128 auctionLots; // [collateral decimals] sum of their lots
+        uint128 partLots; // [collateral decimals] sum of their parts' lots (LossBound.parts)
+        uint128 partDebt; // [debt decimals] sum of their parts' debts
+        uint128 certainLoss; // [debt decimals] sum of their certain losses at their kicks' prices
+        uint128 spread; // sum of LossBound.spreadOf over their parts (saturating)
     }
 
     /// @dev The LiquidationConfig, packed into two slots.
@@ -71,6 +84,16 @@ abstract contract VaultState is InterestAccrual {
         uint64 deepHealth; // [wad]
         uint64 closeFactor; // [wad]
         uint64 penaltyFundShare; // [wad]
+    }
+
+    /// @dev A borrower's account: its debt, and how many of its auctions are live (it stays liable
+    /// for their debt until every one has ended). One slot, written by every kick anyway.
+    struct Account {
+        uint128 scaledDebt; // [debt decimals at index 1]
+        uint32 auctions; // live auctions of its collateral
+        // [debt decimals] its debt beyond what its collateral was worth when an auction last gave
+        // debt back to it (until a kick, a repayment or a valuation clears it): lenders leave it out
+        uint96 atRisk;
     }
 
     IDutchAuctionLiquidator public liquidator; // set once
@@ -84,9 +107,12 @@ abstract contract VaultState is InterestAccrual {
     // warm slot (2,900 gas) instead of creating one (20,000). Keyed by the collateral's index, so
     // valuing an account reads one slot per listed collateral it does not hold, not two.
     mapping(address account => mapping(uint256 index => uint256)) internal _held;
-    mapping(address account => uint256) public scaledDebtOf; // [debt decimals at index 1]
+    mapping(address account => Account) internal _accounts;
     mapping(address owner => mapping(address operator => bool)) public isAuthorized;
     bool internal transient _locked; // one lock for every entry point, held across onTake
+    uint256 internal _unlockRate; // [debt decimals * RATE_SCALE per second] income unlocking now
+    // [debt decimals * RATE_SCALE per second] by UNLOCK_STEP number: what stops unlocking then
+    mapping(uint256 step => uint256) internal _rateDrops;
 
     /// @dev An account valued at current prices; per-collateral arrays by index.
     struct Position {
@@ -119,6 +145,22 @@ abstract contract VaultState is InterestAccrual {
         _held[account][index] = amount + 1;
     }
 
+    function _holdsCollateral(address account) internal view returns (bool) {
+        uint256 n = _count;
+        for (uint256 i; i < n; ++i) {
+            if (_held[account][i] > 1) return true; // a used slot stores the balance plus one
+        }
+        return false;
+    }
+
+    /// @dev While any auction of the account's collateral is live, nothing may leave the account
+    /// (no collateral, no new borrow): it stays liable for every auction's unpaid debt, and what it
+    /// holds is what that debt will be kicked against again.
+    function _checkNoAuctions(address account) internal view {
+        uint256 live = _accounts[account].auctions;
+        if (live > 0) revert IVault.AuctionsLive(account, live);
+    }
+
     /// @dev Values an account at oracle prices, collateral rounded down and debt up, reading each
     /// price once. A held collateral without an `Ok` price counts as worth nothing (so it can never
     /// protect a borrower: it neither raises the borrow limit nor blocks a kick); the debt asset
@@ -143,49 +185,87 @@ abstract contract VaultState is InterestAccrual {
             p.liquidationValue += value.wMulDown(c.liquidationThreshold);
             p.borrowLimit += value.wMulDown(c.maxLtv);
         }
-        p.debt = scaledDebtOf[account].wMulUp(index);
+        p.debt = uint256(_accounts[account].scaledDebt).wMulUp(index);
         if (p.debt > 0) {
             p.debtPrice = _oracle.price(address(_debtToken));
             p.debtValue = p.debt.toValueUp(p.debtPrice, _debtScale);
         }
     }
 
-    // ------------------------------------------------------------------ shortfalls, income, losses
+    // ------------------------------------------------------------------ auctions' ends
 
-    /// @dev Debt an auction ended without raising (`unpaid`: its lot sold out, or was written off
-    /// as dust). While the account still has something to sell, the debt goes back onto it, to be
-    /// kicked again from what it has: written off, it would leave the borrower collateral while
-    /// reserves, the fund or lenders paid its debt. Something to sell is collateral it holds, or
-    /// (`otherAuctions`) another auction of the same kick still running, whose leftover would come
-    /// back to it. Otherwise, or when the account's debt would stay below dust (no keeper would kick
-    /// it), the debt is a shortfall. Returns the bad debt, and by how much borrowed debt rose beyond
-    /// `unpaid` (the scaled debt is rounded up, in the protocol's favour: a unit at most).
-    function _settleUnpaid(address account, uint256 unpaid, bool otherAuctions)
-        internal
-        returns (uint256 badDebt, uint256 extra)
-    {
-        if (otherAuctions || _holdsCollateral(account)) {
+    /// @dev An auction of `account`'s collateral ended owing `unpaid` (its lot sold out, or was
+    /// written off as dust). The account stays liable for every auction of its own until they have
+    /// all ended: while it has another live, or holds any collateral, the unpaid debt goes back onto
+    /// it (even below dust: its next kick closes it whole), to be kicked again from what it has.
+    /// When this was its last auction and it holds nothing, everything it still owes is realised at
+    /// once (`_writeOff`). Returns the bad debt, and by how much borrowed debt rose beyond `unpaid`
+    /// (the scaled debt is rounded up, in the protocol's favour: a unit at most).
+    function _endAuction(address account, uint256 unpaid) internal returns (uint256 badDebt, uint256 extra) {
+        Account storage a = _accounts[account];
+        uint256 live = a.auctions - 1;
+        a.auctions = uint32(live);
+        if (live > 0 || _holdsCollateral(account)) {
+            if (unpaid == 0) return (0, 0);
             _accrue(); // the debt joins the account at today's index
             uint256 index = _totals.borrowIndex;
             uint256 scaled = unpaid.wDivUp(index);
-            uint256 scaledDebt = scaledDebtOf[account] + scaled;
-            if (scaledDebt.wMulUp(index) >= _dust.minDebt) {
-                uint256 total = _totals.totalScaledDebt;
-                extra = (total + scaled).wMulDown(index) - total.wMulDown(index) - unpaid;
-                (_totals.totalScaledDebt, scaledDebtOf[account]) = (uint128(total + scaled), scaledDebt);
-                emit IVault.DebtReturned(account, unpaid, scaledDebt);
-                return (0, extra);
-            }
+            uint256 scaledDebt = a.scaledDebt + scaled;
+            uint256 total = _totals.totalScaledDebt;
+            extra = (total + scaled).wMulDown(index) - total.wMulDown(index) - unpaid;
+            (_totals.totalScaledDebt, a.scaledDebt) = (uint128(total + scaled), uint128(scaledDebt));
+            emit IVault.DebtReturned(account, unpaid, scaledDebt);
+            // What its collateral does not cover stays out of lenders' assets: moving the debt from
+            // the auction to the account must not turn the auction's loss into income.
+            uint256 debt = scaledDebt.wMulUp(index);
+            uint256 cover = _cover(account);
+            _setAtRisk(account, debt > cover ? debt - cover : 0);
+            return (0, extra);
         }
-        return (_settleShortfall(account, unpaid), 0);
+        if (unpaid == 0 && a.scaledDebt == 0) return (0, 0);
+        return (_writeOff(account, unpaid), 0);
     }
 
-    function _holdsCollateral(address account) internal view returns (bool) {
+    /// @dev [debt decimals] What the account's collateral is worth (`_valuationPrice`, rounded
+    /// down; nothing without a price).
+    function _cover(address account) internal view returns (uint256 cover) {
+        uint256 debtPrice = _valuationPrice(address(_debtToken));
+        if (debtPrice == 0) return 0;
         uint256 n = _count;
         for (uint256 i; i < n; ++i) {
-            if (_held[account][i] > 1) return true; // a used slot stores the balance plus one
+            uint256 amount = _collateralOf(account, i);
+            if (amount == 0) continue;
+            uint256 price = _valuationPrice(_tokens[i]);
+            if (price == 0) continue;
+            cover += amount.toValueDown(price, 10 ** _collaterals[_tokens[i]].decimals).toAmountDown(debtPrice, _debtScale);
         }
-        return false;
+    }
+
+    /// @dev The account's debt at risk is now `amount` (and the sum of all of them with it).
+    function _setAtRisk(address account, uint256 amount) internal {
+        Account storage a = _accounts[account];
+        uint256 before = a.atRisk;
+        if (amount > type(uint96).max) amount = type(uint96).max;
+        if (amount == before) return;
+        a.atRisk = uint96(amount);
+        _totals.atRisk = uint128(_totals.atRisk + amount - before);
+    }
+
+    /// @dev The account has nothing left to sell: its whole debt leaves borrowed debt, and with
+    /// `more` (an auction's unpaid debt) it is settled as a shortfall. Returns the bad debt.
+    function _writeOff(address account, uint256 more) internal returns (uint256) {
+        _accrue();
+        uint256 scaled = _accounts[account].scaledDebt;
+        uint256 debt = 0;
+        if (scaled > 0) {
+            uint256 index = _totals.borrowIndex;
+            uint256 total = _totals.totalScaledDebt;
+            debt = total.wMulDown(index) - (total - scaled).wMulDown(index); // what borrowed falls by
+            (_totals.totalScaledDebt, _accounts[account].scaledDebt) = (uint128(total - scaled), 0);
+            emit IVault.DebtRealized(account, debt, 0);
+        }
+        _setAtRisk(account, 0);
+        return _settleShortfall(account, debt + more);
     }
 
     /// @dev Reserves not yet collected cover a shortfall first (they are the fund's), then the
@@ -196,48 +276,197 @@ abstract contract VaultState is InterestAccrual {
         if (fromReserves > 0) _totals.reserves -= uint96(fromReserves);
         uint256 rest = shortfall - fromReserves;
         uint256 fromFund = rest > 0 ? _fund.coverShortfall(rest) : 0;
+        if (fromFund > 0) _totals.cash += uint112(fromFund);
         badDebt = rest - fromFund;
         emit IVault.ShortfallSettled(account, shortfall, fromReserves + fromFund, badDebt, fromReserves);
         if (badDebt > 0) emit IVault.BadDebtRealized(account, badDebt);
     }
 
-    /// @dev No liquidation step may raise the share price within its own transaction (a deposit
-    /// just before it and a redemption just after would take the rise from the lenders who carried
-    /// the risk): when what raised lenders' assets (`up`) exceeds what lowered them (`down`), the
-    /// difference is locked, to unlock over INCOME_UNLOCK. A fall is not delayed.
-    function _lockRise(uint256 up, uint256 down) internal {
-        if (up <= down) return;
-        uint256 amount = up - down;
-        uint256 locked = _unvestedIncome() + amount;
-        uint256 end = block.timestamp + INCOME_UNLOCK;
-        (_totals.lockedIncome, _totals.lockStart, _totals.lockEnd) = (uint96(locked), uint32(block.timestamp), uint32(end));
-        emit IVault.IncomeLocked(amount, locked, end);
+    // ------------------------------------------------------------------ live auctions, as lenders value them
+
+    /// @dev A borrower's auction of `c` (collateral index `index`) carrying `debt` against `lot`,
+    /// kicked at `p0` [wad debt tokens per whole collateral token], joins its collateral's running
+    /// sums (an auction without debt cannot lose lenders anything: it is left out).
+    function _bookAuction(Collateral storage c, uint256 index, uint256 lot, uint256 debt, uint256 p0) internal {
+        if (debt == 0) return;
+        uint256 scale = 10 ** c.decimals;
+        (uint256 certain, uint256 partLot, uint256 partDebt) = LossBound.parts(debt, lot, p0, scale, _debtScale);
+        uint256 term = LossBound.spreadOf(partDebt, partLot, scale, _debtScale);
+        (c.auctionLots, c.certainLoss) = (c.auctionLots + uint128(lot), c.certainLoss + uint128(certain));
+        (c.partLots, c.partDebt) = (c.partLots + uint128(partLot), c.partDebt + uint128(partDebt));
+        c.spread = uint128(Math.min(LossBound.add(c.spread, term), type(uint128).max));
+        _totals.auctioned |= uint16(1 << index);
     }
 
-    function _setExpectedLoss(uint256 loss) internal {
-        _totals.expectedLoss = uint128(loss);
-        emit IVault.ExpectedLossUpdated(loss);
+    /// @dev ... and leaves them (the same terms it added: the same lot, debt and price give the same).
+    function _unbookAuction(Collateral storage c, uint256 index, uint256 lot, uint256 debt, uint256 p0) internal {
+        if (debt == 0) return;
+        uint256 scale = 10 ** c.decimals;
+        (uint256 certain, uint256 partLot, uint256 partDebt) = LossBound.parts(debt, lot, p0, scale, _debtScale);
+        uint256 lots = c.auctionLots - lot;
+        (c.auctionLots, c.certainLoss) = (uint128(lots), c.certainLoss - uint128(certain));
+        (c.partLots, c.partDebt) = (c.partLots - uint128(partLot), c.partDebt - uint128(partDebt));
+        if (lots == 0) {
+            c.spread = 0; // no auction left: the sum starts again (and stops being saturated)
+            _totals.auctioned &= ~uint16(1 << index);
+        } else if (c.spread != type(uint128).max) {
+            c.spread = uint128(LossBound.sub(c.spread, LossBound.spreadOf(partDebt, partLot, scale, _debtScale)));
+        }
     }
 
-    /// @dev The live auctions' certain loss beyond reserves and the fund's coverage (its balance
-    /// less the incentives it owes): what lenders will bear. Reads the fund only when there is a loss.
-    function _lenderLoss() internal view returns (uint256) {
-        uint256 loss = _totals.expectedLoss;
+    /// @dev [debt decimals] What the live auctions can lose at today's prices, per collateral from
+    /// its running sums, with its lots valued at the oracle's price (rounded down), or at the last
+    /// price its feeds gave while the oracle cannot price it (nothing at all without one):
+    /// `most`, never below the sum of each auction's own shortfall (LossBound), and `least`,
+    /// never above it (every lot against every debt of the collateral, netted).
+    function _liveLoss() internal view returns (uint256 most, uint256 least) {
+        uint256 bits = _totals.auctioned;
+        if (bits == 0) return (0, 0);
+        uint256 debtPrice = _valuationPrice(address(_debtToken));
+        for (uint256 i; bits != 0; ++i) {
+            if (bits & (1 << i) == 0) continue;
+            bits &= ~(1 << i);
+            (uint256 m, uint256 l) = _collateralLoss(_collaterals[_tokens[i]], debtPrice);
+            (most, least) = (most + m, least + l);
+        }
+    }
+
+    /// @dev `_liveLoss` for one collateral.
+    function _collateralLoss(Collateral storage c, uint256 debtPrice) internal view returns (uint256 most, uint256 least) {
+        uint256 price = debtPrice == 0 ? 0 : _valuationPrice(_tokens[c.index]);
+        uint256 debt = uint256(c.certainLoss) + c.partDebt; // every auction's debt: its certain loss and its part's
+        if (price == 0) return (debt, 0);
+        uint256 scale = 10 ** c.decimals;
+        most = c.certainLoss + _partsBound(c, scale, price, debtPrice);
+        uint256 value = uint256(c.auctionLots).toValueUp(price, scale).toAmountDown(debtPrice, _debtScale);
+        least = debt > value ? debt - value : 0;
+    }
+
+    /// @dev LossBound's bound over the collateral's auctions' parts, their lots valued at `price`.
+    function _partsBound(Collateral storage c, uint256 scale, uint256 price, uint256 debtPrice)
+        internal
+        view
+        returns (uint256)
+    {
+        uint256 partLots = c.partLots;
+        uint256 partValue = partLots.toValueDown(price, scale).toAmountDown(debtPrice, _debtScale);
+        uint256 spread = c.spread == type(uint128).max ? LossBound.SATURATED : c.spread;
+        return LossBound.bound(c.partDebt, partValue, partLots, spread, scale, _debtScale);
+    }
+
+    /// @dev [wad] The oracle's price, or while it cannot price, the last one the asset's feeds gave.
+    function _valuationPrice(address token) internal view returns (uint256 price) {
+        IOracleAdapter.Status status;
+        (price, status) = _oracle.peek(token);
+        if (status != IOracleAdapter.Status.Ok) price = _oracle.lastKnown(token);
+    }
+
+    /// @dev [debt decimals] What lenders would bear today of the most the live auctions can lose
+    /// (and of the debt at risk on accounts they gave debt back to): beyond reserves and the
+    /// fund's coverage (its balance less the incentives it owes).
+    function _lenderLossLive() internal view returns (uint256) {
+        (uint256 most,) = _liveLoss();
+        return _beyondCover(most + _totals.atRisk);
+    }
+
+    /// @dev [debt decimals] The same for the least they can lose (no debt at risk): what a deposit
+    /// is priced against, so that entering and leaving at once can never pay.
+    function _lenderLossLeast() internal view returns (uint256) {
+        (, uint256 least) = _liveLoss();
+        return _beyondCover(least);
+    }
+
+    function _beyondCover(uint256 loss) internal view returns (uint256) {
         if (loss == 0) return 0;
         (,, uint256 reserves_) = _accrued();
         return KickMath.lenderLoss(loss, reserves_ + _fund.coverage());
     }
 
-    /// @dev lockedIncome * (lockEnd - now) / (lockEnd - lockStart), rounded up (lenders' assets are
-    /// never overstated).
-    function _unvestedIncome() internal view returns (uint256) {
-        (uint256 amount, uint256 start, uint256 end) = (_totals.lockedIncome, _totals.lockStart, _totals.lockEnd);
-        if (amount == 0 || block.timestamp >= end) return 0;
-        if (block.timestamp <= start) return amount;
-        return amount.mulDivUp(end - block.timestamp, end - start);
+    /// @dev [debt decimals] What lenders' assets leave out for it: today's figure when it is higher
+    /// than the one booked at the last step (a loss reaches lenders at once), the booked one when it
+    /// is lower (a smaller loss, from a price rise, a top-up of the fund or more reserves, is a rise
+    /// in lenders' assets: the next step locks it, to unlock over a day).
+    function _lenderLoss() internal view returns (uint256) {
+        return Math.max(_lenderLossLive(), _totals.lossFloor);
+    }
+
+    // ------------------------------------------------------------------ income, and the books at each step
+
+    /// @dev Closes the books of a step: lenders' assets rose by `up` and by what they left out
+    /// for live auctions before it (`lossBefore`, from `_lenderLoss()` before the step changed
+    /// anything), and fell by `down` and by what they leave out now. A rise is locked, to unlock
+    /// over INCOME_UNLOCK; a fall is not delayed. What is left out now is booked.
+    function _closeBooks(uint256 up, uint256 down, uint256 lossBefore) internal {
+        uint256 lossAfter = _lenderLossLive();
+        _totals.lossFloor = uint128(lossAfter);
+        up += lossBefore;
+        down += lossAfter;
+        if (up > down) _lock(up - down);
+    }
+
+    /// @dev Books what lenders' assets leave out for live auctions as it is now: a smaller figure
+    /// than the one booked (a price rise, a top-up of the fund, reserves grown) is locked as income.
+    /// Lenders' entry points do this first, so nobody enters or leaves against a stale figure.
+    function _sync() internal {
+        uint256 live = _lenderLossLive();
+        uint256 floor = _totals.lossFloor;
+        if (floor > live) _lock(floor - live);
+        if (floor != live) _totals.lossFloor = uint128(live);
+    }
+
+    /// @dev Adds `amount` to income unlocking: linearly from now to the first UNLOCK_STEP boundary
+    /// at least INCOME_UNLOCK away, whatever is locked later (each lock's rate stops on its own step).
+    function _lock(uint256 amount) internal {
+        (uint256 unvested, uint256 rate) = _unlockToNow();
+        uint256 end = Math.ceilDiv(block.timestamp + INCOME_UNLOCK, UNLOCK_STEP) * UNLOCK_STEP;
+        uint256 added = amount * RATE_SCALE / (end - block.timestamp); // down: unlocks no faster
+        unvested += amount;
+        (_totals.unvested, _unlockRate) = (uint96(unvested), rate + added);
+        _rateDrops[end / UNLOCK_STEP] += added;
+        emit IVault.IncomeLocked(amount, unvested, end);
+    }
+
+    /// @dev Brings the unlocking income up to now, stored; returns it and its rate.
+    function _unlockToNow() internal returns (uint256 unvested, uint256 rate) {
+        uint256 at;
+        (unvested, rate, at) = _unlocked();
+        (_totals.unvested, _totals.unlockedAt, _unlockRate) = (uint96(unvested), uint32(at), rate);
+    }
+
+    /// @dev Income still unlocking now, its rate, and the time they are for: from the stored
+    /// figures, each step boundary since, where some locks' rates stop, and the time since the
+    /// last. At most a day and two steps of boundaries have a rate to stop (every lock ends within
+    /// that of the last one stored). Unlocked income is rounded down (lenders' assets are never
+    /// overstated); when no rate is left, nothing is still locked.
+    function _unlocked() internal view returns (uint256 unvested, uint256 rate, uint256 at) {
+        (unvested, rate, at) = (_totals.unvested, _unlockRate, _totals.unlockedAt);
+        if (block.timestamp <= at) return (unvested, rate, at); // a view dated before the last lock
+        while (rate > 0) {
+            uint256 boundary = (at / UNLOCK_STEP + 1) * UNLOCK_STEP;
+            if (boundary > block.timestamp) break;
+            uint256 done = rate * (boundary - at) / RATE_SCALE;
+            unvested = unvested > done ? unvested - done : 0;
+            rate -= _rateDrops[boundary / UNLOCK_STEP];
+            at = boundary;
+        }
+        if (rate == 0) return (0, 0, block.timestamp);
+        uint256 since = rate * (block.timestamp - at) / RATE_SCALE;
+        return (unvested > since ? unvested - since : 0, rate, block.timestamp);
+    }
+
+    function _unvestedIncome() internal view returns (uint256 unvested) {
+        (unvested,,) = _unlocked();
     }
 
     function _cash() internal view override returns (uint256) {
-        return _debtToken.balanceOf(address(this));
+        return _totals.cash;
+    }
+
+    function _addCash(uint256 amount) internal {
+        _totals.cash = SafeCast.toUint112(_totals.cash + amount);
+    }
+
+    function _subCash(uint256 amount) internal {
+        _totals.cash -= uint112(amount); // never more than it holds: checked
     }
 }

@@ -18,7 +18,8 @@ interface IDutchAuctionLiquidator is ICommonErrors {
     struct Auction {
         uint128 lot; // [collateral decimals] collateral left to sell
         uint128 tab; // [debt decimals] still to raise: debt first, then penalty
-        uint128 top; // [wad] start price of the current run
+        uint128 refPrice; // [wad] the oracle's price at the kick: what lenders value the lot against
+        // (LossBound), and, times buf, the curve's top in an outage no feed ever answered
         uint88 penalty; // [debt decimals] the part of the tab that is penalty: debt = tab - penalty
         uint32 startedAt; // [seconds] last kick or redo
         uint8 redos; // how many times it was restarted
@@ -39,7 +40,7 @@ interface IDutchAuctionLiquidator is ICommonErrors {
         uint256 lot; // [collateral decimals]
         uint256 tab; // [debt decimals]
         uint256 debt; // [debt decimals] the part of the tab owed to lenders
-        uint256 top; // [wad]
+        uint256 top; // [wad] the price the curve runs from now (today's oracle price times buf)
         uint256 startedAt; // [seconds]
         uint256 price; // [wad] now
         bool needsRedo;

@@ -74,6 +74,13 @@ interface IOracleAdapter {
     /// reverts for a configured asset.
     function peek(address asset) external view returns (uint256 priceWad, Status assetStatus);
 
+    /// @notice [wad USD per whole token] The asset's last known price: the median of the latest
+    /// answer of every source that answers at all (a positive answer of a complete round, not dated
+    /// in the future), however old, whatever the sequencer says and however far the sources
+    /// disagree; zero when none answers. Not a price to lend against: a floor for selling a
+    /// borrower's collateral while `peek` cannot price it, and a last value for lots in an outage.
+    function lastKnown(address asset) external view returns (uint256 priceWad);
+
     /// @notice The asset's status alone.
     function status(address asset) external view returns (Status);
 

@@ -57,7 +57,6 @@ interface IVault is ICommonErrors {
         uint256 tab; // [debt decimals] debt + penalty to raise
         uint256 debt; // [debt decimals] the part of the tab owed to lenders
         uint256 refPrice; // [wad debt tokens per whole collateral token] the oracle's, at the kick
-        uint256 loss; // [debt decimals] debt beyond the lot's worth at refPrice: already certain
     }
 
     /// @notice What a take moves, booked by `settleTake` in one call. See the liquidator's `take`.
@@ -68,14 +67,16 @@ interface IVault is ICommonErrors {
         address taker; // pays `owe`
         address receiver; // gets `amount`; its `onTake` is called when `data` is not empty
         uint256 amount; // [collateral decimals] bought
-        uint256 owe; // [debt decimals] paid
+        uint256 owe; // [debt decimals] paid: the tab's part, and any `surplus`
+        uint256 surplus; // [debt decimals] paid beyond the tab (a whole unit bought to clear it): the account's
         uint256 debtRepaid; // [debt decimals] the part of `owe` that repays debt; the rest is penalty
-        uint256 tabReleased; // [debt decimals] off the collateral's live tab (owe, or the whole tab at the end)
-        uint256 lossBefore; // [debt decimals] the auction's certain loss before the take
-        uint256 lossAfter; // [debt decimals] and after it (zero once it ended)
+        uint256 tabReleased; // [debt decimals] off the collateral's live tab (what was paid, or the whole tab at the end)
+        uint256 lotBefore; // [collateral decimals] the auction's lot before the take
+        uint256 debtBefore; // [debt decimals] and its debt
+        uint256 refPrice; // [wad debt tokens per whole collateral token] the oracle's at its kick
+        bool ended; // the take ended the auction
         uint256 leftover; // [collateral decimals] back to the account: the tab is raised
         uint256 shortfall; // [debt decimals] debt the auction could not raise: its lot is sold out
-        bool otherAuctions; // another auction of the same kick is still running
         bytes data; // passed to `onTake`
     }
 
@@ -106,12 +107,17 @@ interface IVault is ICommonErrors {
     /// than was certain); it was locked, and `locked` in all now unlocks into the share price
     /// until `unlockAt`.
     event IncomeLocked(uint256 amount, uint256 locked, uint256 unlockAt);
-    /// @notice The sum of live auctions' certain losses is now `expectedLoss`.
-    event ExpectedLossUpdated(uint256 expectedLoss);
     event BadDebtRealized(address indexed account, uint256 amount);
     /// @notice An auction ended owing `amount` of debt while the account still had something to
-    /// sell: the debt went back onto the account (now `scaledDebt`), to be kicked again.
+    /// sell (collateral, or another live auction): the debt went back onto the account (now
+    /// `scaledDebt`), to be kicked again.
     event DebtReturned(address indexed account, uint256 amount, uint256 scaledDebt);
+    /// @notice The account's last auction ended and it holds nothing: the `amount` of debt it still
+    /// owed left it (now `scaledDebt`, zero) and was settled as a shortfall (`ShortfallSettled`).
+    event DebtRealized(address indexed account, uint256 amount, uint256 scaledDebt);
+    /// @notice `amount` of the debt token was sent here outside any entry point; it is lenders'
+    /// income now, unlocking like any other.
+    event Skimmed(uint256 amount);
     event AuthorizationSet(address indexed owner, address indexed operator, bool allowed);
     event CollateralConfigSet(address indexed collateral, CollateralParams params);
     event RateModelSet(RateModel model);
@@ -155,19 +161,26 @@ interface IVault is ICommonErrors {
     /// @dev The kick module given to the constructor is no contract, or was built for another
     /// debt token, oracle or fund.
     error KickModuleMismatch(address module);
+    /// @dev A governance setter's `parameter` is outside its bounds (raised by the Bounds library in
+    /// the setters the kick module runs for the Vault: declared here so the Vault's ABI names it).
+    error OutOfBounds(bytes32 parameter, uint256 value, uint256 min, uint256 max);
+    /// @dev The account has `auctions` live auctions of its collateral: nothing may leave it, and
+    /// its debt may not be written off, until they have ended.
+    error AuctionsLive(address account, uint256 auctions);
 
     // ---- borrowers ----
 
-    /// @notice Add `amount` of `collateral` to `onBehalf`'s account, pulled from the caller. Never paused.
+    /// @notice Add `amount` of `collateral` to `onBehalf`'s account, pulled from the caller; the
+    /// account is credited what arrives (a token that takes a fee on transfer credits less). Never paused.
     function supplyCollateral(address collateral, uint256 amount, address onBehalf) external;
 
     /// @notice Take collateral out of `onBehalf`'s account (caller authorised) to `receiver`; the
-    /// account must stay within its borrow limit.
+    /// account must stay within its borrow limit and have no live auction (`AuctionsLive`).
     function withdrawCollateral(address collateral, uint256 amount, address onBehalf, address receiver) external;
 
     /// @notice Borrow `amount` [debt decimals] against `onBehalf`'s account (caller authorised) to
-    /// `receiver`. Needs an `Ok` price for the debt asset; a collateral without one counts as
-    /// worth nothing.
+    /// `receiver`. Needs an `Ok` price for the debt asset, and no live auction of the account's
+    /// collateral (`AuctionsLive`); a collateral without a price counts as worth nothing.
     function borrow(uint256 amount, address onBehalf, address receiver) external;
 
     /// @notice Repay up to `amount` of `onBehalf`'s debt, pulled from the caller; more than the
@@ -185,40 +198,32 @@ interface IVault is ICommonErrors {
     /// factor is below `deepHealth`, else `closeFactor` of it; never leaving a debt below dust.
     /// Each priced collateral's matching part is set aside for an auction (it stays in the Vault),
     /// cut to the collateral's room under `lotCap` and `liveTabCap` (or left for a later kick when
-    /// that room is below dust); a part worth less than dust goes to the InsuranceFund with its
-    /// debt settled as a shortfall. An account whose priced collateral is worth less than dust has
-    /// its whole debt realised that way. Refused at breaker level 1 or above. Credits the caller
-    /// the liquidator's incentive.
-    /// @return ids the auctions started (empty when every part was written off).
+    /// that room is below dust). A part worth less than dust is not sold while another part is: it
+    /// stays in the account with its debt (which joins the largest auction instead when it would
+    /// leave a debt below dust). An account whose priced collateral is worth less than dust has its
+    /// whole debt realised (reserves, the fund, then lenders) and its collateral goes to the fund;
+    /// not while it has a live auction (`AuctionsLive`). Refused at breaker level 1 or above.
+    /// Credits the caller the liquidator's incentive.
+    /// @return ids the auctions started (empty when the debt was realised).
     function liquidate(address account) external returns (uint256[] memory ids);
 
     /// @notice Liquidator hook, once per take: sends the collateral to the receiver, calls its
     /// `onTake` when there is data, pulls `owe` from the taker (into the Vault, or the fund for a
-    /// sale of its collateral) and books it all; locks any rise in lenders' assets as income.
+    /// sale of its collateral; a `surplus` to the account) and books it all; locks any rise in
+    /// lenders' assets as income.
     function settleTake(TakeSettlement calldata s) external;
 
-    /// @notice Liquidator hook: a redo revalued an auction's certain loss from `lossBefore` to
-    /// `lossAfter`; a fall in what lenders will bear is locked as income.
-    function revalueAuction(uint256 lossBefore, uint256 lossAfter) external;
-
     /// @notice Liquidator hook: a redo ended an auction of `account`'s collateral at `index` whose
-    /// `amount` left is worth less than dust. It goes to the InsuranceFund, `tabReleased` leaves
-    /// the live tab, the unpaid `shortfall` goes back onto the account while it has something to
-    /// sell (collateral, or `otherAuctions` of the same kick running) or is settled, and the
-    /// auction's certain loss (`lossBefore`) is released.
-    function writeOffLot(
-        address account,
-        uint8 index,
-        uint256 amount,
-        uint256 tabReleased,
-        uint256 shortfall,
-        uint256 lossBefore,
-        bool otherAuctions
-    ) external;
+    /// `lot` left is worth less than dust. It goes to the InsuranceFund, `tabReleased` leaves the
+    /// live tab, and the unpaid `debt` is treated as at the end of a take (`refPrice`: the
+    /// oracle's price at the auction's kick, which lenders' valuation of it used).
+    function writeOffLot(address account, uint8 index, uint256 lot, uint256 debt, uint256 tabReleased, uint256 refPrice)
+        external;
 
-    /// @notice Liquidator hook: the InsuranceFund's `amount` of the collateral at `index` was sent
-    /// here, to be sold by the auction the liquidator is opening.
-    function receiveSale(uint8 index, uint256 amount) external;
+    /// @notice Liquidator hook: pulls the InsuranceFund's `amount` of the collateral at `index`
+    /// (it approved this Vault), to be sold by the auction the liquidator is opening.
+    /// @return received [collateral decimals] what arrived.
+    function receiveSale(uint8 index, uint256 amount) external returns (uint256 received);
 
     // ---- interest and reserves ----
 
@@ -228,6 +233,11 @@ interface IVault is ICommonErrors {
     /// @notice Send accrued reserves (as far as free cash goes) to the InsuranceFund.
     /// @return amount [debt decimals] sent.
     function collectReserves() external returns (uint256 amount);
+
+    /// @notice Count the debt token sent here outside the entry points as lenders' income,
+    /// unlocking over a day like any other (until then the books leave it out).
+    /// @return amount [debt decimals]
+    function skim() external returns (uint256 amount);
 
     // ---- views ----
 
@@ -239,6 +249,15 @@ interface IVault is ICommonErrors {
 
     /// @notice [debt decimals] the account's debt now, rounded up.
     function debtOf(address account) external view returns (uint256);
+
+    /// @notice [debt decimals at index 1] the account's scaled debt: debt = scaledDebt * borrowIndex.
+    function scaledDebtOf(address account) external view returns (uint256);
+
+    /// @notice How many auctions of the account's collateral are live.
+    function auctionsOf(address account) external view returns (uint256);
+
+    /// @notice [debt decimals] the debt token the books hold (donations are not counted until `skim`).
+    function cash() external view returns (uint256);
 
     /// @notice [collateral decimals] what the account holds of `collateral`.
     function collateralOf(address account, address collateral) external view returns (uint256);
@@ -289,7 +308,18 @@ interface IVault is ICommonErrors {
     /// @notice [debt decimals] lenders' income not yet in the share price.
     function unvestedIncome() external view returns (uint256);
 
-    /// @notice [debt decimals] the live auctions' certain loss beyond what reserves and the
-    /// InsuranceFund can cover; `totalAssets` already excludes it.
+    /// @notice [debt decimals] the most the live borrowers' auctions can lose at today's prices
+    /// (per collateral, their lots at the oracle's price against their debts; see LossBound).
+    function expectedLoss() external view returns (uint256);
+
+    /// @notice [debt decimals] what `totalAssets` leaves out for the live auctions: their
+    /// `expectedLoss` beyond what reserves and the InsuranceFund cover, or the figure booked at the
+    /// last liquidation step or lender action if that is higher (a smaller loss reaches the share
+    /// price as income, unlocking over a day).
     function expectedLenderLoss() external view returns (uint256);
+
+    /// @notice [debt decimals] that figure as booked at the last liquidation step or lender
+    /// action: lenders' assets are never above the level it implies but by interest and income
+    /// unlocking (a fall since, not yet booked, can be undone before the next step books it).
+    function bookedLenderLoss() external view returns (uint256);
 }

@@ -22,14 +22,22 @@ contract InvariantLens {
         uint256 totalScaledDebt;
         uint256 totalDebt;
         uint256 auctionDebt;
-        uint256 cash; // the Vault's debt-asset balance
+        uint256 cash; // the Vault's cash as its books hold it (`cash()`; its balance where it has no such view)
+        uint256 debtBalance; // the Vault's debt-asset balance (anyone may send it tokens)
         uint256 reserves;
         uint256 unvestedIncome;
         uint256 expectedLenderLoss;
+        // Before `read` accrues (which books lenders' loss anew, in a Vault that books it): what the
+        // Vault had booked at its last step (expectedLenderLoss where it books none), and income
+        // unlocking then.
+        uint256 bookedLenderLoss;
+        uint256 bookedUnvested;
         uint256 totalAssets;
         uint256 borrowIndex; // as stored, before `read` accrues (a projection may fall after a donation)
         uint256 minDebt;
         uint256 owedIncentives;
+        uint256 coverage; // the InsuranceFund's coverage()
+        uint256 totalSupply; // the Vault's shares
         uint8 breaker;
     }
 
@@ -41,6 +49,8 @@ contract InvariantLens {
         uint256[] calldata ids
     ) external returns (Reading memory r) {
         r.borrowIndex = vault.borrowIndex();
+        r.bookedLenderLoss = _uintOr(vault, "bookedLenderLoss()", vault.expectedLenderLoss());
+        r.bookedUnvested = vault.unvestedIncome();
         vault.accrueInterest();
         uint256 m = collaterals.length;
         r.collateral = new uint256[](accounts.length * m);
@@ -65,7 +75,8 @@ contract InvariantLens {
         r.totalScaledDebt = vault.totalScaledDebt();
         r.totalDebt = vault.totalDebt();
         r.auctionDebt = vault.auctionDebt();
-        r.cash = IERC20(vault.asset()).balanceOf(address(vault));
+        r.debtBalance = IERC20(vault.asset()).balanceOf(address(vault));
+        r.cash = _uintOr(vault, "cash()", r.debtBalance);
         r.reserves = vault.reserves();
         r.unvestedIncome = vault.unvestedIncome();
         r.expectedLenderLoss = vault.expectedLenderLoss();
@@ -73,5 +84,14 @@ contract InvariantLens {
         r.minDebt = vault.minDebt();
         r.breaker = liquidator.breaker();
         r.owedIncentives = liquidator.owedIncentives();
+        r.coverage = vault.insuranceFund().coverage();
+        r.totalSupply = vault.totalSupply();
+    }
+
+    /// @dev The Vault's answer to the view `signature`, or `otherwise` for a Vault without it (the
+    /// fuzzer also runs against the contracts as they were before the books were sound).
+    function _uintOr(Vault vault, string memory signature, uint256 otherwise) internal view returns (uint256) {
+        (bool ok, bytes memory data) = address(vault).staticcall(abi.encodeWithSignature(signature));
+        return ok && data.length == 32 ? abi.decode(data, (uint256)) : otherwise;
     }
 }
