@@ -35,8 +35,6 @@ contract DutchAuctionLiquidator is IDutchAuctionLiquidator, Governed {
     /// @notice Redos that earn an incentive: each at most an eighth of the auction's penalty, so
     /// redos together earn at most half of it (the kick earned at most the other half).
     uint8 public constant PAID_REDOS = 4;
-    /// @dev A take may round against its taker by at most dust / this (see `_slice`).
-    uint256 private constant ROUNDING_PER_DUST = 1000;
 
     IVault public immutable vault;
     IERC20 public immutable debtAsset;
@@ -200,14 +198,14 @@ contract DutchAuctionLiquidator is IDutchAuctionLiquidator, Governed {
             (done, price) = _status(a, cv, top);
             if (done) revert AuctionNeedsRedo(id);
             if (price > maxPrice) revert PriceAboveMax(price, maxPrice);
-            (s.amount, s.owe, s.surplus) = _slice(id, a, 10 ** cv.decimals, maxCollateral, price, st.dust);
+            (s.amount, s.owe) = _slice(id, a, 10 ** cv.decimals, maxCollateral, price, st.dust);
         }
         (s.id, s.account, s.index, s.taker, s.receiver) = (id, _accountOf(id), uint8(id), msg.sender, receiver);
         bool sale = s.account == address(insuranceFund);
         (s.lotBefore, s.debtBefore, s.refPrice) = (a.lot, _debt(a, sale), a.refPrice);
-        (a.lot, a.tab) = (a.lot - uint128(s.amount), a.tab - uint128(s.owe - s.surplus));
+        (a.lot, a.tab) = (a.lot - uint128(s.amount), a.tab - uint128(s.owe));
         uint256 debtAfter = _debt(a, sale);
-        (s.debtRepaid, s.tabReleased) = (s.debtBefore - debtAfter, sale ? 0 : s.owe - s.surplus);
+        (s.debtRepaid, s.tabReleased) = (s.debtBefore - debtAfter, sale ? 0 : s.owe);
         emit Take(id, msg.sender, receiver, price, s.amount, s.owe, a.tab, a.lot);
 
         if (a.tab == 0 || a.lot == 0) {
@@ -413,40 +411,20 @@ contract DutchAuctionLiquidator is IDutchAuctionLiquidator, Governed {
 
     /// @dev How much collateral a take buys and what it pays: never more than the tab needs, and
     /// never a tab left below dust unless the lot is sold out (then it sells less instead).
-    /// Collateral comes in whole units: the units that pay the tab cost it, or a little less. When
-    /// that little is material (more than a thousandth of dust: a token with few decimals and a high
-    /// price), the take buys one unit more instead, at its price, and what that pays beyond the tab
-    /// (`surplus`) is the account's; and when what is left of the tab buys less than one unit, the
-    /// take buys the units that clear it so: otherwise no take could ever end the auction.
     function _slice(uint256 id, Auction memory a, uint256 scale, uint256 maxCollateral, uint256 price, uint256 dust)
         internal
         view
-        returns (uint256 amount, uint256 owe, uint256 surplus)
+        returns (uint256 amount, uint256 owe)
     {
         amount = Math.min(a.lot, maxCollateral);
         owe = amount.collateralToDebtUp(price, scale, _debtScale);
         if (owe > a.tab) {
-            uint256 units = uint256(a.tab).debtToCollateralDown(price, scale, _debtScale);
-            uint256 short = a.tab - units.collateralToDebtUp(price, scale, _debtScale); // what the taker would overpay
-            if (short <= dust / ROUNDING_PER_DUST || units + 1 > amount) {
-                (amount, owe) = (units, a.tab);
-            } else {
-                (amount, owe) = (units + 1, (units + 1).collateralToDebtUp(price, scale, _debtScale));
-                surplus = owe - a.tab;
-            }
+            owe = a.tab;
+            amount = owe.debtToCollateralDown(price, scale, _debtScale);
         } else if (owe < a.tab && amount < a.lot && a.tab - owe < dust) {
             if (a.tab <= dust) revert TakeWouldLeaveDust(a.tab - owe, dust);
             owe = a.tab - dust;
             amount = owe.debtToCollateralDown(price, scale, _debtScale);
-        }
-        if (amount == 0 && owe > 0) {
-            // Less than a unit: the units that clear the whole tab, if the taker takes that many.
-            uint256 units = uint256(a.tab).debtToCollateralUp(price, scale, _debtScale);
-            if (units <= Math.min(a.lot, maxCollateral)) {
-                amount = units;
-                owe = units.collateralToDebtUp(price, scale, _debtScale);
-                surplus = owe - uint256(a.tab);
-            }
         }
         if (amount == 0 || owe == 0) revert TakeTooSmall(id);
     }

@@ -92,30 +92,14 @@ contract Vault is VaultState, ERC4626, Governed, IVault {
         c.total = uint128(c.total + received);
         uint256 balance = _collateralOf(onBehalf, c.index) + received;
         _setHeld(onBehalf, c.index, balance);
-        if (_accounts[onBehalf].atRisk > 0) _revalueAtRisk(onBehalf);
+        if (_accounts[onBehalf].atRisk > 0) _valueAtRisk(onBehalf);
         emit CollateralSupplied(onBehalf, collateral, msg.sender, received, balance);
     }
 
     /// @inheritdoc IVault
-    function withdrawCollateral(address collateral, uint256 amount, address onBehalf, address receiver)
-        external
-        nonReentrant
-    {
-        if (amount == 0) revert ZeroAmount();
-        if (receiver == address(0)) revert ZeroAddress();
-        _checkAuthorized(onBehalf);
-        _checkNoAuctions(onBehalf);
-        Collateral storage c = _collaterals[collateral];
-        uint256 held = c.listed ? _collateralOf(onBehalf, c.index) : 0;
-        if (amount > held) revert InsufficientCollateralBalance(collateral, amount, held);
-        _accrue();
-
-        _setHeld(onBehalf, c.index, held - amount);
-        c.total -= uint128(amount);
-        _checkBorrowLimit(onBehalf);
-        _setAtRisk(onBehalf, 0); // within its borrow limit, its collateral covers its debt
-        IERC20(collateral).safeTransfer(receiver, amount);
-        emit CollateralWithdrawn(onBehalf, collateral, receiver, amount, held - amount);
+    /// @dev VaultLiquidation.withdrawCollateral, run here by delegatecall under this lock.
+    function withdrawCollateral(address, uint256, address, address) external nonReentrant {
+        _delegateToKick();
     }
 
     /// @inheritdoc IVault
@@ -183,13 +167,6 @@ contract Vault is VaultState, ERC4626, Governed, IVault {
         if (atRisk > 0) _setAtRisk(account, Math.min(atRisk, scaledLeft.wMulUp(index)));
     }
 
-    /// @dev An account with debt at risk added collateral: what it owes beyond what it holds, again.
-    function _revalueAtRisk(address account) internal {
-        uint256 debt = uint256(_accounts[account].scaledDebt).wMulUp(_totals.borrowIndex);
-        uint256 cover = _cover(account);
-        _setAtRisk(account, Math.min(_accounts[account].atRisk, debt > cover ? debt - cover : 0));
-    }
-
     /// @inheritdoc IVault
     function setAuthorization(address operator, bool allowed) external {
         if (operator == address(0)) revert ZeroAddress();
@@ -218,59 +195,42 @@ contract Vault is VaultState, ERC4626, Governed, IVault {
     ///     net of what lowered them (bad debt) is locked as income when it is a rise;
     ///  6. the collateral goes to the receiver, whose `onTake` runs with this lock held (nothing
     ///     can be entered from it); then `owe` is pulled from the taker (to the fund, for a sale
-    ///     of the fund's collateral), its `surplus` straight to the account.
+    ///     of the fund's collateral).
     function settleTake(TakeSettlement calldata s) external onlyLiquidator nonReentrant {
         address token = _tokens[s.index];
         Collateral storage c = _collaterals[token];
         if (s.account == address(_fund)) {
             c.total -= uint128(s.amount + s.leftover);
-            _pay(s, token, address(_fund), 0);
+            _pay(s, token, address(_fund));
             if (s.leftover > 0) IERC20(token).safeTransfer(address(_fund), s.leftover);
             return;
         }
-        uint256 lossBefore = _lenderLoss();
+        uint256[] memory prices = _newPrices();
+        uint256 lossBefore = _lenderLoss(prices);
         (c.total, c.liveTab) = (c.total - uint128(s.amount), c.liveTab - uint128(s.tabReleased));
         _unbookAuction(c, s.index, s.lotBefore, s.debtBefore, s.refPrice);
         if (!s.ended) _bookAuction(c, s.index, s.lotBefore - s.amount, s.debtBefore - s.debtRepaid, s.refPrice);
 
-        uint256 paid = s.owe - s.surplus;
-        _addCash(paid);
-        uint256 penalty = paid - s.debtRepaid;
+        _addCash(s.owe);
+        uint256 penalty = s.owe - s.debtRepaid;
         uint256 toFund = _fundShare(penalty);
         _totals.auctionDebt -= uint128(s.debtRepaid + s.shortfall);
         if (toFund > 0) _totals.reserves += uint96(toFund);
         if (penalty > 0) emit AuctionProceeds(s.debtRepaid, penalty, toFund);
         if (s.leftover > 0) _returnLeftover(s.account, s.index, token, s.leftover);
-        uint256 toAccount = s.surplus > 0 ? _surplus(s.account, s.taker, s.surplus) : 0;
         (uint256 badDebt, uint256 extra) = s.ended ? _endAuction(s.account, s.shortfall) : (0, 0);
+        if (s.ended) _coverChanged(prices); // the fund may have covered what it left unpaid
         // Lenders' assets rose by their share of the penalty, by any fall in what they leave out
         // and by the rounding of debt returned to the account; they fell by the bad debt.
-        _closeBooks(penalty - toFund + extra, badDebt, lossBefore);
-        _pay(s, token, address(this), toAccount);
+        _closeBooks(penalty - toFund + extra, badDebt, lossBefore, prices);
+        _pay(s, token, address(this));
     }
 
-    /// @dev What a take paid beyond the tab (whole units that clear it, so the take that ends this
-    /// auction) is the account's: it pays the account's debt first, and the account gets the rest;
-    /// not while another auction of the account is live (`AuctionsLive`: the take waits for the
-    /// others, whose shortfall the surplus may have to pay). Returns the rest.
-    function _surplus(address account, address taker, uint256 surplus) internal returns (uint256) {
-        uint256 others = _accounts[account].auctions - 1;
-        if (others > 0) revert AuctionsLive(account, others);
-        if (_accounts[account].scaledDebt == 0) return surplus;
-        _accrue();
-        (uint256 repaid, uint256 scaledLeft) = _reduceDebt(account, surplus);
-        emit Repaid(account, taker, repaid, scaledLeft);
-        return surplus - repaid;
-    }
-
-    /// @dev The take's tokens: the collateral to the receiver, its callback, the payment: to
-    /// `to`, but `toAccount` of it straight to the account.
-    function _pay(TakeSettlement calldata s, address token, address to, uint256 toAccount) internal {
+    /// @dev The take's tokens: the collateral to the receiver, its callback, the payment to `to`.
+    function _pay(TakeSettlement calldata s, address token, address to) internal {
         IERC20(token).safeTransfer(s.receiver, s.amount);
         if (s.data.length > 0) ITakeCallee(s.receiver).onTake(s.taker, s.id, token, s.amount, s.owe, s.data);
-        IERC20 debtToken = IERC20(asset());
-        debtToken.safeTransferFrom(s.taker, to, s.owe - toAccount);
-        if (toAccount > 0) debtToken.safeTransferFrom(s.taker, s.account, toAccount);
+        IERC20(asset()).safeTransferFrom(s.taker, to, s.owe);
     }
 
     /// @inheritdoc IVault
@@ -308,7 +268,7 @@ contract Vault is VaultState, ERC4626, Governed, IVault {
 
     /// @inheritdoc IVault
     function expectedLenderLoss() external view returns (uint256) {
-        return _lenderLoss();
+        return _lenderLoss(_newPrices());
     }
 
     /// @inheritdoc IVault
@@ -317,8 +277,8 @@ contract Vault is VaultState, ERC4626, Governed, IVault {
     }
 
     /// @inheritdoc IVault
-    function expectedLoss() external view returns (uint256 most) {
-        (most,) = _liveLoss();
+    function expectedLoss() external view returns (uint256) {
+        return _liveLoss(_newPrices(), false);
     }
 
     /// @inheritdoc IVault
@@ -344,7 +304,7 @@ contract Vault is VaultState, ERC4626, Governed, IVault {
     /// reserves, income still unlocking, and what is left out for live auctions' loss (`_lenderLoss`:
     /// the most they can lose): what a lender's shares are worth when they leave.
     function totalAssets() public view override returns (uint256) {
-        return _assets(_lenderLoss());
+        return _assets(_lenderLoss(_newPrices()));
     }
 
     function _assets(uint256 lenderLoss) internal view returns (uint256) {
@@ -464,6 +424,16 @@ contract Vault is VaultState, ERC4626, Governed, IVault {
     /// @inheritdoc IVault
     function auctionsOf(address account) external view returns (uint256) {
         return _accounts[account].auctions;
+    }
+
+    /// @inheritdoc IVault
+    function atRiskOf(address account) external view returns (uint256) {
+        return _accounts[account].atRisk;
+    }
+
+    /// @inheritdoc IVault
+    function refreshAtRisk(address) external nonReentrant {
+        _delegateToKick();
     }
 
     /// @inheritdoc IVault
@@ -650,17 +620,5 @@ contract Vault is VaultState, ERC4626, Governed, IVault {
                 revert(add(result, 32), mload(result))
             }
         }
-    }
-
-    function _checkAuthorized(address onBehalf) internal view {
-        if (onBehalf == address(0)) revert ZeroAddress();
-        if (msg.sender != onBehalf && !isAuthorized[onBehalf][msg.sender]) revert Unauthorized(onBehalf, msg.sender);
-    }
-
-    /// @dev Reverts unless the account's debt value is within its borrow limit (max LTV).
-    function _checkBorrowLimit(address account) internal view {
-        if (_accounts[account].scaledDebt == 0) return; // no debt, no price needed
-        Position memory p = _position(account, _totals.borrowIndex);
-        if (p.debtValue > p.borrowLimit) revert InsufficientCollateral(account, p.debtValue, p.borrowLimit);
     }
 }

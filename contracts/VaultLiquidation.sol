@@ -29,6 +29,8 @@ contract VaultLiquidation is VaultState {
     using TokenMath for uint256;
 
     address private immutable _self = address(this);
+    /// @dev A collateral's smallest unit is worth at most dust / this (`_checkFine`).
+    uint256 private constant UNITS_PER_DUST = 1000;
 
     /// @dev This contract's functions only run by delegatecall from the Vault that created it.
     error DirectCall();
@@ -70,28 +72,39 @@ contract VaultLiquidation is VaultState {
         Position memory p = _position(account, _totals.borrowIndex);
         uint256 hf = p.liquidationValue.wDivDown(p.debtValue);
         if (hf >= WadMath.WAD) revert IVault.NotLiquidatable(account, hf);
-        uint256 lossBefore = _lenderLoss();
+        uint256[] memory prices = _newPrices();
+        uint256 lossBefore = _lenderLoss(prices);
 
-        KickPlan memory plan;
-        {
-            Dust memory d = _dust;
-            uint256 dustValue = uint256(d.minDebt).toValueUp(p.debtPrice, _debtScale);
-            if (p.collateralValue < dustValue) {
-                _checkBreaker(liq);
-                _closeBooks(0, _realise(account, p, hf, scaledDebt), lossBefore);
-                return ids;
-            }
-            _setAtRisk(account, 0); // its debt goes to auctions, valued there, or stays covered
-            plan = _planKick(p, hf, d, dustValue);
+        Dust memory d = _dust;
+        uint256 dustValue = uint256(d.minDebt).toValueUp(p.debtPrice, _debtScale);
+        if (p.collateralValue < dustValue) {
+            _checkBreaker(liq);
+            uint256 badDebt = _realise(account, p, hf, scaledDebt);
+            _coverChanged(prices); // the fund covered what it could
+            _closeBooks(0, badDebt, lossBefore, prices);
+            return ids;
         }
-        {
-            uint256 covered = _removeDebt(account, scaledDebt, plan);
-            emit IVault.Liquidated(account, msg.sender, covered, hf, _accounts[account].scaledDebt);
-        }
+        ids = _kick(account, scaledDebt, hf, p, _planKick(p, hf, d, dustValue), liq);
+        // The debt kicked is valued in its auctions now; what stays is valued against what stays.
+        if (_accounts[account].atRisk > 0) _valueAtRisk(account);
+        _coverChanged(prices); // the kicker's credit: what the fund owes is no cover
+        _closeBooks(0, 0, lossBefore, prices);
+    }
+
+    /// @dev Steps 5 to 7 of `liquidate`.
+    function _kick(
+        address account,
+        uint256 scaledDebt,
+        uint256 hf,
+        Position memory p,
+        KickPlan memory plan,
+        IDutchAuctionLiquidator liq
+    ) internal returns (uint256[] memory) {
+        uint256 covered = _removeDebt(account, scaledDebt, plan);
+        emit IVault.Liquidated(account, msg.sender, covered, hf, _accounts[account].scaledDebt);
         IVault.Lot[] memory lots = _setAside(account, p, plan, liq);
         _accounts[account].auctions += uint32(lots.length);
-        ids = liq.kick(account, lots, msg.sender);
-        _closeBooks(0, 0, lossBefore); // after the kicker's credit: what the fund owes is no cover
+        return liq.kick(account, lots, msg.sender);
     }
 
     /// @notice IVault.writeOffLot, run in the Vault's storage: the books first, then the lot to the fund.
@@ -99,7 +112,8 @@ contract VaultLiquidation is VaultState {
         external
         onlyDelegated
     {
-        uint256 lossBefore = _lenderLoss();
+        uint256[] memory prices = _newPrices();
+        uint256 lossBefore = _lenderLoss(prices);
         address token = _tokens[index];
         Collateral storage c = _collaterals[token];
         (c.total, c.liveTab) = (c.total - uint128(lot), c.liveTab - uint128(tabReleased));
@@ -108,8 +122,9 @@ contract VaultLiquidation is VaultState {
             _unbookAuction(c, index, lot, debt, refPrice);
             _totals.auctionDebt -= uint128(debt);
             (badDebt, extra) = _endAuction(account, debt);
+            _coverChanged(prices);
         }
-        _closeBooks(extra, badDebt, lossBefore);
+        _closeBooks(extra, badDebt, lossBefore, prices);
         IERC20(token).safeTransfer(address(_fund), lot);
     }
 
@@ -343,11 +358,42 @@ contract VaultLiquidation is VaultState {
             Bounds.check("collateralDecimals", decimals, 0, 36);
             (c.index, c.decimals, c.listed) = (_count, uint8(decimals), true);
             _tokens[_count++] = collateral;
+            _checkFine(collateral, decimals, _dust.minDebt);
         }
         (c.maxLtv, c.liquidationThreshold, c.penalty) =
             (uint64(params.maxLtv), uint64(params.liquidationThreshold), uint64(params.penalty));
         (c.supplyCap, c.lotCap, c.liveTabCap) = (uint128(params.supplyCap), uint128(params.lotCap), uint128(params.liveTabCap));
         emit IVault.CollateralConfigSet(collateral, params);
+    }
+
+    /// @notice IVault.refreshAtRisk, run in the Vault's storage under its lock. A smaller figure
+    /// waits, as any smaller loss, for the next step to lock it.
+    function refreshAtRisk(address account) external onlyDelegated {
+        if (_accounts[account].atRisk == 0) return;
+        _accrue();
+        _valueAtRisk(account);
+    }
+
+    /// @notice IVault.withdrawCollateral, run in the Vault's storage under its lock.
+    function withdrawCollateral(address collateral, uint256 amount, address onBehalf, address receiver)
+        external
+        onlyDelegated
+    {
+        if (amount == 0) revert ICommonErrors.ZeroAmount();
+        if (receiver == address(0)) revert ICommonErrors.ZeroAddress();
+        _checkAuthorized(onBehalf);
+        _checkNoAuctions(onBehalf);
+        Collateral storage c = _collaterals[collateral];
+        uint256 held = c.listed ? _collateralOf(onBehalf, c.index) : 0;
+        if (amount > held) revert IVault.InsufficientCollateralBalance(collateral, amount, held);
+        _accrue();
+
+        _setHeld(onBehalf, c.index, held - amount);
+        c.total -= uint128(amount);
+        _checkBorrowLimit(onBehalf);
+        _setAtRisk(onBehalf, 0); // within its borrow limit, its collateral covers its debt
+        IERC20(collateral).safeTransfer(receiver, amount);
+        emit IVault.CollateralWithdrawn(onBehalf, collateral, receiver, amount, held - amount);
     }
 
     /// @notice IVault.accrueInterest, run in the Vault's storage under its lock: accrues, and
@@ -435,6 +481,24 @@ contract VaultLiquidation is VaultState {
             uint64(config.penaltyFundShare)
         );
         if (address(liquidator) != address(0)) liquidator.setDust(config.minDebt);
+        for (uint256 i; i < _count; ++i) {
+            _checkFine(_tokens[i], _collaterals[_tokens[i]].decimals, config.minDebt);
+        }
         emit IVault.LiquidationConfigSet(config);
+    }
+
+    /// @dev A collateral's smallest unit must be worth at most a thousandth of dust
+    /// (`CoarseCollateral` otherwise): a take buys whole units, and a coarser token would leave
+    /// tabs no unit is small enough to pay, or make takers pay far more than they get. Checked at
+    /// listing and whenever dust changes, at the oracle's (or the feeds' last) prices; a token a
+    /// thousandfold more valuable since is the governor's to delist.
+    function _checkFine(address collateral, uint256 decimals, uint256 minDebt) internal view {
+        if (minDebt == 0) return; // no dust yet: checked when it is set
+        uint256 price = _valuationPrice(collateral);
+        uint256 debtPrice = _valuationPrice(address(_debtToken));
+        if (price == 0 || debtPrice == 0) revert IOracleAdapter.PriceUnavailable(collateral, IOracleAdapter.Status.Stale);
+        uint256 unitValue = Math.ceilDiv(price, 10 ** decimals); // [wad USD] one unit, rounded up
+        uint256 maxUnitValue = minDebt.toValueDown(debtPrice, _debtScale) / UNITS_PER_DUST;
+        if (unitValue > maxUnitValue) revert IVault.CoarseCollateral(collateral, unitValue, maxUnitValue);
     }
 }

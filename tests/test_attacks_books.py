@@ -363,32 +363,29 @@ def list_token(project, vault, oracle, liquidator, linear_curve, governor, token
     return feed
 
 
-def test_21_a_whole_unit_token_sells_its_last_unit(
-    project, chain, vault, liquidator, oracle, usdc, linear_curve, borrower, keeper, governor
+def test_21_a_token_too_coarse_to_auction_is_refused_at_listing(
+    project, vault, liquidator, oracle, linear_curve, governor
 ):
     """A 0-decimal collateral at $1,000 a unit: once the tab left was below one unit's price, every
-    take failed TakeTooSmall, and the tab's debt and the borrower's leftover were stuck. The last
-    take now buys the whole unit at its price: the tab is paid and the borrower gets the rest."""
+    take failed TakeTooSmall, and the tab's debt and the borrower's leftover were stuck. A take
+    buys whole units, so a collateral whose smallest unit is worth more than a thousandth of dust
+    is refused at listing, and so is a dust that would make a listed one that coarse."""
     gold = project.MockERC20.deploy("Gold", "GOLD", 0, sender=governor)
-    feed = list_token(project, vault, oracle, liquidator, linear_curve, governor, gold, 1_000)
-    gold.mint(borrower, 3, sender=governor)
-    gold.approve(vault, MAX, sender=borrower)
-    vault.supplyCollateral(gold, 3, borrower, sender=borrower)
-    vault.borrow(2_200 * USDC, borrower, borrower, sender=borrower)
-    feed.setAnswer(850 * 10**8, sender=governor)  # health 0.93: all of it, tab 2,420
-    tx, (auction_id,) = kick(vault, liquidator, borrower, keeper)
-    at(chain, kicked_at(chain, tx) + 328)
-    liquidator.take(auction_id, 2, MAX, keeper, b"", sender=keeper)
-    tab = liquidator.getStatus(auction_id).tab
-    assert 0 < tab < 850 * USDC  # less than one unit's price
-
-    cash = usdc.balanceOf(borrower)
-    tx = liquidator.take(auction_id, 1, MAX, keeper, b"", sender=keeper)
-    take = tx.events.filter(liquidator.Take)[0]
-    assert take.bought == 1 and take.paid > tab
-    assert liquidator.getStatus(auction_id).lot == 0  # ended
-    assert usdc.balanceOf(borrower) - cash == take.paid - tab  # the surplus is the borrower's
-    assert vault.debtOf(borrower) == 0
+    feed = project.MockAggregator.deploy(8, "GOLD / USD", 1_000 * 10**8, sender=governor)
+    oracle.setSources(gold, [feed], [3600], 1, WAD // 50, sender=governor)
+    dust_value = 100 * WAD  # 100 USDC at $1
+    with reverts_named(
+        "CoarseCollateral", collateral=gold.address, unitValue=1_000 * WAD, maxUnitValue=dust_value // 1000
+    ):
+        vault.setCollateralParams(gold, collateral_params(), sender=governor)
+    # Five cents a unit is fine with 100 USDC of dust; a dust of 10 USDC would make it too coarse.
+    penny = project.MockERC20.deploy("Penny", "PENNY", 0, sender=governor)
+    cents = project.MockAggregator.deploy(8, "PENNY / USD", 5 * 10**6, sender=governor)
+    oracle.setSources(penny, [cents], [3600], 1, WAD // 50, sender=governor)
+    vault.setCollateralParams(penny, collateral_params(), sender=governor)
+    config = vault.liquidationConfig()
+    with reverts_named("CoarseCollateral", collateral=penny.address, unitValue=5 * 10**16, maxUnitValue=10**16):
+        vault.setLiquidationConfig((10 * USDC, config.smallDebt, *tuple(config)[2:]), sender=governor)
 
 
 def test_21_a_fee_on_transfer_token_is_credited_what_arrived(
@@ -446,46 +443,7 @@ def test_22_a_wei_of_collateral_does_not_turn_a_loss_into_income(
     assert vault.convertToAssets(vault.balanceOf(lender)) > 984_000 * USDC
 
 
-def test_23_a_whole_units_surplus_pays_the_accounts_debt_first(
-    project, chain, vault, liquidator, oracle, fund, usdc, weth, linear_curve, borrower, keeper, eth_feed, governor
-):
-    """A take that buys whole units beyond the tab used to send its surplus to the borrower while
-    another auction of the same kick was still selling; that one then sold out short and the fund
-    paid the shortfall, while the borrower kept the surplus. The surplus is the account's: it
-    waits until no other auction of the account is live, and pays the account's debt first."""
-    gold = project.MockERC20.deploy("Gold", "GOLD", 0, sender=governor)
-    list_token(project, vault, oracle, liquidator, linear_curve, governor, gold, 10_000)
-    gold.mint(borrower, 3, sender=governor)
-    gold.approve(vault, MAX, sender=borrower)
-    vault.supplyCollateral(gold, 3, borrower, sender=borrower)
-    open_position(vault, borrower, weth, 10 * ETH, 37_000 * USDC)
-    set_eth(eth_feed, governor, 1_300)  # health 0.93: all of it, a GOLD and a WETH auction
-    tx, _ = kick(vault, liquidator, borrower, keeper)
-    by_collateral = {k.collateral: k.id for k in tx.events.filter(liquidator.Kick)}
-    at(chain, kicked_at(chain, tx) + 328)
-    liquidator.take(by_collateral[gold.address], 2, MAX, keeper, b"", sender=keeper)
-    with reverts_named("AuctionsLive", account=borrower.address, auctions=1):
-        liquidator.take(by_collateral[gold.address], 1, MAX, keeper, b"", sender=keeper)
-
-    set_eth(eth_feed, governor, 800)  # the WETH lot sells out short: its debt goes back
-    coverage = fund.coverage()
-    tx = liquidator.take(by_collateral[weth.address], 10 * ETH, MAX, keeper, b"", sender=keeper)
-    unpaid = tx.events.filter(vault.DebtReturned)[0].amount
-    assert unpaid > 3_000 * USDC and vault.debtOf(borrower) >= unpaid
-
-    cash, tab = usdc.balanceOf(borrower), liquidator.auctionView(by_collateral[gold.address]).tab
-    tx = liquidator.take(by_collateral[gold.address], 1, MAX, keeper, b"", sender=keeper)
-    surplus = tx.events.filter(liquidator.Take)[0].paid - tab
-    assert surplus > 1_000 * USDC
-    assert tx.events.filter(vault.Repaid)[0].amount == surplus  # all of it pays the returned debt
-    assert usdc.balanceOf(borrower) == cash  # the borrower keeps none of it while it owes
-    # Nothing is left to sell: only what the surplus did not pay is realised.
-    settled = tx.events.filter(vault.ShortfallSettled)[0]
-    assert settled.shortfall <= unpaid - surplus + 1 and vault.debtOf(borrower) == 0
-    assert coverage - fund.coverage() <= unpaid - surplus + 1
-
-
-def test_24_a_sliver_of_lot_does_not_inflate_the_others_loss(
+def test_23_a_sliver_of_lot_does_not_inflate_the_others_loss(
     chain, vault, liquidator, usdc, weth, borrower, other, keeper, eth_feed, governor
 ):
     """A lot sold down below its debt leaves a sliver carrying most of it. Valued together by
@@ -509,3 +467,47 @@ def test_24_a_sliver_of_lot_does_not_inflate_the_others_loss(
     true_loss = sliver.debt - sliver.lot * 1_500 * USDC // ETH  # the other lot (750,000) covers its debt
     assert true_loss > 69_000 * USDC
     assert true_loss <= vault.expectedLoss() <= true_loss * 101 // 100
+
+
+def test_24_debt_at_risk_follows_what_the_account_gets_back(
+    chain, vault, liquidator, usdc, weth, wbtc, borrower, keeper, eth_feed, btc_feed, governor
+):
+    """Debt at risk was valued only when an auction gave debt back: when the account's other
+    auction then returned a leftover that covered it (health 1.5, nobody could kick it), lenders
+    who left kept paying for a loss that was not there. The leftover values it again, and anyone
+    may value it again later (`refreshAtRisk`), say after a price rise."""
+    wbtc.mint(borrower, 30 * 10**8, sender=governor)
+    vault.supplyCollateral(wbtc, 40 * 10**8, borrower, sender=borrower)
+    weth.mint(borrower, 200 * ETH, sender=governor)
+    usdc.mint(vault, 1_000_000 * USDC, sender=governor)  # more to lend
+    vault.skim(sender=keeper)
+    open_position(vault, borrower, weth, 300 * ETH, 1_200_000 * USDC)
+    set_eth(eth_feed, governor, 900)
+    tx, _ = kick(vault, liquidator, borrower, keeper)
+    ids = {k.collateral: k.id for k in tx.events.filter(liquidator.Kick)}
+    set_eth(eth_feed, governor, 500)
+    usdc.mint(keeper, 1_000_000 * USDC, sender=governor)
+    at(chain, kicked_at(chain, tx) + 328)
+    liquidator.take(ids[weth.address], 300 * ETH, MAX, keeper, b"", sender=keeper)
+    assert vault.atRiskOf(borrower) > 60_000 * USDC  # the account holds nothing yet
+    liquidator.take(ids[wbtc.address], 40 * 10**8, MAX, keeper, b"", sender=keeper)
+    assert vault.collateralOf(borrower, wbtc) > 4 * 10**8 and vault.healthFactor(borrower) > WAD
+    assert vault.atRiskOf(borrower) == 0 and vault.expectedLenderLoss() == 0
+
+
+def test_24_anyone_may_value_debt_at_risk_again(chain, vault, liquidator, weth, other, keeper, eth_feed, governor):
+    """After a price rise, debt at risk valued at a low price stayed put while the account was
+    healthy and nobody could kick it. Anyone may value it again."""
+    weth.mint(other, 10 * ETH, sender=governor)
+    weth.approve(vault, MAX, sender=other)
+    open_position(vault, other, weth, 10 * ETH, 14_000 * USDC)
+    set_eth(eth_feed, governor, 1_700)
+    tx, (auction_id,) = kick(vault, liquidator, other, keeper)  # half
+    set_eth(eth_feed, governor, 700)
+    at(chain, kicked_at(chain, tx) + 328)
+    liquidator.take(auction_id, 5 * ETH, MAX, keeper, b"", sender=keeper)  # 3,500 for 7,000: the rest comes back
+    assert vault.atRiskOf(other) > 6_000 * USDC  # 10,500 owed against 5 WETH worth 3,500
+    set_eth(eth_feed, governor, 3_000)
+    assert vault.healthFactor(other) > WAD and vault.atRiskOf(other) > 6_000 * USDC
+    vault.refreshAtRisk(other, sender=keeper)
+    assert vault.atRiskOf(other) == 0

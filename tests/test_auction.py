@@ -226,7 +226,7 @@ def test_only_the_vault_kicks_and_only_the_liquidator_settles(vault, liquidator,
         liquidator.kick(keeper, [(weth, 0, 1, 1, 1, 1, 0)], keeper, sender=keeper)
     with ape.reverts(liquidator.OnlyVault, caller=keeper.address):
         liquidator.setDust(0, sender=keeper)
-    settlement = (1, keeper, 0, keeper, keeper, 1, 1, 0, 1, 1, 1, 1, WAD, False, 0, 0, b"")
+    settlement = (1, keeper, 0, keeper, keeper, 1, 1, 1, 1, 1, 1, WAD, False, 0, 0, b"")
     for call in (
         lambda: vault.settleTake(settlement, sender=keeper),
         lambda: vault.writeOffLot(keeper, 0, 1, 1, 1, WAD, sender=keeper),

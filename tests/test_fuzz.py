@@ -10,8 +10,9 @@ checks the contracts against (the auctions, rebuilt from events) is plain Python
 
 The world: a deployment of its own, with `ape run deploy`'s parameters, whose debt token calls
 its receivers back (ERC-777-style hooks, `HookedERC20`), and three collaterals of 18, 8 and 0
-decimals (WETH priced by three feeds, so one can be disputed; WBTC; GOLD, a whole-unit token at
-$1,000), behind an L2 sequencer feed. Three borrowers, a lender who never acts (the yardstick of
+decimals (WETH priced by three feeds, so one can be disputed; WBTC; PENNY, a whole-unit token at
+5 cents, as coarse as a listing allows), behind an L2 sequencer feed. Three borrowers, a lender who
+never acts (the yardstick of
 lenders' assets), a second lender, a keeper, a keeper contract that kicks from inside its own
 claim (`HookKeeper`), and an attacker.
 
@@ -57,7 +58,7 @@ from hypothesis.stateful import RuleBasedStateMachine, initialize, invariant, ru
 
 from scripts._deployment import CollateralSpec, ProtocolConfig, deploy_protocol, list_collateral
 
-USDC, ETH, BTC, GOLD = 10**6, 10**18, 10**8, 1
+USDC, ETH, BTC = 10**6, 10**18, 10**8
 WAD = 10**18
 MAX = 2**256 - 1
 STEPS = int(os.environ.get("FUZZ_STEPS", "30"))
@@ -68,10 +69,13 @@ SKIP = {m for m in os.environ.get("FUZZ_SKIP", "").split(",") if m}
 # finding for the next when searching old code; `make test` runs them all.
 OFF = {m for m in os.environ.get("FUZZ_OFF", "").split(",") if m}
 
-COLLATERALS = ("weth", "wbtc", "gold")
-UNIT = {"weth": ETH, "wbtc": BTC, "gold": GOLD}
-START_PRICE = {"weth": 2_000, "wbtc": 30_000, "gold": 1_000}  # whole dollars
-FLOOR_PRICE = {"weth": 50, "wbtc": 1_000, "gold": 20}
+COLLATERALS = ("weth", "wbtc", "penny")
+# What the moves count in: a whole WETH or WBTC, and 10,000 units of PENNY (0 decimals, 5 cents a
+# unit: as coarse as a listing allows with 100 USDC of dust, $500 a "whole").
+UNIT = {"weth": ETH, "wbtc": BTC, "penny": 10_000}
+DECIMALS = {"weth": 18, "wbtc": 8, "penny": 0}
+START_PRICE = {"weth": 2_000 * 10**8, "wbtc": 30_000 * 10**8, "penny": 5 * 10**6}  # feed answers, 8 decimals
+FLOOR_PRICE = {"weth": 50 * 10**8, "wbtc": 1_000 * 10**8, "penny": 10**5}
 SEQUENCER_GRACE = 600  # [s]
 
 # A revert is fine when it is one of the protocol's named refusals (or ERC-4626's limits);
@@ -137,7 +141,7 @@ class Gavel(RuleBasedStateMachine):
         self.chain = c["chain"]
         self.snapshot = self.chain.snapshot()
         self.prices = dict(START_PRICE)
-        self.outage: set[str] = set()  # "weth", "wbtc", "gold", "usdc", "sequencer", "dispute"
+        self.outage: set[str] = set()  # "weth", "wbtc", "penny", "usdc", "sequencer", "dispute"
         self.auctions: dict[int, Lot] = {}
         self.breaker = 0
         self.index = WAD
@@ -259,7 +263,7 @@ class Gavel(RuleBasedStateMachine):
             if a.account == c["fund"].address:
                 continue
             name = next(n for n in COLLATERALS if c[n].address == a.collateral)
-            worth = a.lot * self.prices[name] * USDC // UNIT[name]
+            worth = a.lot * self.prices[name] * USDC // (10 ** DECIMALS[name] * 10**8)
             loss += max(a.debt - worth, 0)
         total = r.cash + r.totalDebt + r.auctionDebt - r.reserves - r.unvestedIncome - max(loss - r.coverage, 0)
         return shares * (max(total, 0) + 1) // (r.totalSupply + 10**6)
@@ -278,7 +282,7 @@ class Gavel(RuleBasedStateMachine):
             if name in self.outage:
                 continue
             for k, feed in enumerate(self.feeds(name)):
-                answer = self.prices[name] * 10**8
+                answer = self.prices[name]
                 if name == "weth" and k == 2 and "dispute" in self.outage:
                     answer = answer * 11 // 10  # one source of three 10% off: Disputed
                 self.transact("feed", feed.setAnswer, answer, sender=c["governor"])
@@ -289,16 +293,18 @@ class Gavel(RuleBasedStateMachine):
     def borrower(self, data, label="borrower"):
         return self.ctx["borrowers"][data.draw(st.integers(0, 2), label=label)]
 
-    @initialize(eth=st.sampled_from([1_600, 2_000, 1_750, 1_300, 700]), extra=st.sampled_from(["", "wbtc", "gold"]))
+    @initialize(
+        eth=st.sampled_from([1_600, 2_000, 1_750, 1_300, 700, 1_500]), extra=st.sampled_from(["", "wbtc", "penny"])
+    )
     def start(self, eth, extra):
         """Where the sequence starts: ETH at a price that leaves the borrowers (liquidation prices
-        $1,690-1,815) healthy or not, and perhaps with WBTC or GOLD in their accounts too."""
+        $1,690-1,815) healthy or not, and perhaps with WBTC or PENNY in their accounts too."""
         c = self.ctx
         if extra:
-            amount = BTC // 20 if extra == "wbtc" else 2 * GOLD  # $1,500; $2,000
+            amount = BTC // 20 if extra == "wbtc" else 40_000  # $1,500; $2,000
             for account in c["borrowers"]:
                 self.transact("supply", c["vault"].supplyCollateral, c[extra], amount, account, sender=account)
-        self.prices["weth"] = eth
+        self.prices["weth"] = eth * 10**8
         self.refresh_feeds(["weth"])
 
     # One rule draws the next move from a weighted list, rather than one rule per move: Hypothesis
@@ -306,8 +312,8 @@ class Gavel(RuleBasedStateMachine):
     # many sequences with no take at all. Each move draws its own arguments, so failures still
     # shrink, and the falsifying sequence prints every draw.
     MOVES = (
-        ["kick"] * 5 + ["take"] * 5 + ["price"] * 5 + ["wait"] * 3 + ["redo"] * 2 + ["jit"] * 2 + ["borrow"] * 2
-        + ["repay"] * 3 + ["supply"] * 2 + ["withdraw"] * 3 + ["deposit"] * 2 + ["redeem"] * 2 + ["outage"] * 2
+        ["kick"] * 5 + ["take"] * 7 + ["price"] * 5 + ["wait"] * 3 + ["redo"] * 2 + ["jit"] * 2 + ["borrow"] * 2
+        + ["repay"] * 3 + ["supply"] * 2 + ["withdraw"] * 3 + ["deposit"] * 3 + ["redeem"] * 2 + ["outage"] * 2
         + ["top_up"] * 2 + ["dust", "donate", "recover", "fund_sells", "jit_sale", "collect", "breaker", "claim"]
         + ["hook_kick", "hook_claim"]
     )  # fmt: skip
@@ -438,9 +444,9 @@ class Gavel(RuleBasedStateMachine):
     def do_donate(self, data):
         """Tokens sent straight to the Vault or the liquidator, outside any entry point."""
         c = self.ctx
-        name = data.draw(st.sampled_from(["usdc", "weth", "wbtc", "gold"]), label="token")
+        name = data.draw(st.sampled_from(["usdc", "weth", "wbtc", "penny"]), label="token")
         to = data.draw(st.sampled_from(["vault", "liquidator"]), label="to")
-        amount = {"usdc": 1_000 * USDC, "weth": ETH // 10, "wbtc": BTC // 100, "gold": 1}[name]
+        amount = {"usdc": 1_000 * USDC, "weth": ETH // 10, "wbtc": BTC // 100, "penny": 1_000}[name]
         self.send("donate", c[name].transfer, c[to], amount, sender=c["attacker"])
 
     def do_deposit(self, data):
@@ -462,13 +468,11 @@ class Gavel(RuleBasedStateMachine):
     def do_outage(self, data):
         """An outage of one kind, until a price move (or `recover`) ends it."""
         c = self.ctx
-        kind = data.draw(st.sampled_from(["weth", "wbtc", "gold", "usdc", "sequencer", "dispute"]), label="kind")
+        kind = data.draw(st.sampled_from(["weth", "wbtc", "penny", "usdc", "sequencer", "dispute"]), label="kind")
         stale = self.chain.blocks.head.timestamp
         if kind in COLLATERALS:  # its feeds stop: their last round is older than the heartbeat
             for feed in self.feeds(kind):
-                self.transact(
-                    "outage", feed.setAnswerAt, self.prices[kind] * 10**8, stale - 7_200, sender=c["governor"]
-                )
+                self.transact("outage", feed.setAnswerAt, self.prices[kind], stale - 7_200, sender=c["governor"])
         elif kind == "usdc":  # one second past its 24-hour heartbeat
             self.transact("outage", c["usdc_feed"].setAnswerAt, 10**8, stale - 86_400, sender=c["governor"])
         elif kind == "sequencer":
@@ -609,7 +613,7 @@ def ctx(project, chain, accounts):
             liquidation_threshold=75 * WAD // 100,
             penalty=4 * WAD // 100,
         ),
-        "gold": CollateralSpec("GOLD", 0, START_PRICE["gold"]),
+        "penny": CollateralSpec("PENNY", 0, 1),
     }
     config = ProtocolConfig(collaterals=tuple(specs.values()))
     contracts = deploy_protocol(project, governor, governor, guardian, usdc, config)
@@ -621,7 +625,7 @@ def ctx(project, chain, accounts):
         tokens[name] = project.MockERC20.deploy(f"Test {spec.symbol}", spec.symbol, spec.decimals, sender=governor)
         sources = 3 if name == "weth" else 1  # WETH: the median of three, two needed, so one can be disputed
         feeds[name] = [
-            project.MockAggregator.deploy(8, f"{spec.symbol} / USD {k}", spec.usd_price * 10**8, sender=governor)
+            project.MockAggregator.deploy(8, f"{spec.symbol} / USD {k}", START_PRICE[name], sender=governor)
             for k in range(sources)
         ]
         list_collateral(contracts, governor, tokens[name], feeds[name], spec, config, USDC, quorum=min(2, sources))
@@ -636,16 +640,16 @@ def ctx(project, chain, accounts):
     usdc.approve(fund, MAX, sender=governor)
     fund.fund(10_000 * USDC, sender=governor)
     for who in borrowers:
-        for name, amount in (("weth", 200 * ETH), ("wbtc", 20 * BTC), ("gold", 200 * GOLD)):
+        for name, amount in (("weth", 200 * ETH), ("wbtc", 20 * BTC), ("penny", 4_000_000)):
             tokens[name].mint(who, amount, sender=governor)
             tokens[name].approve(vault, MAX, sender=who)
         usdc.mint(who, 1_000_000 * USDC, sender=governor)
         usdc.approve(vault, MAX, sender=who)
-    usdc.mint(lender2, 10_000_000 * USDC, sender=governor)
+    usdc.mint(lender2, 100_000_000 * USDC, sender=governor)
     usdc.approve(vault, MAX, sender=lender2)
     jit = project.JitLender.deploy(sender=governor)
     usdc.mint(jit, 100_000_000 * USDC, sender=governor)
-    for name, amount in (("weth", 10 * ETH), ("wbtc", BTC), ("gold", 10 * GOLD)):
+    for name, amount in (("weth", 10 * ETH), ("wbtc", BTC), ("penny", 100_000)):
         tokens[name].mint(attacker, amount, sender=governor)
         tokens[name].approve(vault, MAX, sender=attacker)
     usdc.mint(attacker, 100_000_000 * USDC, sender=governor)

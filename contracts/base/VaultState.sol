@@ -7,6 +7,7 @@ import {SafeERC20} from "@openzeppelin/contracts/token/ERC20/utils/SafeERC20.sol
 import {Math} from "@openzeppelin/contracts/utils/math/Math.sol";
 import {SafeCast} from "@openzeppelin/contracts/utils/math/SafeCast.sol";
 import {IVault} from "../interfaces/IVault.sol";
+import {ICommonErrors} from "../interfaces/ICommonErrors.sol";
 import {IOracleAdapter} from "../interfaces/IOracleAdapter.sol";
 import {IInsuranceFund} from "../interfaces/IInsuranceFund.sol";
 import {IDutchAuctionLiquidator} from "../interfaces/IDutchAuctionLiquidator.sol";
@@ -153,6 +154,18 @@ abstract contract VaultState is InterestAccrual {
         return false;
     }
 
+    function _checkAuthorized(address onBehalf) internal view {
+        if (onBehalf == address(0)) revert ICommonErrors.ZeroAddress();
+        if (msg.sender != onBehalf && !isAuthorized[onBehalf][msg.sender]) revert IVault.Unauthorized(onBehalf, msg.sender);
+    }
+
+    /// @dev Reverts unless the account's debt value is within its borrow limit (max LTV).
+    function _checkBorrowLimit(address account) internal view {
+        if (_accounts[account].scaledDebt == 0) return; // no debt, no price needed
+        Position memory p = _position(account, _totals.borrowIndex);
+        if (p.debtValue > p.borrowLimit) revert IVault.InsufficientCollateral(account, p.debtValue, p.borrowLimit);
+    }
+
     /// @dev While any auction of the account's collateral is live, nothing may leave the account
     /// (no collateral, no new borrow): it stays liable for every auction's unpaid debt, and what it
     /// holds is what that debt will be kicked against again.
@@ -206,7 +219,10 @@ abstract contract VaultState is InterestAccrual {
         uint256 live = a.auctions - 1;
         a.auctions = uint32(live);
         if (live > 0 || _holdsCollateral(account)) {
-            if (unpaid == 0) return (0, 0);
+            if (unpaid == 0) {
+                if (a.atRisk > 0) _valueAtRisk(account); // a leftover came back: value it again
+                return (0, 0);
+            }
             _accrue(); // the debt joins the account at today's index
             uint256 index = _totals.borrowIndex;
             uint256 scaled = unpaid.wDivUp(index);
@@ -217,28 +233,33 @@ abstract contract VaultState is InterestAccrual {
             emit IVault.DebtReturned(account, unpaid, scaledDebt);
             // What its collateral does not cover stays out of lenders' assets: moving the debt from
             // the auction to the account must not turn the auction's loss into income.
-            uint256 debt = scaledDebt.wMulUp(index);
-            uint256 cover = _cover(account);
-            _setAtRisk(account, debt > cover ? debt - cover : 0);
+            _valueAtRisk(account);
             return (0, extra);
         }
         if (unpaid == 0 && a.scaledDebt == 0) return (0, 0);
         return (_writeOff(account, unpaid), 0);
     }
 
-    /// @dev [debt decimals] What the account's collateral is worth (`_valuationPrice`, rounded
-    /// down; nothing without a price).
-    function _cover(address account) internal view returns (uint256 cover) {
-        uint256 debtPrice = _valuationPrice(address(_debtToken));
-        if (debtPrice == 0) return 0;
-        uint256 n = _count;
-        for (uint256 i; i < n; ++i) {
-            uint256 amount = _collateralOf(account, i);
-            if (amount == 0) continue;
-            uint256 price = _valuationPrice(_tokens[i]);
-            if (price == 0) continue;
-            cover += amount.toValueDown(price, 10 ** _collaterals[_tokens[i]].decimals).toAmountDown(debtPrice, _debtScale);
+    /// @dev The account's debt at risk, valued now: what it owes beyond what its collateral is
+    /// worth at the oracle's prices (rounded down; a collateral without an `Ok` price counts for
+    /// nothing, as in a kick, and all of it without one for the debt token).
+    function _valueAtRisk(address account) internal {
+        (uint256 index,,) = _accrued();
+        uint256 debt = uint256(_accounts[account].scaledDebt).wMulUp(index);
+        (uint256 debtPrice, IOracleAdapter.Status status) = _oracle.peek(address(_debtToken));
+        uint256 cover = 0;
+        if (status == IOracleAdapter.Status.Ok) {
+            uint256 n = _count;
+            for (uint256 i; i < n && cover < debt; ++i) {
+                uint256 amount = _collateralOf(account, i);
+                if (amount == 0) continue;
+                (uint256 price, IOracleAdapter.Status s) = _oracle.peek(_tokens[i]);
+                if (s != IOracleAdapter.Status.Ok) continue;
+                uint256 value = amount.toValueDown(price, 10 ** _collaterals[_tokens[i]].decimals);
+                cover += value.toAmountDown(debtPrice, _debtScale);
+            }
         }
+        _setAtRisk(account, debt > cover ? debt - cover : 0);
     }
 
     /// @dev The account's debt at risk is now `amount` (and the sum of all of them with it).
@@ -295,7 +316,8 @@ abstract contract VaultState is InterestAccrual {
         (c.auctionLots, c.certainLoss) = (c.auctionLots + uint128(lot), c.certainLoss + uint128(certain));
         (c.partLots, c.partDebt) = (c.partLots + uint128(partLot), c.partDebt + uint128(partDebt));
         c.spread = uint128(Math.min(LossBound.add(c.spread, term), type(uint128).max));
-        _totals.auctioned |= uint16(1 << index);
+        uint16 bits = _totals.auctioned;
+        if (bits & (1 << index) == 0) _totals.auctioned = bits | uint16(1 << index);
     }
 
     /// @dev ... and leaves them (the same terms it added: the same lot, debt and price give the same).
@@ -314,44 +336,63 @@ abstract contract VaultState is InterestAccrual {
         }
     }
 
+    /// @dev What valuing live auctions reads, kept for one step so that valuing them before and
+    /// after it reads each once: [wad] prices by collateral index, then the debt token's; then the
+    /// fund's coverage plus one [debt decimals]. Zero: not read yet (a price of zero is kept as 1,
+    /// which values a lot at nothing). A step that changes the fund's coverage forgets it
+    /// (`_coverChanged`).
+    function _newPrices() internal view returns (uint256[] memory) {
+        return new uint256[](uint256(_count) + 2);
+    }
+
+    function _coverChanged(uint256[] memory prices) internal pure {
+        prices[prices.length - 1] = 0;
+    }
+
     /// @dev [debt decimals] What the live auctions can lose at today's prices, per collateral from
     /// its running sums, with its lots valued at the oracle's price (rounded down), or at the last
-    /// price its feeds gave while the oracle cannot price it (nothing at all without one):
-    /// `most`, never below the sum of each auction's own shortfall (LossBound), and `least`,
-    /// never above it (every lot against every debt of the collateral, netted).
-    function _liveLoss() internal view returns (uint256 most, uint256 least) {
+    /// price its feeds gave while the oracle cannot price it (nothing at all without one): the
+    /// most, never below the sum of each auction's own shortfall (LossBound), or (`least`) the
+    /// least, never above it (every lot against every debt of the collateral, netted).
+    function _liveLoss(uint256[] memory prices, bool least) internal view returns (uint256 loss) {
         uint256 bits = _totals.auctioned;
-        if (bits == 0) return (0, 0);
-        uint256 debtPrice = _valuationPrice(address(_debtToken));
+        if (bits == 0) return 0;
+        uint256 debtPrice = _priceOf(prices, prices.length - 2, address(_debtToken));
         for (uint256 i; bits != 0; ++i) {
             if (bits & (1 << i) == 0) continue;
             bits &= ~(1 << i);
-            (uint256 m, uint256 l) = _collateralLoss(_collaterals[_tokens[i]], debtPrice);
-            (most, least) = (most + m, least + l);
+            address token = _tokens[i];
+            uint256 price = debtPrice <= 1 ? 1 : _priceOf(prices, i, token);
+            loss += _collateralLoss(_collaterals[token], price, debtPrice, least);
         }
     }
 
     /// @dev `_liveLoss` for one collateral.
-    function _collateralLoss(Collateral storage c, uint256 debtPrice) internal view returns (uint256 most, uint256 least) {
-        uint256 price = debtPrice == 0 ? 0 : _valuationPrice(_tokens[c.index]);
-        uint256 debt = uint256(c.certainLoss) + c.partDebt; // every auction's debt: its certain loss and its part's
-        if (price == 0) return (debt, 0);
-        uint256 scale = 10 ** c.decimals;
-        most = c.certainLoss + _partsBound(c, scale, price, debtPrice);
-        uint256 value = uint256(c.auctionLots).toValueUp(price, scale).toAmountDown(debtPrice, _debtScale);
-        least = debt > value ? debt - value : 0;
-    }
-
-    /// @dev LossBound's bound over the collateral's auctions' parts, their lots valued at `price`.
-    function _partsBound(Collateral storage c, uint256 scale, uint256 price, uint256 debtPrice)
+    function _collateralLoss(Collateral storage c, uint256 price, uint256 debtPrice, bool least)
         internal
         view
         returns (uint256)
     {
+        uint256 debt = uint256(c.certainLoss) + c.partDebt; // every auction's debt: its certain loss and its part's
+        if (price <= 1 || debtPrice <= 1) return least ? 0 : debt;
+        uint256 scale = 10 ** c.decimals;
+        if (least) {
+            uint256 value = uint256(c.auctionLots).toValueUp(price, scale).toAmountDown(debtPrice, _debtScale);
+            return debt > value ? debt - value : 0;
+        }
         uint256 partLots = c.partLots;
         uint256 partValue = partLots.toValueDown(price, scale).toAmountDown(debtPrice, _debtScale);
         uint256 spread = c.spread == type(uint128).max ? LossBound.SATURATED : c.spread;
-        return LossBound.bound(c.partDebt, partValue, partLots, spread, scale, _debtScale);
+        return c.certainLoss + LossBound.bound(c.partDebt, partValue, partLots, spread, scale, _debtScale);
+    }
+
+    /// @dev `prices[i]`, read (`_valuationPrice`) the first time it is asked for.
+    function _priceOf(uint256[] memory prices, uint256 i, address token) internal view returns (uint256 price) {
+        price = prices[i];
+        if (price == 0) {
+            price = Math.max(_valuationPrice(token), 1);
+            prices[i] = price;
+        }
     }
 
     /// @dev [wad] The oracle's price, or while it cannot price, the last one the asset's feeds gave.
@@ -363,42 +404,47 @@ abstract contract VaultState is InterestAccrual {
 
     /// @dev [debt decimals] What lenders would bear today of the most the live auctions can lose
     /// (and of the debt at risk on accounts they gave debt back to): beyond reserves and the
-    /// fund's coverage (its balance less the incentives it owes).
-    function _lenderLossLive() internal view returns (uint256) {
-        (uint256 most,) = _liveLoss();
-        return _beyondCover(most + _totals.atRisk);
+    /// fund's coverage (its balance less the incentives it owes). No price is read while all of
+    /// that debt is within the cover (no loss can be larger than the debt).
+    function _lenderLossLive(uint256[] memory prices) internal view returns (uint256) {
+        return _beyondCover(prices, false);
     }
 
     /// @dev [debt decimals] The same for the least they can lose (no debt at risk): what a deposit
     /// is priced against, so that entering and leaving at once can never pay.
     function _lenderLossLeast() internal view returns (uint256) {
-        (, uint256 least) = _liveLoss();
-        return _beyondCover(least);
+        return _beyondCover(_newPrices(), true);
     }
 
-    function _beyondCover(uint256 loss) internal view returns (uint256) {
-        if (loss == 0) return 0;
+    function _beyondCover(uint256[] memory prices, bool least) internal view returns (uint256) {
+        uint256 atRisk = least ? 0 : _totals.atRisk;
+        uint256 debt = _totals.auctionDebt + atRisk;
+        if (debt == 0) return 0;
         (,, uint256 reserves_) = _accrued();
-        return KickMath.lenderLoss(loss, reserves_ + _fund.coverage());
+        uint256 fundCover = prices[prices.length - 1];
+        if (fundCover == 0) prices[prices.length - 1] = (fundCover = _fund.coverage() + 1);
+        uint256 cover = reserves_ + fundCover - 1;
+        if (debt <= cover) return 0;
+        return KickMath.lenderLoss(_liveLoss(prices, least) + atRisk, cover);
     }
 
     /// @dev [debt decimals] What lenders' assets leave out for it: today's figure when it is higher
     /// than the one booked at the last step (a loss reaches lenders at once), the booked one when it
     /// is lower (a smaller loss, from a price rise, a top-up of the fund or more reserves, is a rise
     /// in lenders' assets: the next step locks it, to unlock over a day).
-    function _lenderLoss() internal view returns (uint256) {
-        return Math.max(_lenderLossLive(), _totals.lossFloor);
+    function _lenderLoss(uint256[] memory prices) internal view returns (uint256) {
+        return Math.max(_lenderLossLive(prices), _totals.lossFloor);
     }
 
     // ------------------------------------------------------------------ income, and the books at each step
 
     /// @dev Closes the books of a step: lenders' assets rose by `up` and by what they left out
-    /// for live auctions before it (`lossBefore`, from `_lenderLoss()` before the step changed
-    /// anything), and fell by `down` and by what they leave out now. A rise is locked, to unlock
+    /// for live auctions before it (`lossBefore`, from `_lenderLoss(prices)` before the step changed
+    /// anything), and fell by `down` and by what they leave out now (at the same `prices`). A rise is locked, to unlock
     /// over INCOME_UNLOCK; a fall is not delayed. What is left out now is booked.
-    function _closeBooks(uint256 up, uint256 down, uint256 lossBefore) internal {
-        uint256 lossAfter = _lenderLossLive();
-        _totals.lossFloor = uint128(lossAfter);
+    function _closeBooks(uint256 up, uint256 down, uint256 lossBefore, uint256[] memory prices) internal {
+        uint256 lossAfter = _lenderLossLive(prices);
+        if (_totals.lossFloor != lossAfter) _totals.lossFloor = uint128(lossAfter);
         up += lossBefore;
         down += lossAfter;
         if (up > down) _lock(up - down);
@@ -408,7 +454,7 @@ abstract contract VaultState is InterestAccrual {
     /// than the one booked (a price rise, a top-up of the fund, reserves grown) is locked as income.
     /// Lenders' entry points do this first, so nobody enters or leaves against a stale figure.
     function _sync() internal {
-        uint256 live = _lenderLossLive();
+        uint256 live = _lenderLossLive(_newPrices());
         uint256 floor = _totals.lossFloor;
         if (floor > live) _lock(floor - live);
         if (floor != live) _totals.lossFloor = uint128(live);

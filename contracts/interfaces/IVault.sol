@@ -67,8 +67,7 @@ interface IVault is ICommonErrors {
         address taker; // pays `owe`
         address receiver; // gets `amount`; its `onTake` is called when `data` is not empty
         uint256 amount; // [collateral decimals] bought
-        uint256 owe; // [debt decimals] paid: the tab's part, and any `surplus`
-        uint256 surplus; // [debt decimals] paid beyond the tab (a whole unit bought to clear it): the account's
+        uint256 owe; // [debt decimals] paid
         uint256 debtRepaid; // [debt decimals] the part of `owe` that repays debt; the rest is penalty
         uint256 tabReleased; // [debt decimals] off the collateral's live tab (what was paid, or the whole tab at the end)
         uint256 lotBefore; // [collateral decimals] the auction's lot before the take
@@ -164,6 +163,9 @@ interface IVault is ICommonErrors {
     /// @dev A governance setter's `parameter` is outside its bounds (raised by the Bounds library in
     /// the setters the kick module runs for the Vault: declared here so the Vault's ABI names it).
     error OutOfBounds(bytes32 parameter, uint256 value, uint256 min, uint256 max);
+    /// @dev One unit of the collateral (its smallest amount) is worth `unitValue` [wad USD], more
+    /// than `maxUnitValue`, a thousandth of dust: auctions could not sell it in fine enough slices.
+    error CoarseCollateral(address collateral, uint256 unitValue, uint256 maxUnitValue);
     /// @dev The account has `auctions` live auctions of its collateral: nothing may leave it, and
     /// its debt may not be written off, until they have ended.
     error AuctionsLive(address account, uint256 auctions);
@@ -209,8 +211,7 @@ interface IVault is ICommonErrors {
 
     /// @notice Liquidator hook, once per take: sends the collateral to the receiver, calls its
     /// `onTake` when there is data, pulls `owe` from the taker (into the Vault, or the fund for a
-    /// sale of its collateral; a `surplus` to the account) and books it all; locks any rise in
-    /// lenders' assets as income.
+    /// sale of its collateral) and books it all; locks any rise in lenders' assets as income.
     function settleTake(TakeSettlement calldata s) external;
 
     /// @notice Liquidator hook: a redo ended an auction of `account`'s collateral at `index` whose
@@ -234,6 +235,11 @@ interface IVault is ICommonErrors {
     /// @return amount [debt decimals] sent.
     function collectReserves() external returns (uint256 amount);
 
+    /// @notice Value again the debt at risk of an account an auction gave debt back to: what it owes
+    /// beyond what its priced collateral is worth today (a smaller figure reaches lenders as
+    /// income, locked). Anyone may call it.
+    function refreshAtRisk(address account) external;
+
     /// @notice Count the debt token sent here outside the entry points as lenders' income,
     /// unlocking over a day like any other (until then the books leave it out).
     /// @return amount [debt decimals]
@@ -255,6 +261,11 @@ interface IVault is ICommonErrors {
 
     /// @notice How many auctions of the account's collateral are live.
     function auctionsOf(address account) external view returns (uint256);
+
+    /// @notice [debt decimals] the account's debt at risk: what it owed beyond what its priced
+    /// collateral was worth when an auction last gave it debt back (or it was valued again);
+    /// `totalAssets` leaves it out.
+    function atRiskOf(address account) external view returns (uint256);
 
     /// @notice [debt decimals] the debt token the books hold (donations are not counted until `skim`).
     function cash() external view returns (uint256);

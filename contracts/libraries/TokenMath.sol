@@ -51,14 +51,4 @@ library TokenMath {
     {
         return Math.mulDiv(debt, collateralScale * WadMath.WAD, price * debtScale);
     }
-
-    /// @dev Debt tokens to the collateral it takes to raise them at `price`, rounded up (whole
-    /// units enough to cover them).
-    function debtToCollateralUp(uint256 debt, uint256 price, uint256 collateralScale, uint256 debtScale)
-        internal
-        pure
-        returns (uint256)
-    {
-        return Math.mulDiv(debt, collateralScale * WadMath.WAD, price * debtScale, Math.Rounding.Ceil);
-    }
 }
