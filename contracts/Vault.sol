@@ -130,41 +130,9 @@ contract Vault is VaultState, ERC4626, Governed, IVault {
     }
 
     /// @inheritdoc IVault
-    function repay(uint256 amount, address onBehalf) external nonReentrant returns (uint256 repaid) {
-        if (amount == 0) revert ZeroAmount();
-        _accrue();
-        uint256 scaledDebt = _accounts[onBehalf].scaledDebt;
-        if (scaledDebt == 0) revert NoDebt(onBehalf);
-        uint256 index = _totals.borrowIndex;
-        if (amount < scaledDebt.wMulUp(index)) {
-            // Rounded down: a partial repayment never clears more debt than it pays.
-            uint256 left = (scaledDebt - amount.wDivDown(index)).wMulUp(index);
-            uint256 dust = _dust.minDebt;
-            if (left < dust) revert DebtBelowMinimum(left, dust);
-        }
-        uint256 scaledLeft;
-        (repaid, scaledLeft) = _reduceDebt(onBehalf, amount);
-        IERC20(asset()).safeTransferFrom(msg.sender, address(this), repaid);
-        _updateRate();
-        emit Repaid(onBehalf, msg.sender, repaid, scaledLeft);
-    }
-
-    /// @dev Clears up to `amount` of the account's debt (all of it when `amount` covers it; a part
-    /// rounded down, so it never clears more than it pays) and books the cash; its debt at risk is
-    /// at most what is left. Returns what it cleared and the scaled debt left.
-    function _reduceDebt(address account, uint256 amount) internal returns (uint256 repaid, uint256 scaledLeft) {
-        Account storage a = _accounts[account];
-        uint256 scaledDebt = a.scaledDebt;
-        uint256 index = _totals.borrowIndex;
-        uint256 debt = scaledDebt.wMulUp(index);
-        uint256 scaledRepaid = amount >= debt ? scaledDebt : amount.wDivDown(index);
-        repaid = amount >= debt ? debt : amount;
-        scaledLeft = scaledDebt - scaledRepaid;
-        a.scaledDebt = uint128(scaledLeft);
-        _totals.totalScaledDebt -= uint128(scaledRepaid);
-        _addCash(repaid);
-        uint256 atRisk = a.atRisk;
-        if (atRisk > 0) _setAtRisk(account, Math.min(atRisk, scaledLeft.wMulUp(index)));
+    /// @dev VaultLiquidation.repay, run here by delegatecall under this lock.
+    function repay(uint256, address) external nonReentrant returns (uint256 repaid) {
+        repaid = abi.decode(_delegateToKick(), (uint256));
     }
 
     /// @inheritdoc IVault
@@ -389,9 +357,15 @@ contract Vault is VaultState, ERC4626, Governed, IVault {
     }
 
     /// @dev The deposit's assets join the booked cash.
+    /// While auctions are live a deposit is priced against the least they can lose, above what its
+    /// shares are worth on the way out: that difference is locked as income (VaultLiquidation's
+    /// lockEntrySpread), so no lender's assets rise within the block.
     function _deposit(address caller, address receiver, uint256 assets, uint256 shares) internal override {
+        bool priced = _totals.auctioned != 0;
+        (uint256 exitBefore, uint256 supply) = priced ? (totalAssets(), totalSupply()) : (0, 0);
         super._deposit(caller, receiver, assets, shares);
         _addCash(assets);
+        if (priced) _delegate(abi.encodeCall(VaultLiquidation.lockEntrySpread, (exitBefore, supply, assets, shares)));
     }
 
     /// @dev The withdrawal's assets leave the booked cash, before they are sent.
@@ -613,8 +587,13 @@ contract Vault is VaultState, ERC4626, Governed, IVault {
     /// @dev Runs this call's function of VaultLiquidation here, by delegatecall, and returns
     /// what it returned (or reverts with what it reverted with).
     function _delegateToKick() internal returns (bytes memory result) {
+        return _delegate(msg.data);
+    }
+
+    /// @dev Runs `data` against VaultLiquidation here, by delegatecall.
+    function _delegate(bytes memory data) internal returns (bytes memory result) {
         bool ok;
-        (ok, result) = address(_kick).delegatecall(msg.data);
+        (ok, result) = address(_kick).delegatecall(data);
         if (!ok) {
             assembly ("memory-safe") {
                 revert(add(result, 32), mload(result))

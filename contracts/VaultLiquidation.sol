@@ -366,6 +366,47 @@ contract VaultLiquidation is VaultState {
         emit IVault.CollateralConfigSet(collateral, params);
     }
 
+    /// @notice The Vault's deposit or mint of `shares` for `assets`, priced against the least live
+    /// auctions can lose, above what those shares are worth on the way out: the lenders' gain
+    /// (what the shares already out would now be worth, beyond `exitBefore` shared among `supply`)
+    /// is locked as income, like any other rise. Run in the Vault's storage under its lock.
+    function lockEntrySpread(uint256 exitBefore, uint256 supply, uint256 assets, uint256 shares) external onlyDelegated {
+        uint256 offset = 10 ** 6; // the Vault's virtual shares (ERC4626 _decimalsOffset)
+        uint256 atOldPrice = Math.mulDiv(exitBefore + 1, supply + shares + offset, supply + offset);
+        uint256 rise = exitBefore + assets + 1 > atOldPrice ? exitBefore + assets + 1 - atOldPrice : 0;
+        if (rise > 1) _lock(rise); // a unit of rounding is not income
+    }
+
+    /// @notice IVault.repay, run in the Vault's storage under its lock.
+    function repay(uint256 amount, address onBehalf) external onlyDelegated returns (uint256 repaid) {
+        if (amount == 0) revert ICommonErrors.ZeroAmount();
+        _accrue();
+        Account storage a = _accounts[onBehalf];
+        uint256 scaledDebt = a.scaledDebt;
+        if (scaledDebt == 0) revert IVault.NoDebt(onBehalf);
+        uint256 index = _totals.borrowIndex;
+        uint256 debt = scaledDebt.wMulUp(index);
+        uint256 scaledRepaid;
+        if (amount >= debt) {
+            (repaid, scaledRepaid) = (debt, scaledDebt);
+        } else {
+            // Rounded down: a partial repayment never clears more debt than it pays.
+            (repaid, scaledRepaid) = (amount, amount.wDivDown(index));
+            uint256 left = (scaledDebt - scaledRepaid).wMulUp(index);
+            uint256 dust = _dust.minDebt;
+            if (left < dust) revert IVault.DebtBelowMinimum(left, dust);
+        }
+        uint256 scaledLeft = scaledDebt - scaledRepaid;
+        a.scaledDebt = uint128(scaledLeft);
+        _totals.totalScaledDebt -= uint128(scaledRepaid);
+        _addCash(repaid);
+        uint256 atRisk = a.atRisk;
+        if (atRisk > 0) _setAtRisk(onBehalf, Math.min(atRisk, scaledLeft.wMulUp(index))); // at most what is left
+        _debtToken.safeTransferFrom(msg.sender, address(this), repaid);
+        _updateRate();
+        emit IVault.Repaid(onBehalf, msg.sender, repaid, scaledLeft);
+    }
+
     /// @notice IVault.refreshAtRisk, run in the Vault's storage under its lock. A smaller figure
     /// waits, as any smaller loss, for the next step to lock it.
     function refreshAtRisk(address account) external onlyDelegated {

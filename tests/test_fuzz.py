@@ -294,7 +294,7 @@ class Gavel(RuleBasedStateMachine):
         return self.ctx["borrowers"][data.draw(st.integers(0, 2), label=label)]
 
     @initialize(
-        eth=st.sampled_from([1_600, 2_000, 1_750, 1_300, 700, 1_500]), extra=st.sampled_from(["", "wbtc", "penny"])
+        eth=st.sampled_from([1_750, 1_600, 2_000, 1_300, 700, 1_500]), extra=st.sampled_from(["", "wbtc", "penny"])
     )
     def start(self, eth, extra):
         """Where the sequence starts: ETH at a price that leaves the borrowers (liquidation prices
@@ -341,7 +341,7 @@ class Gavel(RuleBasedStateMachine):
         c, auction_id = self.ctx, self.pick(data)
         if auction_id is None:
             return
-        percent = data.draw(st.integers(1, 100), label="percent of the lot")
+        percent = data.draw(st.sampled_from([100, 100, 60, 30, 10, 1]), label="percent of the lot")
         if c["liquidator"].getStatus(auction_id).needsRedo:  # as a keeper would: restart it first
             self.send("redo", c["liquidator"].redo, auction_id, sender=c["keeper"])
             if auction_id not in self.auctions:

@@ -93,6 +93,8 @@ def test_events_map_to_updates():
         ALICE, WETH, 5
     )
     assert update_from_event("Liquidated", {"account": ALICE, "scaledDebt": 0}) == DebtSet(ALICE, 0)
+    # An account whose last auction ended with nothing left: its debt realised, the mirror's at zero.
+    assert update_from_event("DebtRealized", {"account": ALICE, "amount": 7, "scaledDebt": 0}) == DebtSet(ALICE, 0)
     assert update_from_event("InterestAccrued", {"borrowIndex": 1}) is None
 
 

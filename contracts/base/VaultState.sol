@@ -47,6 +47,7 @@ abstract contract VaultState is InterestAccrual {
     /// this after INCOME_UNLOCK has passed: each lock keeps its own schedule, tracked per step.
     uint256 public constant UNLOCK_STEP = 1 hours;
     uint256 internal constant RATE_SCALE = 1e18; // unlock rates are [debt decimals * 1e18 per second]
+    uint256 internal constant UNLOCK_RING = 32; // > INCOME_UNLOCK / UNLOCK_STEP + 2
 
     IOracleAdapter internal immutable _oracle;
     IInsuranceFund internal immutable _fund;
@@ -111,9 +112,13 @@ abstract contract VaultState is InterestAccrual {
     mapping(address account => Account) internal _accounts;
     mapping(address owner => mapping(address operator => bool)) public isAuthorized;
     bool internal transient _locked; // one lock for every entry point, held across onTake
-    uint256 internal _unlockRate; // [debt decimals * RATE_SCALE per second] income unlocking now
-    // [debt decimals * RATE_SCALE per second] by UNLOCK_STEP number: what stops unlocking then
-    mapping(uint256 step => uint256) internal _rateDrops;
+    // [debt decimals * RATE_SCALE per second] income unlocking now, plus one (never zero, so a lock
+    // rewrites a used slot instead of creating one)
+    uint256 internal _unlockRate;
+    // [debt decimals * RATE_SCALE per second] plus one, by UNLOCK_STEP number modulo UNLOCK_RING:
+    // what stops unlocking at that step. Every lock ends within a day and a step, so a ring of
+    // slots serves; a step's slot is set back to one once the books pass it.
+    uint256[UNLOCK_RING] internal _rateDrops;
 
     /// @dev An account valued at current prices; per-collateral arrays by index.
     struct Position {
@@ -467,16 +472,28 @@ abstract contract VaultState is InterestAccrual {
         uint256 end = Math.ceilDiv(block.timestamp + INCOME_UNLOCK, UNLOCK_STEP) * UNLOCK_STEP;
         uint256 added = amount * RATE_SCALE / (end - block.timestamp); // down: unlocks no faster
         unvested += amount;
-        (_totals.unvested, _unlockRate) = (uint96(unvested), rate + added);
-        _rateDrops[end / UNLOCK_STEP] += added;
+        (_totals.unvested, _unlockRate) = (uint96(unvested), rate + added + 1);
+        uint256 slot = (end / UNLOCK_STEP) % UNLOCK_RING;
+        _rateDrops[slot] = Math.max(_rateDrops[slot], 1) + added;
         emit IVault.IncomeLocked(amount, unvested, end);
     }
 
-    /// @dev Brings the unlocking income up to now, stored; returns it and its rate.
+    /// @dev Brings the unlocking income up to now, stored, and empties the ring slots of the steps
+    /// passed; returns it and its rate.
     function _unlockToNow() internal returns (uint256 unvested, uint256 rate) {
         uint256 at;
-        (unvested, rate, at) = _unlocked();
-        (_totals.unvested, _totals.unlockedAt, _unlockRate) = (uint96(unvested), uint32(at), rate);
+        (unvested, rate, at) = (_totals.unvested, _rate(), _totals.unlockedAt);
+        if (block.timestamp <= at) return (unvested, rate);
+        while (rate > 0) {
+            uint256 boundary = (at / UNLOCK_STEP + 1) * UNLOCK_STEP;
+            if (boundary > block.timestamp) break;
+            uint256 slot = (boundary / UNLOCK_STEP) % UNLOCK_RING;
+            (unvested, rate) = _stepTo(unvested, rate, boundary - at, _rateDrops[slot]);
+            _rateDrops[slot] = 1;
+            at = boundary;
+        }
+        (unvested, rate) = _finish(unvested, rate, block.timestamp - at);
+        (_totals.unvested, _totals.unlockedAt, _unlockRate) = (uint96(unvested), uint32(block.timestamp), rate + 1);
     }
 
     /// @dev Income still unlocking now, its rate, and the time they are for: from the stored
@@ -485,19 +502,38 @@ abstract contract VaultState is InterestAccrual {
     /// that of the last one stored). Unlocked income is rounded down (lenders' assets are never
     /// overstated); when no rate is left, nothing is still locked.
     function _unlocked() internal view returns (uint256 unvested, uint256 rate, uint256 at) {
-        (unvested, rate, at) = (_totals.unvested, _unlockRate, _totals.unlockedAt);
+        (unvested, rate, at) = (_totals.unvested, _rate(), _totals.unlockedAt);
         if (block.timestamp <= at) return (unvested, rate, at); // a view dated before the last lock
         while (rate > 0) {
             uint256 boundary = (at / UNLOCK_STEP + 1) * UNLOCK_STEP;
             if (boundary > block.timestamp) break;
-            uint256 done = rate * (boundary - at) / RATE_SCALE;
-            unvested = unvested > done ? unvested - done : 0;
-            rate -= _rateDrops[boundary / UNLOCK_STEP];
+            (unvested, rate) = _stepTo(unvested, rate, boundary - at, _rateDrops[(boundary / UNLOCK_STEP) % UNLOCK_RING]);
             at = boundary;
         }
-        if (rate == 0) return (0, 0, block.timestamp);
-        uint256 since = rate * (block.timestamp - at) / RATE_SCALE;
-        return (unvested > since ? unvested - since : 0, rate, block.timestamp);
+        (unvested, rate) = _finish(unvested, rate, block.timestamp - at);
+        return (unvested, rate, block.timestamp);
+    }
+
+    function _rate() internal view returns (uint256) {
+        uint256 stored = _unlockRate;
+        return stored == 0 ? 0 : stored - 1;
+    }
+
+    /// @dev `elapsed` seconds at `rate`, then the rate of the locks ending there (`drop`, plus one) stops.
+    function _stepTo(uint256 unvested, uint256 rate, uint256 elapsed, uint256 drop)
+        internal
+        pure
+        returns (uint256, uint256)
+    {
+        uint256 done = rate * elapsed / RATE_SCALE;
+        return (unvested > done ? unvested - done : 0, drop > 1 ? rate - (drop - 1) : rate);
+    }
+
+    /// @dev `elapsed` seconds at `rate` since the last boundary; nothing is locked once no rate is left.
+    function _finish(uint256 unvested, uint256 rate, uint256 elapsed) internal pure returns (uint256, uint256) {
+        if (rate == 0) return (0, 0);
+        uint256 done = rate * elapsed / RATE_SCALE;
+        return (unvested > done ? unvested - done : 0, rate);
     }
 
     function _unvestedIncome() internal view returns (uint256 unvested) {
