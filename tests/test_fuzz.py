@@ -314,7 +314,8 @@ class Gavel(RuleBasedStateMachine):
     MOVES = (
         ["kick"] * 5 + ["take"] * 7 + ["price"] * 5 + ["wait"] * 3 + ["redo"] * 2 + ["jit"] * 2 + ["borrow"] * 2
         + ["repay"] * 3 + ["supply"] * 2 + ["withdraw"] * 3 + ["deposit"] * 3 + ["redeem"] * 2 + ["outage"] * 2
-        + ["top_up"] * 2 + ["dust", "donate", "recover", "fund_sells", "jit_sale", "collect", "breaker", "claim"]
+        + ["top_up"] * 2 + ["leave"] * 2
+        + ["dust", "donate", "recover", "fund_sells", "jit_sale", "collect", "breaker", "claim"]
         + ["hook_kick", "hook_claim"]
     )  # fmt: skip
 
@@ -440,6 +441,21 @@ class Gavel(RuleBasedStateMachine):
         tx = self.send("withdraw", c["vault"].withdrawCollateral, c[name], amount, account, account, sender=account)
         if tx is not None and self.live_auctions_of(account.address):
             self.took_out.add(account.address)
+
+    def do_leave(self, data):
+        """A borrower closes its position: repays all it owes and takes out everything it holds."""
+        c = self.ctx
+        account = self.borrower(data)
+        if c["vault"].debtOf(account) > 0:
+            self.send("repay", c["vault"].repay, MAX, account, sender=account)
+        for name in COLLATERALS:
+            held = c["vault"].collateralOf(account, c[name])
+            if held == 0:
+                continue
+            tx = self.send("withdraw", c["vault"].withdrawCollateral, c[name], held, account, account, sender=account)
+            if tx is not None and self.live_auctions_of(account.address):
+                self.took_out.add(account.address)
+        self.count("leave")
 
     def do_donate(self, data):
         """Tokens sent straight to the Vault or the liquidator, outside any entry point."""

@@ -285,3 +285,24 @@ def test_a_keeper_sharing_its_mirror_reads_what_the_other_indexed(
     report = second.tick()
     assert report.sync.events == 0  # nothing left for it to index...
     assert report.unhealthy == [who.address.lower()]  # ...yet its book has the account
+
+
+def test_an_account_waiting_for_its_own_auction_is_not_reported_unhealthy(
+    new_keeper, chain, vault, liquidator, weth, borrower, keeper, accounts, governor, eth_feed
+):
+    """An auction gave debt back to an account that holds nothing while another auction of its own
+    still sells: the Vault refuses to kick it (AuctionsLive) until that one ends, so the keeper
+    neither counts it as unhealthy nor tries to kick it."""
+    open_position(vault, borrower, weth, 10 * ETH, 14_000 * USDC)
+    eth_feed.setAnswer(1_700 * 10**8, sender=governor)
+    vault.liquidate(borrower, sender=keeper)  # half: auction A
+    eth_feed.setAnswer(1_300 * 10**8, sender=governor)
+    tx = vault.liquidate(borrower, sender=keeper)  # the rest: auction B
+    (second,) = [log.id for log in tx.events.filter(liquidator.Kick)]
+    eth_feed.setAnswer(1_200 * 10**8, sender=governor)
+    at(chain, chain.blocks[tx.block_number].timestamp + 328)
+    liquidator.take(second, 5 * ETH, 2**256 - 1, keeper, b"", sender=keeper)  # sells out short
+    assert vault.debtOf(borrower) > 0 and vault.auctionsOf(borrower) == 1
+    report = new_keeper(accounts[8], kick_mode=KickMode.ALWAYS, dry_run=True).tick()
+    assert borrower.address.lower() not in report.unhealthy
+    assert not [w for w in report.would_send if w.startswith("kick")]

@@ -345,7 +345,12 @@ class Keeper:
             self.volatility.observe(asset, float(price))
         found = self.screen.candidates(prices, debt_price)
         report.accounts = len(book.accounts)
-        report.unhealthy = [book.accounts[row] for row in found.rows]
+        # An account that holds nothing while an auction of its own still sells owes debt that
+        # auction gave back: the Vault refuses to kick it (AuctionsLive) until that auction ends.
+        selling = {account for _, account, _ in self.store.live_auctions()}
+        report.unhealthy = [
+            book.accounts[row] for row in found.rows if book.holds_any(row) or book.accounts[row] not in selling
+        ]
         report.screen_path, report.checked = found.path, found.checked
         return True
 

@@ -65,6 +65,10 @@ class RiskBook:
             book._debt[row] = debt
         return book
 
+    def holds_any(self, row: int) -> bool:
+        """Whether the account in `row` holds any collateral at all."""
+        return bool(self._collateral[row].any())
+
     # ------------------------------------------------------------------ keeping it current
 
     def _row(self, account: str) -> int:

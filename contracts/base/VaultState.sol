@@ -302,7 +302,7 @@ abstract contract VaultState is InterestAccrual {
         if (fromReserves > 0) _totals.reserves -= uint96(fromReserves);
         uint256 rest = shortfall - fromReserves;
         uint256 fromFund = rest > 0 ? _fund.coverShortfall(rest) : 0;
-        if (fromFund > 0) _totals.cash += uint112(fromFund);
+        if (fromFund > 0) _addCash(fromFund);
         badDebt = rest - fromFund;
         emit IVault.ShortfallSettled(account, shortfall, fromReserves + fromFund, badDebt, fromReserves);
         if (badDebt > 0) emit IVault.BadDebtRealized(account, badDebt);
@@ -444,9 +444,10 @@ abstract contract VaultState is InterestAccrual {
     // ------------------------------------------------------------------ income, and the books at each step
 
     /// @dev Closes the books of a step: lenders' assets rose by `up` and by what they left out
-    /// for live auctions before it (`lossBefore`, from `_lenderLoss(prices)` before the step changed
-    /// anything), and fell by `down` and by what they leave out now (at the same `prices`). A rise is locked, to unlock
-    /// over INCOME_UNLOCK; a fall is not delayed. What is left out now is booked.
+    /// for live auctions before it (`lossBefore`, from `_lenderLoss(prices)` before the step
+    /// changed anything), and fell by `down` and by what they leave out now (at the same
+    /// `prices`). A rise is locked, to unlock over INCOME_UNLOCK; a fall is not delayed. What is
+    /// left out now is booked.
     function _closeBooks(uint256 up, uint256 down, uint256 lossBefore, uint256[] memory prices) internal {
         uint256 lossAfter = _lenderLossLive(prices);
         if (_totals.lossFloor != lossAfter) _totals.lossFloor = uint128(lossAfter);

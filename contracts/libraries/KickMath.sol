@@ -47,11 +47,6 @@ library KickMath {
         return amount > held ? held : amount;
     }
 
-    /// @dev Debt beyond what `worth` covers: a loss already certain.
-    function lossOf(uint256 debt, uint256 worth) internal pure returns (uint256) {
-        return debt > worth ? debt - worth : 0;
-    }
-
     /// @dev Lenders' part of the live auctions' certain loss: what reserves and the fund's
     /// balance (less incentives it owes) would not cover.
     function lenderLoss(uint256 expectedLoss, uint256 cover) internal pure returns (uint256) {

@@ -1,7 +1,7 @@
 // SPDX-License-Identifier: MIT
 pragma solidity 0.8.28;
 
-import {ERC20} from "@openzeppelin/contracts/token/ERC20/ERC20.sol";
+import {MockERC20} from "./MockERC20.sol";
 
 /// @notice What a HookedERC20 calls on a receiver that asked for it.
 interface ITokenReceiver {
@@ -12,21 +12,10 @@ interface ITokenReceiver {
 /// transferAndCall) do: after every transfer or mint to a contract that registered for it, the
 /// token calls `tokensReceived(from, amount)` on it. Used as a debt token, it lets a keeper run code
 /// in the middle of the fund paying it, which is how item 7 of the sound-books issue was found.
-contract HookedERC20 is ERC20 {
-    uint8 internal immutable _decimals;
+contract HookedERC20 is MockERC20 {
     mapping(address account => bool) public hooked;
 
-    constructor(string memory name_, string memory symbol_, uint8 decimals_) ERC20(name_, symbol_) {
-        _decimals = decimals_;
-    }
-
-    function decimals() public view override returns (uint8) {
-        return _decimals;
-    }
-
-    function mint(address to, uint256 amount) external {
-        _mint(to, amount);
-    }
+    constructor(string memory name_, string memory symbol_, uint8 decimals_) MockERC20(name_, symbol_, decimals_) {}
 
     /// @notice Ask (or stop asking) to be called back on every transfer received.
     function setHook(bool on) external {
