@@ -291,14 +291,20 @@ class Gavel(RuleBasedStateMachine):
         return data.draw(st.sampled_from(sorted(self.auctions))) if self.auctions else None
 
     def borrower(self, data, label="borrower"):
-        return self.ctx["borrowers"][data.draw(st.integers(0, 2), label=label)]
+        """One of the three borrowers; one with a live auction of its own is drawn twice as often,
+        as what an account does while its auctions run is where the books can go wrong."""
+        borrowers = self.ctx["borrowers"]
+        live = [b for b in borrowers if self.live_auctions_of(b.address)]
+        return data.draw(st.sampled_from(borrowers + live), label=label)
 
     @initialize(
-        eth=st.sampled_from([1_750, 1_600, 2_000, 1_300, 700, 1_500]), extra=st.sampled_from(["", "wbtc", "penny"])
+        eth=st.sampled_from([1_750, 1_600, 2_000, 1_300, 700, 1_500, 1_780]),
+        extra=st.sampled_from(["", "wbtc", "penny"]),
     )
     def start(self, eth, extra):
         """Where the sequence starts: ETH at a price that leaves the borrowers (liquidation prices
-        $1,690-1,815) healthy or not, and perhaps with WBTC or PENNY in their accounts too."""
+        $1,690-1,815) healthy or not (at $1,750 and $1,780 one is kicked in part, health above
+        0.95), and perhaps with WBTC or PENNY in their accounts too."""
         c = self.ctx
         if extra:
             amount = BTC // 20 if extra == "wbtc" else 40_000  # $1,500; $2,000
