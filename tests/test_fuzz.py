@@ -298,13 +298,13 @@ class Gavel(RuleBasedStateMachine):
         return data.draw(st.sampled_from(borrowers + live), label=label)
 
     @initialize(
-        eth=st.sampled_from([1_750, 1_600, 2_000, 1_300, 700, 1_500, 1_780]),
+        eth=st.sampled_from([1_750, 1_700, 1_650, 1_600, 2_000, 1_300, 700, 1_500, 1_780]),
         extra=st.sampled_from(["", "wbtc", "penny"]),
     )
     def start(self, eth, extra):
         """Where the sequence starts: ETH at a price that leaves the borrowers (liquidation prices
-        $1,690-1,815) healthy or not (at $1,750 and $1,780 one is kicked in part, health above
-        0.95), and perhaps with WBTC or PENNY in their accounts too."""
+        $1,690-1,815) healthy or not (at $1,650, $1,700, $1,750 and $1,780 one of them is kicked in
+        part, health above 0.95), and perhaps with WBTC or PENNY in their accounts too."""
         c = self.ctx
         if extra:
             amount = BTC // 20 if extra == "wbtc" else 40_000  # $1,500; $2,000
