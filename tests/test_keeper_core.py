@@ -120,6 +120,7 @@ def test_profit_mode_skips_kicks_that_do_not_pay(
     eth_feed.setAnswer(1_700 * 10**8, sender=governor)
     report = keeper.tick()
     assert len(report.unhealthy) == 1 and report.kicked == [] and liquidator.kicks() == 0
+    assert report.declined_kicks == 1
     # Counting the default 0.5% of the tab it expects from taking the auction, the same kick pays.
     report = new_keeper(signer, name="counting").tick()
     assert report.kicked == report.unhealthy and liquidator.kicks() == 1
@@ -306,3 +307,28 @@ def test_an_account_waiting_for_its_own_auction_is_not_reported_unhealthy(
     report = new_keeper(accounts[8], kick_mode=KickMode.ALWAYS, dry_run=True).tick()
     assert borrower.address.lower() not in report.unhealthy
     assert not [w for w in report.would_send if w.startswith("kick")]
+
+
+def test_a_take_that_pays_less_than_its_gas_is_not_sent(
+    new_keeper, chain, vault, liquidator, usdc, weth, accounts, governor, eth_feed
+):
+    """The take weighs its gas as a kick weighs its incentive: at 5,000 gwei the auction's
+    discount does not pay for the take's gas, so the keeper leaves it (and says so); at a normal
+    base fee the same take is sent."""
+    keeper = new_keeper(accounts[8], kick_mode=KickMode.ALWAYS, max_fee_gwei=100_000.0)
+    three_borrowers(vault, weth, accounts, governor)
+    eth_feed.setAnswer(1_700 * 10**8, sender=governor)
+    assert len(keeper.tick().kicked) == 1
+    (auction_id,) = live_auctions(liquidator)
+    rpc = chain.provider.web3.provider.make_request
+    at(chain, chain.blocks.head.timestamp + 900)
+    rpc("anvil_setNextBlockBaseFeePerGas", [hex(5_000 * 10**9)])
+    eth_feed.setAnswer(1_700 * 10**8, sender=governor)  # mined at 5,000 gwei: the head the keeper prices gas at
+    report = keeper.tick()
+    assert report.taken == [] and report.declined_takes == 1 and report.errors == []
+    assert liquidator.getStatus(auction_id).lot > 0
+
+    rpc("anvil_setNextBlockBaseFeePerGas", [hex(10**9)])
+    eth_feed.setAnswer(1_700 * 10**8, sender=governor)
+    report = keeper.tick()
+    assert report.taken == [auction_id] and report.declined_takes == 0

@@ -116,6 +116,8 @@ class TickReport:
     redone: list[int] = field(default_factory=list)
     claimed: int = 0  # [debt decimals] credited incentives claimed this tick
     lost_races: int = 0
+    declined_kicks: int = 0  # kicks left unsent: their incentive did not pay for their gas
+    declined_takes: int = 0  # takes left unsent: their profit did not pay for their gas
     would_send: list[str] = field(default_factory=list)  # dry run: what it would have sent
     replaced: int = 0  # transactions re-sent with higher fees after sitting in the pool
     profit: int = 0  # [debt decimals] planned profit of takes mined this tick
@@ -384,8 +386,12 @@ class Keeper:
             if isinstance(result, str):
                 report.lost_races += 1  # no longer liquidatable: someone kicked first, or it recovered
                 log.info("kick %s skipped: %s", account, result)
-            elif self._guard(report, "kick", account, self._kick_pays, account, result.gas):
-                chosen.append(result)
+            else:
+                pays = self._guard(report, "kick", account, self._kick_pays, account, result.gas)
+                if pays:
+                    chosen.append(result)
+                elif pays is False:
+                    report.declined_kicks += 1
         if self.policy.dry_run:
             report.would_send += [f"kick {p.target}" for p in chosen]
             return []
@@ -557,7 +563,11 @@ class Keeper:
             taker, router, path = self.c.taker_v3, self.c.uniswap_v3_router, spec.v3_path()
         args = (auction_id, plan.max_collateral, plan.max_price, router, path, plan.profit // 2)
         prepared = self._prepare("take", str(auction_id), taker.takeAndSell, *args, report=report)
-        if prepared is not None and self._send(prepared, report=report, expected_profit=plan.profit):
+        if (
+            prepared is not None
+            and self._take_pays(prepared, plan.profit, report)
+            and self._send(prepared, report=report, expected_profit=plan.profit)
+        ):
             report.taken.append(auction_id)
             self._sold_into(spec, route, plan.collateral)
 
@@ -601,8 +611,23 @@ class Keeper:
         # Simulated against the pending block, the take already sees an approval sent just before.
         args = (auction.id, plan.max_collateral, plan.max_price, self.signer.address, b"")
         prepared = self._prepare("take", str(auction.id), self.c.liquidator.take, *args, report=report)
-        if prepared is not None and self._send(prepared, report=report, expected_profit=plan.profit):
+        if (
+            prepared is not None
+            and self._take_pays(prepared, plan.profit, report)
+            and self._send(prepared, report=report, expected_profit=plan.profit)
+        ):
             report.taken.append(auction.id)
+
+    def _take_pays(self, prepared: Prepared, profit: int, report: TickReport) -> bool:
+        """Whether a take's planned profit [debt decimals] beats its gas at this tick's price, as a
+        kick's incentive must: at a high base fee a small take costs more than it makes."""
+        gas_price = self._per_tick("gas_price", self.sender.gas_price)
+        cost = gas_cost_in_debt_up(prepared.gas, gas_price, self._native_price_in_debt(), self.debt_scale)
+        if profit > cost:
+            return True
+        report.declined_takes += 1
+        log.info("take %s not worth it: profit %s does not beat gas %s", prepared.target, profit, cost)
+        return False
 
     # ------------------------------------------------------------------ incentives
 
