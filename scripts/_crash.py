@@ -53,6 +53,7 @@ LLTV = 80 * WAD // 100
 LIF = WAD * WAD // (WAD - 3 * WAD // 10 * (WAD - LLTV) // WAD)  # 1 / (1 - 0.3 * (1 - LLTV))
 BASE_FEE = 20 * 10**9  # [wei] a normal day's base fee
 MORPHO_BOT_GAS = 250_000  # liquidate (~100k) and the swap that sells the seizure (~120k), with room
+BLOCKS_PER_MINUTE, BLOCK_SECONDS = 5, 12  # the liquidators act, and arbitrage restores the pool, every block
 QUIET_TICKS = 10  # after the path: stop once this many ticks had nothing liquidatable and nothing selling
 MAX_TICKS_AFTER = 120
 POSITION = View("position(bytes32,address)", ("bytes32", "address"), ("uint256", "uint128", "uint128"))
@@ -238,11 +239,13 @@ def setup(chain: Any, node: Anvil, n: int, seed: int, say: Any, config: Protocol
 
 
 def run_path(w: World, path: PricePath, protocol: str, store_dir: Path) -> Outcome:
-    """One protocol through one path, from the snapshot the caller restores. Each tick: the gas
-    price and the clock, the pool's depth, then outside cascade mode the oracle moves along the
-    path and an arbitrageur brings the pool to it; in cascade mode the outside market's move is
-    traded into the pool (which keeps every earlier sale's impact) and the oracle reports the
-    pool's price `lag` minutes ago. Then the protocol's liquidator acts."""
+    """One protocol through one path, from the snapshot the caller restores. A minute is five
+    12-s blocks. At its first: the gas price, the pool's depth, and the oracle's price, which
+    outside cascade mode follows the path; in cascade mode the outside market's move is traded
+    into the pool (which keeps every earlier sale's impact) and the oracle reports the pool's
+    price `lag` minutes ago. At every block an arbitrageur brings the pool back to the oracle
+    (outside cascade mode), then the protocol's liquidator acts; once nothing is liquidatable or
+    selling, the minute's later blocks are skipped (nothing could change in them)."""
     out = Outcome(protocol, path.name)
     chain, g = w.chain, w.g
     start = int(chain.blocks.head.timestamp) + 60
@@ -255,41 +258,50 @@ def run_path(w: World, path: PricePath, protocol: str, store_dir: Path) -> Outco
         store = Store(store_dir / f"{path.name}.sqlite", chain.chain_id, g["vault"].address, w.start_block)
         policy = Policy(kick_mode=KickMode.PROFIT, confirmations=0, max_fee_gwei=100_000.0, tick_seconds=600)
         keeper = Keeper(contracts, w.keeper_account, chain, store, policy, project, native_asset=g["weth"].address)
-    history: list[int] = []  # cascade mode: the pool's price at the end of each tick [USDC units per ETH]
+    history: list[int] = []  # cascade mode: the pool's price at the end of each minute [USDC units per ETH]
     quiet, minute = 0, 0
     while True:
-        w.node.rpc("anvil_setNextBlockBaseFeePerGas", [hex(BASE_FEE * path.gas_multiple(minute))])
-        at, head_time = start + 60 * minute, int(chain.blocks.head.timestamp)
-        if at <= head_time:  # the last tick mined more blocks than its minute has seconds:
-            start += head_time + 1 - at  # this tick starts a second after them, and later ones follow
-            at = head_time + 1
-            out.late_ticks += 1
-        w.node.rpc("evm_setNextBlockTimestamp", [at])
-        before = chain.blocks.head.number
-        thin(w, path.depth_at(minute))
-        if path.cascade:
-            if minute > 0:
-                arbitrage(w, pool_price(w) * path.price(minute) // path.price(minute - 1))
-            price = history[-path.lag] if len(history) >= path.lag else START_PRICE * USDC
-        else:
-            price = path.price(minute) * USDC
-        if keeper is not None:
-            g["weth_feed"].setAnswer(price * 100, sender=w.governor)  # 8 decimals
-            g["usdc_feed"].setAnswer(10**8, sender=w.governor)
-            g["wbtc_feed"].setAnswer(30_000 * 10**8, sender=w.governor)
+        gas = path.gas_multiple(minute)
+        liquidatable = selling = False
+        for block in range(BLOCKS_PER_MINUTE):
+            w.node.rpc("anvil_setNextBlockBaseFeePerGas", [hex(BASE_FEE * gas)])
+            at, head_time = start + 60 * minute + BLOCK_SECONDS * block, int(chain.blocks.head.timestamp)
+            if at <= head_time:  # the last block's work mined more blocks than it has seconds:
+                start += head_time + 1 - at  # this one starts a second after them, and later ones follow
+                at = head_time + 1
+                out.late_ticks += 1
+            w.node.rpc("evm_setNextBlockTimestamp", [at])
+            # The block itself, empty: the head then carries the base fee and the time that senders
+            # price from (left pending, the base fee would apply to the liquidator's own sends,
+            # priced from an older head that had decayed below it).
+            w.node.rpc("evm_mine", [])
+            before = chain.blocks.head.number
+            if block == 0:
+                thin(w, path.depth_at(minute))
+                if path.cascade:
+                    if minute > 0:
+                        arbitrage(w, pool_price(w) * path.price(minute) // path.price(minute - 1))
+                    price = history[-path.lag] if len(history) >= path.lag else START_PRICE * USDC
+                else:
+                    price = path.price(minute) * USDC
+                g["weth_feed"].setAnswer(price * 100, sender=w.governor)  # 8 decimals
+                g["usdc_feed"].setAnswer(10**8, sender=w.governor)
+                g["wbtc_feed"].setAnswer(30_000 * 10**8, sender=w.governor)
+                w.morpho_oracle.setPrice(price * 10**36 // ETH, sender=w.governor)
             if not path.cascade:
                 arbitrage(w, price)
-            report = _keeper_tick(w, keeper)
-            out.declined += report.declined_kicks
-            liquidatable = bool(report.unhealthy)
-            _gavel_events(w, out, before, price, minute)
-            selling = bool(out.live)
-        else:
-            w.morpho_oracle.setPrice(price * 10**36 // ETH, sender=w.governor)
-            if not path.cascade:
-                arbitrage(w, price)
-            liquidatable = _morpho_tick(w, out, price, path.gas_multiple(minute), minute)
-            selling = False
+            if keeper is not None:
+                report = _keeper_tick(w, keeper)
+                out.declined += report.declined_kicks
+                now_liquidatable = bool(report.unhealthy)
+                _gavel_events(w, out, before, price, minute)
+                now_selling = bool(out.live)
+            else:
+                now_liquidatable = _morpho_tick(w, out, price, gas, minute)
+                now_selling = False
+            liquidatable, selling = liquidatable or now_liquidatable, now_selling
+            if not (now_liquidatable or now_selling):
+                break
         history.append(pool_price(w))
         if liquidatable:
             out.last_liquidatable = minute
