@@ -37,7 +37,7 @@ from eth_abi.abi import decode
 from eth_utils.crypto import keccak
 
 from bots.keeper.core import Contracts, Keeper, Policy
-from bots.keeper.market import View
+from bots.keeper.market import GET_STATUS, View
 from bots.keeper.store import Store
 from bots.keeper.strategy import Auction, KickMode, Pool, best_sale_size
 from bots.keeper.units import div_up, gas_cost_in_debt_up
@@ -61,7 +61,6 @@ MARKET = View("market(bytes32)", ("bytes32",), ("uint128",) * 6)
 LIQUIDATE_TOPIC = keccak(text="Liquidate(bytes32,address,address,uint256,uint256,uint256,uint256,uint256)")
 DEBT_OF = View("debtOf(address)", ("address",), ("uint256",))
 COLLATERAL_OF = View("collateralOf(address,address)", ("address", "address"), ("uint256",))
-GET_STATUS = View("getStatus(uint256)", ("uint256",), ("bool", "uint256", "uint256", "uint256"))
 
 
 @dataclass
@@ -125,18 +124,22 @@ class World:
     first_liquidity: int  # the pool's LP supply at the start: its depth is measured against it
 
 
+def _reserves(w: World) -> tuple[int, int]:
+    """The pool's (WETH, USDC) reserves [token units]."""
+    r0, r1, _ = w.pair.getReserves()
+    return (r0, r1) if w.pair.token0() == w.g["weth"].address else (r1, r0)
+
+
 def pool_price(w: World) -> int:
     """[USDC units per ETH] the pool's price."""
-    r0, r1, _ = w.pair.getReserves()
-    rw, ru = (r0, r1) if w.pair.token0() == w.g["weth"].address else (r1, r0)
+    rw, ru = _reserves(w)
     return ru * ETH // rw
 
 
 def arbitrage(w: World, price: int) -> None:
     """Trade the pool to `price` (USDC units per ETH), whichever way it is off, as arbitrageurs do."""
-    r0, r1, _ = w.pair.getReserves()
     weth, usdc, router = w.g["weth"], w.g["usdc"], w.g["uniswap_router"]
-    rw, ru = (r0, r1) if w.pair.token0() == weth.address else (r1, r0)
+    rw, ru = _reserves(w)
     target_weth = math.isqrt(rw * ru * ETH // price)
     if target_weth > rw * 1_001 // 1_000:  # pool dearer than the oracle: sell WETH into it
         amount = target_weth - rw
@@ -378,10 +381,8 @@ def _morpho_tick(w: World, out: Outcome, price: int, gas_multiple: int, minute: 
             unhealthy.append((borrowed, borrower, collateral))
     unhealthy.sort(reverse=True)
     gas_cost = gas_cost_in_debt_up(MORPHO_BOT_GAS, BASE_FEE * gas_multiple + 10**9, price * WAD // USDC, USDC)
-    weth_first = w.pair.token0() == w.g["weth"].address
     for borrowed, borrower, collateral in unhealthy:
-        r0, r1, _ = w.pair.getReserves()  # each liquidation's sale moved it
-        pool = Pool(r0, r1) if weth_first else Pool(r1, r0)
+        pool = Pool(*_reserves(w))  # each liquidation's sale moved it
         # Seizing x WETH repays x * price / LIF: a sale at a fixed discount, priced like an auction.
         # Never more than repays the whole debt: Morpho rounds the shares a seizure repays up, and
         # repaying one share more than the position has underflows (a margin of a millionth).
