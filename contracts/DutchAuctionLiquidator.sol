@@ -35,6 +35,20 @@ contract DutchAuctionLiquidator is IDutchAuctionLiquidator, Governed {
     /// @notice Redos that earn an incentive: each at most an eighth of the auction's penalty, so
     /// redos together earn at most half of it (the kick earned at most the other half).
     uint8 public constant PAID_REDOS = 4;
+    /// @notice [wad] An auction whose debt is more than this share of its lot's value at today's
+    /// price falls faster than its curve (see `_riskPrice`).
+    uint256 public constant RISK_KNEE = 0.85e18;
+    /// @notice [gas] What a kick's transaction burns outside the Vault's measured kick: the
+    /// intrinsic 21,000 and up to 600 of calldata (`liquidate(address)` is 36 bytes).
+    uint256 public constant KICK_GAS_OUTSIDE = 21_600;
+    /// @notice [wad] The most a kick's gas pay may be, as a share of the tab it kicks.
+    uint256 public constant KICK_GAS_SHARE = 0.1e18;
+    /// @notice [wad] A fall of this much in the collateral's price since an auction's kick brings
+    /// its price to the floor (see `_riskPrice`).
+    uint256 public constant FALL_FULL = 0.1e18;
+    /// @notice [gas] The most of a take's own gas (from its call to the end of its settlement,
+    /// the taker's callback included) that is paid back to a take ending a borrower's auction.
+    uint256 public constant TAKE_GAS_PAID = 500_000;
 
     IVault public immutable vault;
     IERC20 public immutable debtAsset;
@@ -77,7 +91,11 @@ contract DutchAuctionLiquidator is IDutchAuctionLiquidator, Governed {
     mapping(uint8 index => Start) internal _starts;
     mapping(uint256 id => Auction) public auctions;
     mapping(address keeper => uint256) public claimable; // [debt decimals]
+    /// @inheritdoc IDutchAuctionLiquidator
+    address public gasAsset;
     bool internal transient _locked;
+    address internal transient _gasKicker; // the kick in this transaction whose gas is still to pay
+    uint256 internal transient _gasTab; // [debt decimals] its total tab (zero: nothing to pay)
 
     modifier nonReentrant() {
         if (_locked) revert Reentrancy();
@@ -105,7 +123,8 @@ contract DutchAuctionLiquidator is IDutchAuctionLiquidator, Governed {
 
     /// @inheritdoc IDutchAuctionLiquidator
     /// @dev Called by the Vault's `liquidate`, under its lock. Per lot: one auction (two slots),
-    /// priced from the oracle price the Vault already read; then one incentive credit.
+    /// priced from the oracle price the Vault already read; then one incentive credit. Its gas
+    /// is paid by `payKickGas`, which the Vault calls once its books are kept.
     function kick(address account, IVault.Lot[] calldata lots, address kicker)
         external
         onlyVault
@@ -122,10 +141,46 @@ contract DutchAuctionLiquidator is IDutchAuctionLiquidator, Governed {
             ids[i] = _open(account, nonce, lot, kicker);
             (totalTab, totalPenalty) = (totalTab + lot.tab, totalPenalty + lot.tab - lot.debt);
         }
-        // A kick below dust is allowed (a dusty account must be closable) but never pays; no kick
-        // earns more than half the penalty it charges (the other half is its auctions' redo budget).
-        if (totalTab >= st.dust) ct.owed += uint208(_credit(kicker, Math.min(_incentive(st, totalTab), totalPenalty / 2)));
+        // A kick below dust is allowed (a dusty account must be closable) but never pays. Its pay:
+        // the incentive, at most half the penalty it charges (the other half is its auctions' redo
+        // budget): a self-kick loses at least the other half. Its gas is paid next (payKickGas).
+        if (totalTab >= st.dust) {
+            ct.owed += uint208(_credit(kicker, Math.min(_incentive(st, totalTab), totalPenalty / 2)));
+            (_gasKicker, _gasTab) = (kicker, totalTab);
+        }
         _counters = ct;
+    }
+
+    /// @inheritdoc IDutchAuctionLiquidator
+    /// @dev The kick this transaction just made (transient storage): its kicker is paid the gas
+    /// the Vault measured, at most KICK_GAS_SHARE of its tab, once; nothing for a kick that paid
+    /// no incentive (below dust). The gas part never pays more than was burned, and its cap makes
+    /// burning gas to drain the fund a losing game.
+    function payKickGas(uint256 gasUsed) external onlyVault {
+        uint256 tab = _gasTab;
+        if (tab == 0) return;
+        _gasTab = 0;
+        uint256 pay = Math.min(_gasPay(gasUsed), tab.wMulDown(KICK_GAS_SHARE));
+        if (pay > 0) _counters.owed += uint208(_credit(_gasKicker, pay));
+    }
+
+    /// @dev [debt decimals] Gas `used` by a kick or a take, plus the transaction's intrinsic gas and
+    /// calldata (KICK_GAS_OUTSIDE), at this block's base fee, priced by the oracle in the debt
+    /// asset, rounded down; zero without a gas asset or an `Ok` price for it and the debt asset.
+    /// `used` is measured in the frames that do the work (a kick: the Vault's, from its start to
+    /// its books kept after the auctions opened; a take: from its call to the end of its
+    /// settlement); what runs outside them is not counted, so it never pays more than was burned and a self-kick
+    /// still costs the borrower at least half the penalty. A priority fee is the sender's own bid
+    /// and is not paid back.
+    function _gasPay(uint256 used) internal view returns (uint256) {
+        address asset = gasAsset;
+        if (asset == address(0) || block.basefee == 0) return 0;
+        (uint256 gasPrice, IOracleAdapter.Status s1) = oracle.peek(asset);
+        (uint256 debtPrice, IOracleAdapter.Status s2) = oracle.peek(address(debtAsset));
+        if (s1 != IOracleAdapter.Status.Ok || s2 != IOracleAdapter.Status.Ok || debtPrice == 0) return 0;
+        used += KICK_GAS_OUTSIDE; // [gas]
+        // [wei] * [wad USD per 1e18 wei] / [wad USD per whole debt token] * [debt units per whole token] / 1e18
+        return Math.mulDiv(used * block.basefee, gasPrice * _debtScale, debtPrice * 1e18);
     }
 
     /// @dev One auction for one lot: two slots.
@@ -173,11 +228,22 @@ contract DutchAuctionLiquidator is IDutchAuctionLiquidator, Governed {
         nonReentrant
         returns (uint256 bought, uint256 owe)
     {
+        uint256 gasStart = gasleft();
         if (maxCollateral == 0) revert ZeroAmount();
         if (receiver == address(0)) revert ZeroAddress();
         IVault.TakeSettlement memory s = _book(id, maxCollateral, maxPrice, receiver);
         s.data = data;
         vault.settleTake(s);
+        // The take that ends a borrower's auction is paid its gas at the base fee (at most
+        // TAKE_GAS_PAID of it): in congestion a lot whose discount no longer pays for its sale's
+        // gas is still sold. Paid to the account that paid the gas (`tx.origin`: a flash take
+        // comes through the keeper's taker contract), once per auction, and never more than it
+        // burned: ending an auction clears storage, whose refund (at most a fifth of the gas
+        // used) the sender gets back, so four fifths of what was measured are paid.
+        if (s.ended && s.account != address(insuranceFund)) {
+            uint256 pay = _gasPay(Math.min(gasStart - gasleft(), TAKE_GAS_PAID) * 4 / 5);
+            if (pay > 0) _counters.owed += uint208(_credit(tx.origin, pay));
+        }
         return (s.amount, s.owe);
     }
 
@@ -195,7 +261,7 @@ contract DutchAuctionLiquidator is IDutchAuctionLiquidator, Governed {
             Curve memory cv = _curves[uint8(id)];
             bool done;
             (uint256 top,) = _liveTop(uint8(id), a.refPrice);
-            (done, price) = _status(a, cv, top);
+            (done, price) = _status(id, a, cv, top);
             if (done) revert AuctionNeedsRedo(id);
             if (price > maxPrice) revert PriceAboveMax(price, maxPrice);
             (s.amount, s.owe) = _slice(id, a, 10 ** cv.decimals, maxCollateral, price, st.dust);
@@ -229,12 +295,16 @@ contract DutchAuctionLiquidator is IDutchAuctionLiquidator, Governed {
         if (a.lot == 0) revert AuctionNotActive(id);
         Curve memory cv = _curves[uint8(id)];
         (uint256 top, uint256 refPrice) = _liveTop(uint8(id), a.refPrice);
-        (bool done,) = _status(a, cv, top);
-        if (!done) revert AuctionNotDone(id);
+        (bool done, uint256 price) = _status(id, a, cv, top);
+        uint256 scale = 10 ** cv.decimals;
+        // A lot worth less than dust held at its floor: no keeper will pay gas to take it, so it
+        // may be written off without waiting for the tail.
+        bool dustAtFloor = refPrice != 0 && price == top.wMulUp(cv.cusp)
+            && uint256(a.lot).collateralToDebtUp(refPrice, scale, _debtScale) < st.dust;
+        if (!done && !dustAtFloor) revert AuctionNotDone(id);
 
         // Without both prices a redo cannot restart: the oracle's own refusal names which is missing.
         if (refPrice == 0) refPrice = _refPrice(_starts[uint8(id)].collateral);
-        uint256 scale = 10 ** cv.decimals;
         if (uint256(a.lot).collateralToDebtUp(refPrice, scale, _debtScale) < st.dust) {
             _writeOffDust(id, a);
         } else {
@@ -297,7 +367,7 @@ contract DutchAuctionLiquidator is IDutchAuctionLiquidator, Governed {
         Auction memory a = auctions[id];
         if (a.lot == 0) return (false, 0, 0, 0);
         (uint256 top,) = _liveTop(uint8(id), a.refPrice);
-        (needsRedo, price) = _status(a, _curves[uint8(id)], top);
+        (needsRedo, price) = _status(id, a, _curves[uint8(id)], top);
         return (needsRedo, price, a.lot, a.tab);
     }
 
@@ -315,7 +385,7 @@ contract DutchAuctionLiquidator is IDutchAuctionLiquidator, Governed {
         (v.account, v.collateral) = (_accountOf(id), _starts[uint8(id)].collateral);
         if (a.lot == 0) return v;
         (uint256 top,) = _liveTop(uint8(id), a.refPrice);
-        (v.needsRedo, v.price) = _status(a, _curves[uint8(id)], top);
+        (v.needsRedo, v.price) = _status(id, a, _curves[uint8(id)], top);
         (v.lot, v.tab, v.debt, v.top, v.startedAt) = (a.lot, a.tab, _debt(a, v.account == address(insuranceFund)), top, a.startedAt);
     }
 
@@ -377,10 +447,19 @@ contract DutchAuctionLiquidator is IDutchAuctionLiquidator, Governed {
         uint8 decimals = IERC20Metadata(collateral).decimals();
         _curves[index] = Curve(config.curve, uint24(config.tail), uint64(config.cusp), decimals);
         _starts[index] = Start(collateral, uint64(config.buf));
+        vault.setAuctionFloor(collateral, config.buf.wMulDown(config.cusp)); // where lenders value its lots
         emit AuctionConfigSet(collateral, config.curve, config.buf, config.tail, config.cusp);
     }
 
     /// @notice Set the keeper reward: flat `tip` [debt decimals] plus `chip` [wad] of the tab. Governor only.
+    /// @inheritdoc IDutchAuctionLiquidator
+    /// @dev The asset must have an oracle price now (`PriceUnavailable` otherwise, from the oracle).
+    function setGasAsset(address asset) external onlyRole(GOVERNOR_ROLE) {
+        if (asset != address(0)) oracle.price(asset);
+        gasAsset = asset;
+        emit GasAssetSet(asset);
+    }
+
     function setIncentive(uint256 tip_, uint256 chip_) external onlyRole(GOVERNOR_ROLE) {
         _checkBounds("tip", tip_, 0, maxTip);
         _checkBounds("chip", chip_, 0, MAX_CHIP);
@@ -435,13 +514,51 @@ contract DutchAuctionLiquidator is IDutchAuctionLiquidator, Governed {
         return sale || a.tab <= a.penalty ? 0 : a.tab - a.penalty;
     }
 
-    /// @dev Current price and whether the auction is too old or too cheap to be taken, on its
-    /// curve from `top` (see `_liveTop`). Seen from a block dated before the auction started (a
-    /// view on an earlier block), no time has passed.
-    function _status(Auction memory a, Curve memory cv, uint256 top) internal view returns (bool done, uint256 price) {
+    /// @dev Current price, and whether the auction is too old to be taken (past its tail), from
+    /// `top` (see `_liveTop`). The price is the lowest of the curve's (patience: it falls with
+    /// time) and the risk price (urgency: it falls as the lot's debt nears the lot's value at
+    /// today's price, see `_riskPrice`), and it never falls below the floor, `top * cusp`: it
+    /// holds there until someone takes it or the tail passes, so a fast crash never restarts the
+    /// discount from zero. Seen from a block dated before the auction started (a view on an
+    /// earlier block), no time has passed.
+    function _status(uint256 id, Auction memory a, Curve memory cv, uint256 top)
+        internal
+        view
+        returns (bool done, uint256 price)
+    {
         uint256 elapsed = block.timestamp > a.startedAt ? block.timestamp - a.startedAt : 0;
-        price = IAuctionCurve(cv.curve).price(top, elapsed);
-        done = elapsed > cv.tail || price.wDivDown(top) < cv.cusp;
+        uint256 floor = top.wMulUp(cv.cusp);
+        price = Math.min(IAuctionCurve(cv.curve).price(top, elapsed), _riskPrice(id, a, cv, top, floor));
+        if (price < floor) price = floor;
+        done = elapsed > cv.tail;
+    }
+
+    /// @dev [wad debt tokens per whole collateral token] The price an auction's risk allows: the
+    /// top, less a share of the way down to the floor. That share is the larger of two measures of
+    /// urgency, each from 0 to 1: how far the market has fallen since the kick, against FALL_FULL
+    /// (the live top against the kick's: a crash under way, which waiting only deepens), and how
+    /// close the lot's debt (the tab less the penalty not yet paid) is to the lot's whole value at
+    /// the top, above RISK_KNEE of it (a lot about to stop paying its debt). A slow market and a
+    /// well-covered lot leave the curve alone; a lot that cannot pay its debt, or a fall of
+    /// FALL_FULL since the kick, sells at the floor at once. A take below the lot's break-even
+    /// price raises the rest's risk, so takes in a row may bring the price to the floor sooner,
+    /// never below it. A sale of the fund's collateral carries no debt: no urgency.
+    function _riskPrice(uint256 id, Auction memory a, Curve memory cv, uint256 top, uint256 floor)
+        internal
+        view
+        returns (uint256)
+    {
+        uint256 debt = _debt(a, _accountOf(id) == address(insuranceFund));
+        if (debt == 0) return top;
+        uint256 share = 0; // [wad] of the way from the top to the floor
+        uint256 kickTop = uint256(a.refPrice).wMulUp(_starts[uint8(id)].buf);
+        if (top < kickTop) share = Math.mulDiv(kickTop - top, 1e18, kickTop.wMulDown(FALL_FULL), Math.Rounding.Ceil);
+        uint256 worth = uint256(a.lot).collateralToDebtDown(top, 10 ** cv.decimals, _debtScale);
+        if (worth == 0) return floor;
+        uint256 risk = debt.wDivUp(worth); // [wad] up: the price falls sooner
+        if (risk > RISK_KNEE) share = Math.max(share, Math.mulDiv(risk - RISK_KNEE, 1e18, 1e18 - RISK_KNEE, Math.Rounding.Ceil));
+        if (share >= 1e18) return floor;
+        return top - Math.mulDiv(top - floor, share, 1e18, Math.Rounding.Ceil);
     }
 
     /// @dev The live top [wad debt tokens per whole collateral token]: today's oracle price

@@ -211,6 +211,11 @@ contract Vault is VaultState, ERC4626, Governed, IVault {
     }
 
     /// @inheritdoc IVault
+    function setAuctionFloor(address collateral, uint256 share) external onlyLiquidator {
+        _collaterals[collateral].floorShare = uint32(share / 1e9); // down: lots valued no higher
+    }
+
+    /// @inheritdoc IVault
     function receiveSale(uint8, uint256) external onlyLiquidator nonReentrant returns (uint256 received) {
         received = abi.decode(_delegateToKick(), (uint256));
     }

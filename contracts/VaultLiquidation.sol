@@ -64,6 +64,7 @@ contract VaultLiquidation is VaultState {
     /// The breaker: the liquidator refuses to open auctions at level 1 or above (every kick opens
     /// one); the dust branch asks it first.
     function liquidate(address account) external onlyDelegated returns (uint256[] memory ids) {
+        uint256 gasStart = gasleft(); // the kicker's gas is priced from here (see the liquidator's kick)
         IDutchAuctionLiquidator liq = liquidator;
         if (address(liq) == address(0)) revert IVault.LiquidatorNotSet();
         _accrue();
@@ -89,6 +90,7 @@ contract VaultLiquidation is VaultState {
         if (_accounts[account].atRisk > 0) _valueAtRisk(account);
         _coverChanged(prices); // the kicker's credit: what the fund owes is no cover
         _closeBooks(0, 0, lossBefore, prices);
+        liq.payKickGas(gasStart - gasleft()); // its fall in the fund's cover reaches lenders at once
     }
 
     /// @dev Steps 5 to 7 of `liquidate`.

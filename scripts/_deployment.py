@@ -71,6 +71,9 @@ class ProtocolConfig:
     step: int = 60
     cut: int = 997 * WAD // 1000  # 0.3% a minute from the live top: at the cusp after 12 minutes
     debt_heartbeat: int = 86400
+    # The listed collateral whose price prices the chain's gas token: a kick is paid its gas at the
+    # block's base fee (within its penalty). Empty: kicks are paid no gas.
+    gas_asset: str = "WETH"
     collaterals: tuple[CollateralSpec, ...] = field(
         default_factory=lambda: (
             CollateralSpec("WETH", 18, 2_000),
@@ -202,6 +205,13 @@ def list_collateral(
     )
 
 
+def set_gas_asset(contracts: dict[str, Any], deployer: Any, config: ProtocolConfig) -> None:
+    """Price kicks' gas by the listed collateral named `config.gas_asset` (WETH for ETH), if any."""
+    token = contracts.get(config.gas_asset.lower()) if config.gas_asset else None
+    if token is not None:
+        contracts["liquidator"].setGasAsset(token, sender=deployer)
+
+
 def deploy_local(project: Any, deployer: Any, guardian: Any, config: ProtocolConfig | None = None) -> dict[str, Any]:
     """Everything on a local chain: test tokens and settable feeds (the only mocks), the
     protocol, and a real Uniswap V2 (Factory, Router02, WETH9 from npm) for market depth."""
@@ -219,6 +229,7 @@ def deploy_local(project: Any, deployer: Any, guardian: Any, config: ProtocolCon
         list_collateral(contracts, deployer, token, [feed], spec, config, 10**6)
         contracts[spec.symbol.lower()] = token
         contracts[f"{spec.symbol.lower()}_feed"] = feed
+    set_gas_asset(contracts, deployer, config)
 
     factory = ContractContainer(npm_artifact("@uniswap/v2-core", "UniswapV2Factory")).deploy(deployer, sender=deployer)
     weth9 = ContractContainer(npm_artifact("@uniswap/v2-periphery", "WETH9")).deploy(sender=deployer)

@@ -117,7 +117,7 @@ def deploy_markets(
     feeds, and the flash taker selling on the markets' Uniswap V2. Nothing else is deployed."""
     from ape.contracts import ContractContainer, ContractInstance
 
-    from scripts._deployment import deploy_protocol, npm_artifact
+    from scripts._deployment import deploy_protocol, npm_artifact, set_gas_asset
 
     missing = addresses_without_code(markets, deployer.provider.get_code)
     if missing:  # before anything is sent: a half deployment on a real network is gas for nothing
@@ -143,6 +143,7 @@ def deploy_markets(
             quorum=market.quorum,
         )  # fmt: skip
         contracts[market.symbol.lower()] = token
+    set_gas_asset(contracts, deployer, config)
     router = ContractContainer(npm_artifact("@uniswap/v2-periphery", "UniswapV2Router02")).at(markets.uniswap_v2.router)
     # Not `.at()`: that insists on code at the address, and the factory is never called (pairs are
     # computed from it), so a fork whose upstream did not record the factory still works.

@@ -37,7 +37,7 @@ TIP = 5 * 10**6  # [USDC]
 CHIP = WAD // 100  # 1% of the tab
 BUF = 11 * WAD // 10  # start 10% above the oracle
 TAIL = 2 * 3600  # [s]
-CUSP = WAD // 2
+CUSP = 85 * WAD // 100  # the floor: BUF * CUSP = 0.935 of the oracle price
 TAU = 3600  # [s] linear curve reaches zero after an hour
 ETH_PRICE = 2_000 * 10**8  # Chainlink answers, 8 decimals
 BTC_PRICE = 30_000 * 10**8

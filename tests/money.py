@@ -53,3 +53,31 @@ def wpow_up(x: int, n: int) -> int:
         if n > 0:
             x = wmul_up(x, x)
     return z
+
+
+RISK_KNEE = 85 * WAD // 100  # DutchAuctionLiquidator.RISK_KNEE
+FALL_FULL = WAD // 10  # DutchAuctionLiquidator.FALL_FULL
+
+
+def auction_price(
+    curve_price: int, top: int, kick_top: int, cusp: int, debt: int, lot: int, collateral_scale: int, debt_scale: int
+) -> int:
+    """[wad debt tokens per whole collateral token] An auction's price as the liquidator's
+    `_status` computes it: the lower of the curve's price and the risk price (the top less a share
+    of the way to the floor: the larger of the fall since the kick against FALL_FULL and the lot's
+    debt over its worth at the top above RISK_KNEE), never below the floor `top * cusp`."""
+    floor = wmul_up(top, cusp)
+    share = 0
+    if top < kick_top:
+        share = mul_div_up(kick_top - top, WAD, wmul_down(kick_top, FALL_FULL))
+    worth = lot * top * debt_scale // (collateral_scale * WAD)
+    if debt == 0:
+        risk_price = top
+    elif worth == 0:
+        risk_price = floor
+    else:
+        risk = wdiv_up(debt, worth)
+        if risk > RISK_KNEE:
+            share = max(share, mul_div_up(risk - RISK_KNEE, WAD, WAD - RISK_KNEE))
+        risk_price = floor if share >= WAD else top - mul_div_up(top - floor, share, WAD)
+    return max(min(curve_price, risk_price), floor)

@@ -49,10 +49,10 @@ def test_13_returned_debt_is_not_written_off_while_a_sibling_auction_sells(
     set_eth(eth_feed, governor, 1_200)
     coverage = fund.coverage()
 
-    at(chain, t0 + 328)  # the linear curve from 1.1x is at the oracle's price
+    at(chain, t0 + 328)  # fallen a fifth since the kick: at its floor, 1,122
     tx = liquidator.take(by_collateral[weth.address], 10 * ETH, MAX, keeper, b"", sender=keeper)
     unpaid = tx.events.filter(liquidator.AuctionEnded)[0].shortfall
-    assert 400 * USDC < unpaid < 600 * USDC and vault.debtOf(borrower) >= unpaid
+    assert 1_279 * USDC < unpaid < 1_281 * USDC and vault.debtOf(borrower) >= unpaid  # 12,500 less 11,220
 
     with reverts_named("AuctionsLive", account=borrower.address, auctions=1):
         vault.liquidate(borrower, sender=keeper)  # the dust branch, while the WBTC auction sells
@@ -439,7 +439,7 @@ def test_22_a_wei_of_collateral_does_not_turn_a_loss_into_income(
 
     at(chain, t0 + 328)
     tx = liquidator.take(auction_id, 100 * ETH, MAX, keeper, b"", sender=keeper)
-    assert tx.events.filter(vault.DebtReturned)[0].amount > 40_000 * USDC
+    assert tx.events.filter(vault.DebtReturned)[0].amount > 46_000 * USDC  # 140,000 less 100 WETH at 935
     assert vault.expectedLenderLoss() >= left_out  # still left out, not locked as income
     assert vault.unvestedIncome() < 100 * USDC
 
@@ -447,9 +447,10 @@ def test_22_a_wei_of_collateral_does_not_turn_a_loss_into_income(
     set_eth(eth_feed, governor, 1_000)
     usdc_feed.setAnswer(10**8, sender=governor)
     redeemed = vault.redeem(shares, other, other, sender=other).return_value
-    assert redeemed < 985_000 * USDC  # its share of the loss, as if nobody had added the wei
+    assert redeemed < 982_000 * USDC  # its share of the loss, as if nobody had added the wei
     vault.liquidate(borrower, sender=keeper)  # the dust branch realises the debt
-    assert vault.convertToAssets(vault.balanceOf(lender)) > 984_000 * USDC
+    stayed = vault.convertToAssets(vault.balanceOf(lender))
+    assert abs(stayed - redeemed) < 500 * USDC, (stayed, redeemed)  # both bore the same share
 
 
 def test_23_a_sliver_of_lot_does_not_inflate_the_others_loss(

@@ -1,11 +1,19 @@
-"""DutchAuctionLiquidator: take, the dust rule, redo by age and by price, breaker levels 2 and 3,
-the keeper status view, and who may call what."""
+"""DutchAuctionLiquidator: the price (curve, urgency, floor), take, the dust rule, redo past the
+tail, breaker levels 2 and 3, the keeper status view, and who may call what."""
 
 import ape
 import pytest
 
-from conftest import BUF, CHIP, MIN_DEBT, TAIL, TAU, TIP, WAD, at, kick, open_position
-from money import collateral_to_debt_up, debt_to_collateral_down, linear_price, wmul_down, wmul_up, wpow_up
+from conftest import BUF, CHIP, CUSP, MIN_DEBT, TAIL, TAU, TIP, WAD, at, kick, open_position
+from money import (
+    auction_price,
+    collateral_to_debt_up,
+    debt_to_collateral_down,
+    linear_price,
+    wmul_down,
+    wmul_up,
+    wpow_up,
+)
 
 USDC = 10**6
 ETH = 10**18
@@ -28,41 +36,86 @@ def status_at(liquidator, chain, auction_id, timestamp):
     return liquidator.getStatus(auction_id)
 
 
-def test_price_follows_the_linear_curve(liquidator, auction, chain):
+def test_price_follows_the_linear_curve_then_holds_at_its_floor(liquidator, auction, chain):
+    """The price falls along the curve to the floor (top * cusp) and holds there, taker-ready,
+    until the tail: a crash never starts the discount again from zero. Past the tail it needs a
+    redo. The lot's debt is 80% of its worth at the top: no urgency."""
     auction_id, t0 = auction
     assert liquidator.auctions(auction_id).refPrice == 1_600 * WAD  # the oracle's at the kick
     assert liquidator.auctionView(auction_id).top == TOP
-    for elapsed in (0, 1, 900, 1799, 1800):
+    floor = wmul_up(TOP, CUSP)
+    reach = TAU - TAU * CUSP // WAD  # the curve meets the floor here
+    for elapsed in (0, 1, 300, reach - 1):
         needs_redo, price, lot, tab = status_at(liquidator, chain, auction_id, t0 + elapsed)
-        assert price == linear_price(TOP, elapsed, TAU)
+        assert price == linear_price(TOP, elapsed, TAU) > floor
         assert (needs_redo, lot, tab) == (False, 10 * ETH, TAB)
-    # Past half the start price it falls below the cusp and must be redone.
-    needs_redo, price, _, _ = status_at(liquidator, chain, auction_id, t0 + 1801)
-    assert needs_redo and price == linear_price(TOP, 1801, TAU)
+    for elapsed in (reach, reach + 1, 1801, TAU, TAIL):
+        needs_redo, price, _, _ = status_at(liquidator, chain, auction_id, t0 + elapsed)
+        assert (needs_redo, price) == (False, floor)
+    needs_redo, price, _, _ = status_at(liquidator, chain, auction_id, t0 + TAIL + 1)
+    assert needs_redo and price == floor
 
 
 def test_price_follows_the_live_oracle(liquidator, auction, keeper, eth_feed, governor, chain):
     """The curve runs from today's oracle price times buf: in a market that falls during the
     auction its price falls with it (a price fixed at the kick would sit above the market until
-    the fall stopped), and the cusp bounds the discount below today's price. While the oracle
-    cannot price the collateral, the curve runs from the top of the kick."""
+    the fall stopped), and the floor follows today's price too. While the oracle cannot price the
+    collateral, the curve runs from the top of the kick."""
     auction_id, t0 = auction
-    eth_feed.setAnswer(1_200 * 10**8, sender=governor)  # ETH falls a quarter after the kick
-    live_top = wmul_up(1_200 * WAD, BUF)
-    _, price, _, _ = status_at(liquidator, chain, auction_id, t0 + 600)
-    assert price == linear_price(live_top, 600, TAU) < linear_price(TOP, 600, TAU)
+    eth_feed.setAnswer(1_590 * 10**8, sender=governor)  # a little lower after the kick
+    live_top = wmul_up(1_590 * WAD, BUF)
+    _, price, _, _ = status_at(liquidator, chain, auction_id, t0 + 300)
+    assert price == linear_price(live_top, 300, TAU) < linear_price(TOP, 300, TAU)
     tx = liquidator.take(auction_id, ETH, price, keeper, b"", sender=keeper)  # one second later
-    assert tx.events.filter(liquidator.Take)[0].price == linear_price(live_top, 601, TAU)
+    assert tx.events.filter(liquidator.Take)[0].price == linear_price(live_top, 301, TAU)
     # A rise lifts it the same way: the borrower's collateral is never sold off the kick's price.
     eth_feed.setAnswer(2_000 * 10**8, sender=governor)
+    _, price, _, _ = status_at(liquidator, chain, auction_id, t0 + 400)
+    assert price == linear_price(wmul_up(2_000 * WAD, BUF), 400, TAU)
     _, price, _, _ = status_at(liquidator, chain, auction_id, t0 + 900)
-    assert price == linear_price(wmul_up(2_000 * WAD, BUF), 900, TAU)
+    assert price == wmul_up(wmul_up(2_000 * WAD, BUF), CUSP)  # its floor follows it too
     # ETH's only feed answers nothing usable: the kick's top again, and a take still goes through.
     eth_feed.setAnswer(0, sender=governor)
     needs_redo, price, _, _ = status_at(liquidator, chain, auction_id, t0 + 1_200)
-    assert not needs_redo and price == linear_price(TOP, 1_200, TAU)
+    assert not needs_redo and price == wmul_up(TOP, CUSP)
     tx = liquidator.take(auction_id, ETH, price, keeper, b"", sender=keeper)
-    assert tx.events.filter(liquidator.Take)[0].price == linear_price(TOP, 1_201, TAU)
+    assert tx.events.filter(liquidator.Take)[0].price == wmul_up(TOP, CUSP)
+
+
+@pytest.mark.parametrize("eth", [1_584, 1_560, 1_500, 1_440, 1_000])
+def test_a_fall_since_the_kick_hastens_the_price_to_its_floor(liquidator, auction, eth_feed, governor, chain, eth):
+    """A crash under way: waiting only deepens it. The price falls below the curve by the share
+    of the way to the floor the fall since the kick is of FALL_FULL (10%), at once."""
+    auction_id, t0 = auction
+    eth_feed.setAnswer(eth * 10**8, sender=governor)
+    live_top = wmul_up(eth * WAD, BUF)
+    _, price, lot, _ = status_at(liquidator, chain, auction_id, t0 + 30)
+    view = liquidator.auctionView(auction_id)
+    expected = auction_price(linear_price(live_top, 30, TAU), live_top, TOP, CUSP, view.debt, lot, ETH, USDC)
+    assert price == expected < linear_price(live_top, 30, TAU)
+    fall = (1_600 - eth) / 1_600
+    if fall >= 0.1:
+        assert price == wmul_up(live_top, CUSP)
+
+
+def test_a_lot_near_its_debt_sells_at_its_floor_at_once(
+    vault, liquidator, weth, borrower, keeper, eth_feed, governor, chain
+):
+    """A lot about to stop covering its debt sells faster: its price falls below the curve by how
+    far its debt is above RISK_KNEE (85%) of its worth at the top; at its worth, to the floor."""
+    open_position(vault, borrower, weth, 10 * ETH, 14_000 * USDC)
+    eth_feed.setAnswer(1_400 * 10**8, sender=governor)  # debt 14,000 on a lot worth 15,400 at the top
+    tx, (auction_id,) = kick(vault, liquidator, borrower, keeper)
+    t0 = chain.blocks[tx.block_number].timestamp
+    top = wmul_up(1_400 * WAD, BUF)
+    view = liquidator.auctionView(auction_id)
+    assert view.debt * WAD // (10 * 1_400 * 11 // 10 * USDC) > 85 * WAD // 100  # at risk: 0.909
+    _, price, lot, _ = status_at(liquidator, chain, auction_id, t0 + 1)
+    assert price == auction_price(linear_price(top, 1, TAU), top, top, CUSP, view.debt, lot, ETH, USDC)
+    assert wmul_up(top, CUSP) < price < linear_price(top, 1, TAU)
+    eth_feed.setAnswer(1_200 * 10**8, sender=governor)  # with its fall of 14%: at its floor
+    _, price, _, _ = status_at(liquidator, chain, auction_id, t0 + 2)
+    assert price == wmul_up(wmul_up(1_200 * WAD, BUF), CUSP)
 
 
 def test_take_refuses_bad_input(liquidator, auction, keeper, chain):
@@ -80,9 +133,9 @@ def test_take_refuses_bad_input(liquidator, auction, keeper, chain):
     assert liquidator.auctions(auction_id).lot == 10 * ETH
 
 
-def test_take_needs_redo_when_too_cheap(liquidator, auction, keeper, chain):
+def test_take_needs_redo_past_the_tail(liquidator, auction, keeper, chain):
     auction_id, t0 = auction
-    at(chain, t0 + 1801)
+    at(chain, t0 + TAIL + 1)
     with ape.reverts(liquidator.AuctionNeedsRedo, id=auction_id):
         liquidator.take(auction_id, ETH, TOP, keeper, b"", sender=keeper)
 
@@ -115,14 +168,19 @@ def test_take_that_buys_nothing_is_refused(vault, liquidator, wbtc, borrower, ke
         liquidator.take(auction_id, 10**6, 2**256 - 1, keeper, b"", sender=keeper)
 
 
-def test_redo_by_price(liquidator, auction, keeper, other, usdc, fund, eth_feed, governor, chain):
+def test_redo_past_the_tail(liquidator, auction, keeper, other, usdc, fund, eth_feed, usdc_feed, governor, chain):
     auction_id, t0 = auction
     with ape.reverts(liquidator.AuctionNotDone, id=auction_id):
         liquidator.redo(auction_id, sender=other)
     with ape.reverts(liquidator.AuctionNotActive, id=999):
         liquidator.redo(999, sender=other)
-    eth_feed.setAnswer(1_500 * 10**8, sender=governor)
-    at(chain, t0 + 1801)
+    at(chain, t0 + 1801)  # held at its floor: not done
+    with ape.reverts(liquidator.AuctionNotDone, id=auction_id):
+        liquidator.redo(auction_id, sender=other)
+    at(chain, t0 + TAIL - 1)
+    eth_feed.setAnswer(1_500 * 10**8, sender=governor)  # the feeds beat within their heartbeat
+    usdc_feed.setAnswer(10**8, sender=governor)
+    at(chain, t0 + TAIL + 1)
     tx = liquidator.redo(auction_id, sender=other)
     new_top = wmul_up(1_500 * WAD, BUF)
     redo = tx.events.filter(liquidator.Redo)[0]
@@ -131,9 +189,12 @@ def test_redo_by_price(liquidator, auction, keeper, other, usdc, fund, eth_feed,
     owed = min(TIP + wmul_down(TAB, CHIP), (TAB - 14_000 * USDC) // 8)
     assert liquidator.claimable(other) == owed
     auction_state = liquidator.auctions(auction_id)
-    # The curve starts again from today's price; lenders still value the lot at the kick's.
-    assert auction_state.refPrice == 1_600 * WAD and auction_state.startedAt == t0 + 1801
-    assert liquidator.getStatus(auction_id)[:2] == (False, new_top)
+    # Lenders still value the lot against the kick's price.
+    assert auction_state.refPrice == 1_600 * WAD and auction_state.startedAt == t0 + TAIL + 1
+    # The curve starts again at the top; the fall since the kick (6.25%) still hastens the price.
+    debt = liquidator.auctionView(auction_id).debt
+    expected = auction_price(new_top, new_top, TOP, CUSP, debt, 10 * ETH, ETH, USDC)
+    assert liquidator.getStatus(auction_id)[:2] == (False, expected) and expected < new_top
     before = usdc.balanceOf(other)
     liquidator.claimIncentive(sender=other)
     assert usdc.balanceOf(other) == before + owed and liquidator.claimable(other) == 0
@@ -157,13 +218,15 @@ def test_redo_by_age_on_the_exponential_curve(
     liquidator.redo(auction_id, sender=keeper)
 
 
-def test_breaker_levels_two_and_three(liquidator, auction, keeper, guardian, governor, eth_feed, chain):
+def test_breaker_levels_two_and_three(liquidator, auction, keeper, guardian, governor, eth_feed, usdc_feed, chain):
     auction_id, t0 = auction
     tx = liquidator.setBreaker(2, sender=guardian)
     event = tx.events.filter(liquidator.BreakerSet)[0]
     assert event.level == 2 and event.by == guardian.address
-    eth_feed.setAnswer(1_600 * 10**8, sender=governor)
-    at(chain, t0 + 1801)
+    at(chain, t0 + TAIL - 1)
+    eth_feed.setAnswer(1_600 * 10**8, sender=governor)  # the feeds beat within their heartbeat
+    usdc_feed.setAnswer(10**8, sender=governor)
+    at(chain, t0 + TAIL + 1)
     with ape.reverts(liquidator.BreakerActive, level=2):
         liquidator.redo(auction_id, sender=keeper)
     liquidator.setBreaker(0, sender=governor)
@@ -210,10 +273,26 @@ def test_auction_ids_views_and_live_tab(
     assert vault.liveTab(weth) == 0 and vault.liveTab(wbtc) == kicks[1].tab and liquidator.kicks() == 1
 
 
-def test_take_all_collateral_when_price_covers_only_part(liquidator, auction, keeper, chain):
+def test_take_all_collateral_when_price_covers_only_part(liquidator, auction, keeper, eth_feed, governor, chain):
+    """At its floor the lot covers its debt but not the whole tab: the penalty is paid in part."""
     auction_id, t0 = auction
     at(chain, t0 + 1200)
-    price = linear_price(TOP, 1200, TAU)
+    price = wmul_up(TOP, CUSP)
+    tx = liquidator.take(auction_id, 10 * ETH, price, keeper, b"", sender=keeper)
+    raised = collateral_to_debt_up(10 * ETH, price, ETH, USDC)
+    assert tx.events.filter(liquidator.Take)[0].paid == raised < TAB
+    ended = tx.events.filter(liquidator.AuctionEnded)[0]
+    assert (ended.leftover, ended.shortfall) == (0, 0)
+
+
+def test_take_all_collateral_when_price_covers_only_part_of_the_debt(
+    vault, liquidator, weth, borrower, keeper, eth_feed, governor, chain
+):
+    open_position(vault, borrower, weth, 10 * ETH, 14_000 * USDC)
+    eth_feed.setAnswer(1_600 * 10**8, sender=governor)
+    tx, (auction_id,) = kick(vault, liquidator, borrower, keeper)
+    eth_feed.setAnswer(1_300 * 10**8, sender=governor)  # lot worth 13,000: the floor at once
+    price = wmul_up(wmul_up(1_300 * WAD, BUF), CUSP)
     tx = liquidator.take(auction_id, 10 * ETH, price, keeper, b"", sender=keeper)
     raised = collateral_to_debt_up(10 * ETH, price, ETH, USDC)
     assert tx.events.filter(liquidator.Take)[0].paid == raised
@@ -225,12 +304,15 @@ def test_only_the_vault_kicks_and_only_the_liquidator_settles(vault, liquidator,
     with ape.reverts(liquidator.OnlyVault, caller=keeper.address):
         liquidator.kick(keeper, [(weth, 0, 1, 1, 1, 1, 0)], keeper, sender=keeper)
     with ape.reverts(liquidator.OnlyVault, caller=keeper.address):
+        liquidator.payKickGas(10**6, sender=keeper)
+    with ape.reverts(liquidator.OnlyVault, caller=keeper.address):
         liquidator.setDust(0, sender=keeper)
     settlement = (1, keeper, 0, keeper, keeper, 1, 1, 1, 1, 1, 1, WAD, False, 0, 0, b"")
     for call in (
         lambda: vault.settleTake(settlement, sender=keeper),
         lambda: vault.writeOffLot(keeper, 0, 1, 1, 1, WAD, sender=keeper),
         lambda: vault.receiveSale(0, 1, sender=keeper),
+        lambda: vault.setAuctionFloor(weth, WAD, sender=keeper),
     ):
         with ape.reverts(vault.OnlyLiquidator, caller=keeper.address):
             call()
@@ -262,7 +344,7 @@ def test_redo_writes_off_a_dust_lot(vault, liquidator, fund, weth, borrower, kee
     tab, debt = view.tab, view.debt
     assert view.lot == dust_lot and debt > 0
     eth_feed.setAnswer(300 * 10**8, sender=governor)
-    at(chain, t0 + 1801)  # too cheap: needs redo
+    at(chain, t0 + 1801)  # held at its floor and worth less than dust: no keeper takes it
     fund_weth = weth.balanceOf(fund)
     tx = liquidator.redo(auction_id, sender=keeper)
     written_off = tx.events.filter(liquidator.DustLotWrittenOff)[0]

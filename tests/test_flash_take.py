@@ -4,8 +4,8 @@ Uniswap V2 inside the take and pays from the proceeds; any re-entry from a recei
 import ape
 import pytest
 
-from conftest import TAU, at, kick, open_position, reverts_named
-from money import debt_to_collateral_down, linear_price
+from conftest import CUSP, at, kick, open_position, reverts_named
+from money import debt_to_collateral_down, wmul_up
 
 USDC = 10**6
 ETH = 10**18
@@ -32,7 +32,7 @@ def test_flash_take_sells_on_uniswap_and_pays_inside_the_callback(
     router, pair = uniswap["router"], uniswap["pair"]
     assert usdc.balanceOf(other) == 0 and weth.balanceOf(other) == 0  # no capital at all
     at(chain, t0 + 600)
-    price = linear_price(liquidator.auctionView(auction_id).top, 600, TAU)
+    price = wmul_up(liquidator.auctionView(auction_id).top, CUSP)  # the curve met its floor at 540 s
     tab = liquidator.auctions(auction_id).tab
     collateral = debt_to_collateral_down(tab, price, ETH, USDC)  # 5 WETH would raise more than the tab
     expected_out = router.getAmountsOut(collateral, [weth, usdc])[1]
@@ -66,6 +66,39 @@ def test_flash_take_refuses_an_unprofitable_sale(liquidator, taker, usdc, weth, 
     with ape.reverts(taker.InsufficientProceeds):
         taker.takeAndSell(auction_id, 5 * ETH, 2**256 - 1, uniswap["router"], [weth, usdc], 10**12, sender=other)
     assert liquidator.auctions(auction_id).lot == 5 * ETH
+
+
+GWEI = 10**9
+
+
+def test_the_take_that_ends_an_auction_is_paid_its_gas(
+    liquidator, vault, taker, usdc, weth, auction, uniswap, other, governor, chain
+):
+    """In congestion a lot whose discount no longer pays for its sale's gas must still sell: the
+    take that ends a borrower's auction is credited its gas at the base fee (at most
+    TAKE_GAS_PAID of it), to the account that paid that gas (the keeper, not its taker contract),
+    never more than it burned. A partial take is not paid."""
+    liquidator.setGasAsset(weth, sender=governor)
+    auction_id, t0 = auction
+    router = uniswap["router"]
+    at(chain, t0 + 600)
+    chain.provider.make_request("anvil_setNextBlockBaseFeePerGas", [hex(300 * GWEI)])
+    tx = taker.takeAndSell(
+        auction_id, ETH, 2**256 - 1, router, [weth, usdc], 0, sender=other, max_fee=600 * GWEI, max_priority_fee=0
+    )
+    assert liquidator.getStatus(auction_id)[2] > 0 and liquidator.claimable(other) == 0  # part of the lot
+    chain.provider.make_request("anvil_setNextBlockBaseFeePerGas", [hex(300 * GWEI)])
+    tx = taker.takeAndSell(
+        auction_id, 5 * ETH, 2**256 - 1, router, [weth, usdc], 0, sender=other, max_fee=600 * GWEI, max_priority_fee=0
+    )
+    assert liquidator.getStatus(auction_id)[2] == 0  # ended
+    paid = liquidator.claimable(other)
+    eth_price = 1_700 * USDC  # the oracle's [USDC units per ETH]
+    gas_cost = tx.gas_used * tx.gas_price * eth_price // ETH
+    assert gas_cost * 85 // 100 <= paid <= gas_cost
+    assert liquidator.claimable(taker) == 0
+    event = tx.events.filter(liquidator.KeeperIncentive)[0]
+    assert (event.keeper, event.owed) == (other.address, paid)
 
 
 def test_taker_checks_its_inputs(liquidator, taker, usdc, weth, auction, uniswap, other, keeper):

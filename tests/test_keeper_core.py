@@ -6,7 +6,7 @@ import pytest
 
 from bots.keeper.store import PENDING, SentTx
 from bots.keeper.strategy import KickMode
-from conftest import at, live_auctions, open_position
+from conftest import TAIL, at, live_auctions, open_position
 
 USDC = 10**6
 ETH = 10**18
@@ -71,8 +71,8 @@ def test_keeper_kicks_within_two_blocks_and_takes_for_a_profit(
 def test_no_take_of_an_auction_that_would_need_a_redo_by_the_time_it_is_mined(
     new_keeper, chain, vault, liquidator, usdc, weth, accounts, governor, eth_feed
 ):
-    """Ten seconds before the cusp (the tests' curve needs a redo past 1,800 s) a take would pay,
-    but on a real network it may be mined after the price has crossed the cusp, and revert
+    """Ten seconds before the tail (two hours: the price has held at its floor since) a take would
+    pay, but on a real network it may be mined after the tail has passed, and revert
     `AuctionNeedsRedo`: the keeper waits, and redoes the auction once it may. Without the look
     ahead the same take is sent."""
     keeper = new_keeper(accounts[8], kick_mode=KickMode.ALWAYS)
@@ -84,13 +84,13 @@ def test_no_take_of_an_auction_that_would_need_a_redo_by_the_time_it_is_mined(
     for lookahead, taken in ((24, []), (0, [auction_id])):
         snapshot = chain.snapshot()  # (a revert uses a snapshot up)
         keeper = new_keeper(accounts[8], name=f"lookahead{lookahead}", take_lookahead_seconds=lookahead)
-        at(chain, kicked_at + 1_789)
-        eth_feed.setAnswer(1_700 * 10**8, sender=governor)  # mined at 1,789: the keeper ticks at 1,790
+        at(chain, kicked_at + TAIL - 11)
+        eth_feed.setAnswer(1_700 * 10**8, sender=governor)  # mined then: the keeper ticks a second later
         report = keeper.tick()
         assert report.taken == taken and report.redone == []
         chain.restore(snapshot)
     keeper = new_keeper(accounts[8], name="later")
-    at(chain, kicked_at + 1_801)
+    at(chain, kicked_at + TAIL + 1)
     eth_feed.setAnswer(1_700 * 10**8, sender=governor)
     assert keeper.tick().redone == [auction_id]
 

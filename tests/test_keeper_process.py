@@ -207,7 +207,9 @@ def test_cli_survives_anvil_restarting_then_kicks_and_stops_cleanly(node, deploy
         before = kicks(node, networks, project, deployment)
         update_block = set_eth_price(node, networks, project, accounts, deployment, 1_700)
         wait_for(lambda: any(t["kicked"] for t in keeper.logs("tick")), 30, "the kick", keeper)
-        assert kicks(node, networks, project, deployment) == before + 1
+        # At least one: a partial kick leaves the account's health where it was, and with its gas
+        # paid back a next kick may pay too (the close factor takes half the debt each time).
+        assert kicks(node, networks, project, deployment) >= before + 1
         kicked = [t for t in keeper.logs("tick") if t["kicked"]]
         assert kicked[0]["kicked"] == [accounts[5].address.lower()]
         assert kicked[0]["checkpoint"] - update_block <= 2  # seen within two blocks of the price update

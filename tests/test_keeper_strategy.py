@@ -14,8 +14,8 @@ from bots.keeper.strategy import (
     plan_take,
     selling_order,
 )
-from conftest import MIN_DEBT, TAU, at, kick, open_position
-from money import linear_price
+from conftest import CUSP, MIN_DEBT, TAU, at, kick, open_position
+from money import linear_price, wmul_up
 
 USDC = 10**6
 ETH = 10**18
@@ -32,6 +32,13 @@ class TestKick:
         decision = decide_kick(14 * USDC, 10**12, 300_000, 20 * 10**9, ETH_IN_USDC, USDC, 2_000, KickMode.PROFIT)
         assert not decision.kick and decision.incentive == 14 * USDC
 
+    def test_margin_is_asked_only_on_gas_not_paid_back(self):
+        # 12 USDC of gas, 11 of it paid back: 1 unpaid, margin 20% on it -> needs more than 12.2.
+        args = (300_000, 20 * 10**9, ETH_IN_USDC, USDC, 2_000, KickMode.PROFIT, 0)
+        assert decide_kick(12_300_000, 10**12, *args, gas_paid=11 * USDC).kick
+        assert not decide_kick(12_200_000, 10**12, *args, gas_paid=11 * USDC).kick
+        assert not decide_kick(12_300_000, 10**12, *args).kick  # none paid back: needs 14.4
+
     def test_counts_only_what_the_fund_can_pay(self):
         decision = decide_kick(100 * USDC, 5 * USDC, 300_000, 20 * 10**9, ETH_IN_USDC, USDC, 0, KickMode.PROFIT)
         assert not decision.kick and decision.incentive == 5 * USDC
@@ -43,6 +50,13 @@ class TestKick:
     def test_incentive_is_at_most_half_the_penalty(self):
         assert kick_incentive(82 * USDC, 7_700 * USDC, 7_000 * USDC) == 82 * USDC  # tip + chip, well under
         assert kick_incentive(82 * USDC, 101 * USDC, 100 * USDC) == USDC // 2  # a 1 USDC penalty pays 0.5
+
+    def test_gas_pay_is_added_within_a_tenth_of_the_tab(self):
+        assert kick_incentive(82 * USDC, 7_700 * USDC, 7_000 * USDC, 97 * USDC) == 179 * USDC
+        assert kick_incentive(82 * USDC, 7_700 * USDC, 7_000 * USDC, 10_000 * USDC) == 852 * USDC  # a tenth of the tab
+        assert (
+            kick_incentive(82 * USDC, 101 * USDC, 100 * USDC, 3 * USDC) == 35 * USDC // 10
+        )  # half the penalty, then gas
 
     def test_gas_cost_rounds_up(self):
         decision = decide_kick(0, 0, 1, 1, ETH_IN_USDC, USDC, 0, KickMode.PROFIT)
@@ -184,7 +198,7 @@ def test_plan_predicts_the_flash_take_to_the_wei(
     tx, (auction_id,) = kick(vault, liquidator, borrower, keeper)
     t0 = chain.blocks[tx.block_number].timestamp
     state = liquidator.auctionView(auction_id)
-    price = linear_price(state.top, 600, TAU)
+    price = max(linear_price(state.top, 600, TAU), wmul_up(state.top, CUSP))  # at its floor by then
     pair = uniswap["pair"]
     r0, r1, _ = pair.getReserves()
     pool = Pool(*((r0, r1) if pair.token0() == weth.address else (r1, r0)))

@@ -2,6 +2,7 @@
 cross-margin lots, and realising debt behind dust collateral."""
 
 import ape
+import pytest
 
 from conftest import CHIP, MIN_DEBT, TIP, WAD, collateral_params, kick, open_position, reverts_named
 from money import mul_div_down, mul_div_up, wmul_down, wmul_up
@@ -132,6 +133,104 @@ def test_kicker_is_credited_tip_plus_chip(vault, liquidator, fund, usdc, weth, b
     assert usdc.balanceOf(keeper) == before + owed and fund.coverage() == fund_before - owed
     with ape.reverts(liquidator.ZeroAmount):
         liquidator.claimIncentive(sender=keeper)
+
+
+GWEI = 10**9
+
+
+def kick_at_base_fee(chain, vault, account, keeper, base_fee: int):
+    """Liquidate `account` in a block whose base fee is `base_fee` [wei]; returns the receipt."""
+    chain.provider.make_request("anvil_setNextBlockBaseFeePerGas", [hex(base_fee)])
+    return vault.liquidate(account, sender=keeper, max_fee=base_fee * 2, max_priority_fee=0)
+
+
+def kick_pay(tx, liquidator) -> int:
+    """[USDC units] What a kick credited its kicker: its incentive, then its gas."""
+    return sum(event.owed for event in tx.events.filter(liquidator.KeeperIncentive))
+
+
+def gas_in_usdc(tx, eth_dollars: int) -> int:
+    """[USDC units] What the transaction's gas cost its sender at its base fee (ETH at `eth_dollars`)."""
+    return tx.gas_used * tx.gas_price * eth_dollars * USDC // ETH
+
+
+def test_kick_is_paid_its_gas_at_the_base_fee(chain, vault, liquidator, weth, borrower, keeper, eth_feed, governor):
+    """With a gas asset set (WETH prices ETH), a kick earns its incentive plus its own gas at the
+    X"""
+    liquidator.setGasAsset(weth, sender=governor)
+    open_position(vault, borrower, weth, 10 * ETH, 14_000 * USDC)
+    drop_eth(eth_feed, governor, 1_700)
+    incentive = TIP + wmul_down(7_700 * USDC, CHIP)  # 82, within half the 700 penalty
+    tx = kick_at_base_fee(chain, vault, borrower, keeper, 300 * GWEI)
+    owed = kick_pay(tx, liquidator)
+    gas_cost = gas_in_usdc(tx, 1_700)  # about 100 USDC: more than the incentive alone
+    assert gas_cost > incentive
+    assert incentive + gas_cost * 85 // 100 <= owed <= incentive + gas_cost
+    # Turned off: the incentive alone.
+    liquidator.setGasAsset(ape.utils.ZERO_ADDRESS, sender=governor)
+    drop_eth(eth_feed, governor, 1_300)
+    tx = kick_at_base_fee(chain, vault, borrower, keeper, 300 * GWEI)
+    tab = sum(k.tab for k in tx.events.filter(liquidator.Kick))
+    assert tx.events.filter(liquidator.KeeperIncentive)[0].owed == TIP + wmul_down(tab, CHIP)
+
+
+@pytest.mark.parametrize("gwei", [1, 30, 300, 3_000, 20_000])
+def test_a_self_kick_never_pays_even_at_any_base_fee(
+    chain, vault, liquidator, weth, borrower, eth_feed, governor, gwei
+):
+    """A kick's pay is its incentive, never more than half the penalty it charges the account,
+    and its gas at the base fee, never more than the gas it burned (and at most a tenth of its
+    tab): a borrower kicking itself gets back at most half the penalty beyond the gas it paid,
+    so it loses at least the other half, at any base fee."""
+    liquidator.setGasAsset(weth, sender=governor)
+    open_position(vault, borrower, weth, 10 * ETH, 14_000 * USDC)
+    drop_eth(eth_feed, governor, 1_700)
+    tx = kick_at_base_fee(chain, vault, borrower, borrower, gwei * GWEI)
+    kicked = tx.events.filter(liquidator.Kick)[0]
+    penalty = kicked.tab - kicked.debt
+    owed = kick_pay(tx, liquidator)
+    assert owed <= penalty // 2 + kicked.tab // 10
+    net = owed - penalty - gas_in_usdc(tx, 1_700)  # what the self-kick made
+    assert net <= -(penalty // 2) < 0
+
+
+KICK_SHAPES = {
+    "partial, one lot": (1_700, 0),
+    "whole, one lot": (1_500, 0),
+    "whole, two lots": (1_300, 10**7),
+    "partial, two lots": (1_420, 10**7),
+}
+
+
+@pytest.mark.parametrize("shape", list(KICK_SHAPES))
+def test_a_kick_is_never_paid_more_gas_than_it_burned(
+    chain, vault, liquidator, weth, wbtc, borrower, keeper, eth_feed, governor, shape
+):
+    """The gas part is what the liquidator measured plus what it cannot (KICK_GAS_OUTSIDE): at
+    every kick shape below what the transaction burned, and most of it."""
+    eth, wbtc_units = KICK_SHAPES[shape]
+    liquidator.setGasAsset(weth, sender=governor)
+    if wbtc_units:
+        vault.supplyCollateral(wbtc, wbtc_units, borrower, sender=borrower)
+    open_position(vault, borrower, weth, 10 * ETH, 14_000 * USDC)
+    drop_eth(eth_feed, governor, eth)
+    tx = kick_at_base_fee(chain, vault, borrower, keeper, 1_000 * GWEI)
+    tabs = [k.tab for k in tx.events.filter(liquidator.Kick)]
+    penalty = sum(k.tab - k.debt for k in tx.events.filter(liquidator.Kick))
+    incentive = min(TIP + wmul_down(sum(tabs), CHIP), penalty // 2)
+    gas_pay = kick_pay(tx, liquidator) - incentive
+    cost = gas_in_usdc(tx, eth)
+    assert cost * 90 // 100 <= gas_pay <= cost
+
+
+def test_set_gas_asset_needs_the_governor_and_a_price(liquidator, project, weth, governor, other, oracle):
+    with ape.reverts(liquidator.AccessControlUnauthorizedAccount):
+        liquidator.setGasAsset(weth, sender=other)
+    unpriced = project.MockERC20.deploy("Unpriced", "UNP", 18, sender=governor)
+    with reverts_named("AssetNotConfigured", asset=unpriced.address):
+        liquidator.setGasAsset(unpriced, sender=governor)
+    tx = liquidator.setGasAsset(weth, sender=governor)
+    assert tx.events.filter(liquidator.GasAssetSet)[0].asset == weth.address == liquidator.gasAsset()
 
 
 def test_empty_fund_never_blocks_a_kick(

@@ -1,6 +1,6 @@
 """Shortfalls: covered by the InsuranceFund; beyond it, realised against the share price."""
 
-from conftest import CHIP, TIP, WAD, at, kick, open_position
+from conftest import CHIP, CUSP, TIP, WAD, at, kick, open_position
 from money import collateral_to_debt_up, wmul_down, wmul_up
 
 USDC = 10**6
@@ -8,14 +8,16 @@ ETH = 10**18
 
 
 def crash_and_sell_everything(chain, vault, liquidator, weth, borrower, keeper, eth_feed, governor, dollars):
-    """10 WETH backing 14,000 USDC; ETH crashes to `dollars`; the keeper buys all 10 WETH at the start price."""
+    """10 WETH backing 14,000 USDC; ETH crashes to `dollars`; the keeper buys all 10 WETH in the
+    kick's second, at the floor: a lot that cannot cover its debt sells there at once."""
     open_position(vault, borrower, weth, 10 * ETH, 14_000 * USDC)
     eth_feed.setAnswer(dollars * 10**8, sender=governor)
     tx, (auction_id,) = kick(vault, liquidator, borrower, keeper)
-    top = liquidator.auctionView(auction_id).top
-    at(chain, chain.blocks[tx.block_number].timestamp)  # take in the kick's second, at the top price
-    tx = liquidator.take(auction_id, 10 * ETH, top, keeper, b"", sender=keeper)
-    return tx, collateral_to_debt_up(10 * ETH, top, ETH, USDC)
+    floor = wmul_up(liquidator.auctionView(auction_id).top, CUSP)
+    at(chain, chain.blocks[tx.block_number].timestamp)
+    assert liquidator.getStatus(auction_id)[1] == floor
+    tx = liquidator.take(auction_id, 10 * ETH, floor, keeper, b"", sender=keeper)
+    return tx, collateral_to_debt_up(10 * ETH, floor, ETH, USDC)
 
 
 def test_shortfall_covered_by_the_fund(
@@ -26,7 +28,7 @@ def test_shortfall_covered_by_the_fund(
     value_before = vault.convertToAssets(shares)
     fund_before = fund.coverage()
     tx, raised = crash_and_sell_everything(chain, vault, liquidator, weth, borrower, keeper, eth_feed, governor, 1_000)
-    assert raised == 11_000 * USDC  # 10 WETH at 1,100
+    assert raised == 9_350 * USDC  # 10 WETH at 1,100 * 0.85
     shortfall = 14_000 * USDC - raised
     settled = tx.events.filter(vault.ShortfallSettled)[0]
     assert (settled.account, settled.shortfall, settled.covered, settled.badDebt) == (
@@ -54,7 +56,7 @@ def test_shortfall_beyond_the_fund_lowers_the_share_price(
     shares = vault.balanceOf(lender)
     value_before = vault.convertToAssets(shares)
     tx, raised = crash_and_sell_everything(chain, vault, liquidator, weth, borrower, keeper, eth_feed, governor, 300)
-    assert raised == 3_300 * USDC
+    assert raised == 2_805 * USDC  # 10 WETH at 330 * 0.85
     shortfall = 14_000 * USDC - raised
     incentive = TIP + wmul_down(wmul_up(14_000 * USDC, WAD + WAD // 10), CHIP)
     settled = tx.events.filter(vault.ShortfallSettled)[0]
@@ -64,10 +66,10 @@ def test_shortfall_beyond_the_fund_lowers_the_share_price(
     realized = tx.events.filter(vault.BadDebtRealized)[0]
     assert (realized.account, realized.amount) == (borrower.address, bad_debt)
     assert fund.coverage() == 0 and liquidator.claimable(keeper) == incentive  # still owed to the kicker
-    # The loss was certain at the kick (the lot was worth 3,000 at the oracle price) and left
-    # lenders' assets then; selling at 3,300 made it 300 smaller, and that comes back over a day.
-    assert vault.unvestedIncome() == 300 * USDC
-    assert vault.totalAssets() == assets_before - bad_debt - 300 * USDC
+    # The loss was certain at the kick (lenders value a live lot at its floor, 2,805) and left
+    # lenders' assets then; the sale at the floor realised exactly that: nothing comes back.
+    assert vault.unvestedIncome() == 0
+    assert vault.totalAssets() == assets_before - bad_debt
     at(chain, chain.blocks.head.timestamp + vault.INCOME_UNLOCK() + vault.UNLOCK_STEP())  # a day, to the hour
     chain.mine()
     assert vault.totalAssets() == assets_before - bad_debt

@@ -107,7 +107,7 @@ class KeeperSettings(BaseSettings):
     replace_after_blocks: int = Field(3, ge=1, description="bump a transaction still pending after this many blocks")
     dry_run: bool = False
     kicks_per_tick: int = Field(1_000, ge=1, description="kicks sent per tick at most, largest value at risk first")
-    takes_per_tick: int = Field(20, ge=1, description="takes and redos sent per tick at most, after the kicks")
+    takes_per_tick: int = Field(100, ge=1, description="takes and redos sent per tick at most, after the kicks")
     tick_seconds: float = Field(10.0, ge=0, description="a tick starts no new work after this long")
     auctions_per_tick: int = Field(2_000, ge=1, description="live auctions read per tick (500 per call)")
     watch_sigmas: float = Field(3.0, ge=0, description="watch list: accounts a fall of this many standard deviations")

@@ -30,7 +30,7 @@ from bots.keeper.mempool import PendingTx, TxPool
 from bots.keeper.risk import Floats, RiskBook, Screen, Volatility
 from bots.keeper.routes import V2, V3, Quotes, RouteSpec, V2Path, quote_sizes
 from bots.keeper.rpc import HttpJsonRpc, RpcError
-from bots.keeper.sender import Call, Prepared, Sender
+from bots.keeper.sender import Call, Prepared, Sender, expected_gas
 from bots.keeper.signing import signer_for
 from bots.keeper.store import CollateralSet, DebtSet, SentTx, Store, Update
 from bots.keeper.strategy import (
@@ -39,6 +39,7 @@ from bots.keeper.strategy import (
     LiveAuction,
     Pool,
     Route,
+    TakePlan,
     decide_kick,
     kick_incentive,
     plan_take,
@@ -55,6 +56,10 @@ GWEI = 10**9
 LIQUIDATE = View("liquidate(address)", ("address",), ("uint256[]",))
 GET_RESERVES = View("getReserves()", (), ("uint112", "uint112", "uint32"))
 QUOTE_EXACT_INPUT = View("quoteExactInput(bytes,uint256)", ("bytes", "uint256"), ("uint256",))  # QuoterV2: first word
+# The liquidator pays gas it measures on-chain; of a transaction's simulated gas it sees about
+# this share [%] (measured in tests/test_liquidate.py and tests/test_flash_take.py), and of a
+# take at most four fifths of TAKE_GAS_PAID (its constant of that name: refunds are not paid).
+KICK_GAS_COUNTED, TAKE_GAS_COUNTED, TAKE_GAS_PAID = 93, 85, 400_000
 UPDATE_TARGETS_BLOCKS = 256  # how often the oracle's sources are read again (governance may change them)
 # A price feed that answers latestRoundData() with (1, sload(0), sload(1), sload(1), 1) whatever it
 # is asked: put at a feed's address in a simulation's state override, it makes the oracle see a
@@ -93,7 +98,7 @@ class Policy:
     use_flash_taker: bool = True  # False: pay takes from the signer's own debt-asset balance
     dry_run: bool = False
     kicks_per_tick: int = 1_000  # kicks sent in one tick at most, largest value at risk first
-    takes_per_tick: int = 20  # takes and redos sent in one tick at most (order: strategy.selling_order)
+    takes_per_tick: int = 100  # takes and redos sent in one tick at most (order: strategy.selling_order)
     tick_seconds: float = 10.0  # a tick stops starting new work after this long (the rest waits)
     auctions_per_tick: int = 2_000  # live auctions read per tick (one call per 500), oldest first
     watch_sigmas: float = 3.0  # the watch list: accounts a fall of this many standard deviations...
@@ -444,8 +449,10 @@ class Keeper:
         tab_estimate = debt + debt * penalty // WAD
         tip = self._per_tick("tip", lambda: int(self.c.liquidator.tip()))
         chip = self._per_tick("chip", lambda: int(self.c.liquidator.chip()))
+        gas = expected_gas(gas)
+        gas_pay = self._kick_gas_pay(gas)
         decision = decide_kick(
-            kick_incentive(tip + tab_estimate * chip // WAD, tab_estimate, debt),
+            kick_incentive(tip + tab_estimate * chip // WAD, tab_estimate, debt, gas_pay),
             self._per_tick("coverage", lambda: int(self.c.insurance_fund.coverage())),
             gas,
             self._per_tick("gas_price", self.sender.gas_price),
@@ -454,6 +461,7 @@ class Keeper:
             self.policy.kick_margin_bps,
             self.policy.kick_mode,
             tab_estimate * self.policy.kick_take_bps // 10_000,
+            min(gas_pay, tab_estimate // 10),
         )
         if not decision.kick:
             log.info("kick %s not worth it: %s", account, decision.reason)
@@ -565,7 +573,7 @@ class Keeper:
         prepared = self._prepare("take", str(auction_id), taker.takeAndSell, *args, report=report)
         if (
             prepared is not None
-            and self._take_pays(prepared, plan.profit, report)
+            and self._take_pays(prepared, auction, plan, report)
             and self._send(prepared, report=report, expected_profit=plan.profit)
         ):
             report.taken.append(auction_id)
@@ -573,8 +581,8 @@ class Keeper:
 
     def _needs_redo_by_mining(self, auction_id: int) -> bool:
         """Whether the auction will need a redo `take_lookahead_seconds` after the head: a take
-        simulated now but mined once a step of the curve has carried the price below the cusp
-        reverts (`AuctionNeedsRedo`), and near the cusp that is one step away. Such a take waits;
+        simulated now but mined after the auction's tail has passed reverts (`AuctionNeedsRedo`),
+        and near the tail that is a block away. Such a take waits;
         the next tick redoes the auction. One eth_call with the block's time overridden; a node
         that refuses overrides is answered as "no" (the take's own simulation still runs)."""
         if self.policy.take_lookahead_seconds <= 0 or self.state is None:
@@ -613,20 +621,47 @@ class Keeper:
         prepared = self._prepare("take", str(auction.id), self.c.liquidator.take, *args, report=report)
         if (
             prepared is not None
-            and self._take_pays(prepared, plan.profit, report)
+            and self._take_pays(prepared, auction, plan, report)
             and self._send(prepared, report=report, expected_profit=plan.profit)
         ):
             report.taken.append(auction.id)
 
-    def _take_pays(self, prepared: Prepared, profit: int, report: TickReport) -> bool:
-        """Whether a take's planned profit [debt decimals] beats its gas at this tick's price, as a
-        kick's incentive must: at a high base fee a small take costs more than it makes."""
+    def _kick_gas_pay(self, gas: int) -> int:
+        """[debt decimals] What the liquidator pays a kick for its gas (its gas at the base fee,
+        priced by the oracle), when it has a gas asset: estimated from the kick's simulated gas,
+        of which the Vault measures over nine tenths (it leaves out its entry and the call that
+        pays)."""
+        return self._gas_pay(gas * KICK_GAS_COUNTED // 100)
+
+    def _take_gas_pay(self, gas: int, auction: Auction, plan: TakePlan) -> int:
+        """[debt decimals] What the liquidator pays this take for its gas: only a take that ends
+        the auction (buys its whole lot or pays its whole tab) is paid, at most TAKE_GAS_PAID of
+        its gas (less the taker contract's own frame, which the liquidator does not see)."""
+        if plan.collateral < auction.lot and plan.owe < auction.tab:
+            return 0
+        return self._gas_pay(min(gas * TAKE_GAS_COUNTED // 100, TAKE_GAS_PAID))
+
+    def _gas_pay(self, gas: int) -> int:
+        if not self._per_tick("gas_asset", self._has_gas_asset):
+            return 0
+        base_fee = self._per_tick("base_fee", lambda: int(self.chain.blocks.head.base_fee or 0))
+        return int(gas * base_fee * self._native_price_in_debt() // WAD * self.debt_scale // 10**18)
+
+    def _has_gas_asset(self) -> bool:
+        return int(str(self.c.liquidator.gasAsset()), 16) != 0
+
+    def _take_pays(self, prepared: Prepared, auction: Auction, plan: TakePlan, report: TickReport) -> bool:
+        """Whether a take's planned profit [debt decimals], with the gas the liquidator pays back
+        a take that ends the auction, beats its gas at this tick's price, as a kick's incentive
+        must: at a high base fee a small take costs more than it makes."""
+        gas = expected_gas(prepared.gas)
         gas_price = self._per_tick("gas_price", self.sender.gas_price)
-        cost = gas_cost_in_debt_up(prepared.gas, gas_price, self._native_price_in_debt(), self.debt_scale)
-        if profit > cost:
+        cost = gas_cost_in_debt_up(gas, gas_price, self._native_price_in_debt(), self.debt_scale)
+        earned = plan.profit + self._take_gas_pay(gas, auction, plan)
+        if earned > cost:
             return True
         report.declined_takes += 1
-        log.info("take %s not worth it: profit %s does not beat gas %s", prepared.target, profit, cost)
+        log.info("take %s not worth it: profit %s does not beat gas %s", prepared.target, earned, cost)
         return False
 
     # ------------------------------------------------------------------ incentives

@@ -29,6 +29,14 @@ from bots.keeper.store import PENDING, SentTx, Store
 log = logging.getLogger("gavel.keeper.sender")
 
 GAS_HEADROOM_BPS = 2_000  # estimates are for the pending block; state may move a little before mining
+
+
+def expected_gas(gas_limit: int) -> int:
+    """[gas] What a prepared transaction is expected to burn: its limit less the headroom added
+    to the estimate (a transaction pays for the gas it uses, not its limit)."""
+    return gas_limit * 10_000 // (10_000 + GAS_HEADROOM_BPS)
+
+
 # A simulation's gasUsed is after refunds (at most a fifth of the gas spent, EIP-3529): the limit
 # must cover the gas before them, and the state may move a little before mining.
 SIMULATED_HEADROOM_BPS = 3_500

@@ -29,11 +29,13 @@ class KickDecision:
     reason: str
 
 
-def kick_incentive(tip_and_chip: int, tab: int, debt: int) -> int:
+def kick_incentive(tip_and_chip: int, tab: int, debt: int, gas_pay: int = 0) -> int:
     """[debt decimals] what a kick of `debt` with `tab` (debt plus penalty) owes its kicker, as the
     liquidator computes it: tip + chip * tab (`tip_and_chip`, from its `incentive(tab)` view), but
-    never more than half the penalty, so a kick always costs the account more than it pays."""
-    return min(tip_and_chip, (tab - debt) // 2)
+    never more than half the penalty, so a kick always costs the account more than it pays; plus
+    `gas_pay` (the kick's gas at the base fee, when the liquidator has a gas asset), at most a
+    tenth of the tab (KICK_GAS_SHARE)."""
+    return min(tip_and_chip, (tab - debt) // 2) + min(gas_pay, tab // 10)
 
 
 def decide_kick(
@@ -46,15 +48,19 @@ def decide_kick(
     margin_bps: int,
     mode: KickMode,
     take_share: int = 0,
+    gas_paid: int = 0,
 ) -> KickDecision:
     """Kick when what the fund can actually pay, plus `take_share` (what the keeper expects to
     earn taking the auction it opens, by the policy), beats gas by `margin_bps`, or always in
-    `always` mode. The fund pays as far as its balance goes, so the incentive counted is capped by it."""
+    `always` mode. The fund pays as far as its balance goes, so the incentive counted is capped by
+    it. `gas_paid` [debt decimals] is the part of `incentive` that pays the kick's gas back: the
+    margin is asked only on the gas not paid back (a reimbursed cost needs no margin)."""
     paid = min(incentive, fund_coverage)
     cost = gas_cost_in_debt_up(gas_units, gas_price_wei, eth_price, debt_scale)
     if mode is KickMode.ALWAYS:
         return KickDecision(True, paid, cost, "always mode")
-    needed = cost * (BPS + margin_bps) // BPS
+    unpaid = max(cost - min(gas_paid, paid), 0)
+    needed = cost + unpaid * margin_bps // BPS
     earned = paid + take_share
     if earned > needed:
         return KickDecision(True, paid, cost, f"incentive {paid} and take {take_share} beat gas {cost} with margin")
@@ -208,14 +214,12 @@ def selling_order(auctions: list[LiveAuction], prices: dict[str, int]) -> list[L
 
     Why not largest first: every take sells into the same pools, and a take is sized to where the
     pool's price meets the auction's. Taken first, a large auction early on its curve uses up the
-    pool's depth each tick while smaller ones reach their cusp, are redone to the top and start
-    again (traced in `make bench-crash` at 40% an hour: small lots redone seven times, never
-    taken). The deepest discount is also where the keeper's profit is.
+    pool's depth each tick while smaller ones wait; the deepest discount is also where the
+    keeper's profit is, and where the lot is closest to not covering its debt (the liquidator's
+    urgency takes the price of those to the floor).
     Why redos last: the tick's cap counts takes and redos sent, and a take is sent only while it
-    pays, so the pools' depth, not the cap, bounds the takes; after a fast crash more auctions
-    reach their cusp each tick than the cap, and redos first would leave no room for a take
-    (seen at 50% in ten minutes). A redo left for the next tick loses nothing the pool could
-    have absorbed this one."""
+    pays, so the pools' depth, not the cap, bounds the takes; a redo (an auction past its tail)
+    left for the next tick loses nothing the pool could have absorbed this one."""
 
     def key(a: LiveAuction) -> tuple[int, float, int]:
         price = prices.get(a.collateral, 0)

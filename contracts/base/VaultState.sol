@@ -63,6 +63,10 @@ abstract contract VaultState is InterestAccrual {
         uint8 index; // its place in collateralTokens()
         uint8 decimals;
         bool listed;
+        // [1e9] the lowest price an auction of it sells at, as a share of today's oracle price (the
+        // liquidator's floor, buf * cusp, rounded down; it pushes it with each auction config):
+        // lenders value live lots there, the worst sale an auction can make before its tail.
+        uint32 floorShare;
         // Read by kicks.
         uint128 lotCap; // [debt decimals] largest tab of one auction
         uint128 liveTabCap; // [debt decimals] largest total tab of live auctions
@@ -355,10 +359,11 @@ abstract contract VaultState is InterestAccrual {
     }
 
     /// @dev [debt decimals] What the live auctions can lose at today's prices, per collateral from
-    /// its running sums, with its lots valued at the oracle's price (rounded down), or at the last
-    /// price its feeds gave while the oracle cannot price it (nothing at all without one): the
-    /// most, never below the sum of each auction's own shortfall (LossBound), or (`least`) the
-    /// least, never above it (every lot against every debt of the collateral, netted).
+    /// its running sums: the most, never below the sum of each auction's own shortfall with its
+    /// lot sold at its floor under the oracle's price (LossBound, rounded down), or (`least`) the
+    /// least, never above it (every lot against every debt of the collateral at the oracle's
+    /// price, netted); while the oracle cannot price a collateral, under the last price its feeds
+    /// gave (nothing at all without one).
     function _liveLoss(uint256[] memory prices, bool least) internal view returns (uint256 loss) {
         uint256 bits = _totals.auctioned;
         if (bits == 0) return 0;
@@ -386,6 +391,9 @@ abstract contract VaultState is InterestAccrual {
             return debt > value ? debt - value : 0;
         }
         uint256 partLots = c.partLots;
+        // Valued at the auctions' floor: a lot may be sold there at once (the liquidator's urgency),
+        // so a lender leaving before the sale must not be paid as if it sold at the oracle's price.
+        price = Math.mulDiv(price, c.floorShare, 1e9);
         uint256 partValue = partLots.toValueDown(price, scale).toAmountDown(debtPrice, _debtScale);
         uint256 spread = c.spread == type(uint128).max ? LossBound.SATURATED : c.spread;
         return c.certainLoss + LossBound.bound(c.partDebt, partValue, partLots, spread, scale, _debtScale);

@@ -7,8 +7,8 @@ import {IVault} from "./IVault.sol";
 /// @title DutchAuctionLiquidator: sells seized collateral for the debt asset at a falling price.
 /// @notice One auction per (account, collateral, kick). The Vault's `liquidate` kicks; anyone
 /// takes. The price starts at the oracle price times `buf` and falls along the collateral's curve.
-/// When an auction is too old (`tail`) or too cheap (`cusp` of its start), `redo` restarts it from
-/// a fresh oracle price. Breaker levels: 1 stops new kicks, 2 also stops redo, 3 also stops take.
+/// An auction's price never falls below its floor (`cusp` of its start) and holds there; when it is
+/// too old (`tail`), `redo` restarts it from a fresh oracle price. Breaker levels: 1 stops new kicks, 2 also stops redo, 3 also stops take.
 /// The collateral stays in the Vault until a take releases it; each take settles with the Vault
 /// in one call. Keepers learn auctions from `Kick` and `AuctionEnded` events; an auction's id
 /// carries its account, a kick nonce and the collateral's index (`idOf`).
@@ -30,7 +30,7 @@ interface IDutchAuctionLiquidator is ICommonErrors {
         address curve; // IAuctionCurve
         uint256 buf; // [wad] start price / oracle price
         uint256 tail; // [seconds] age after which an auction needs redo
-        uint256 cusp; // [wad] price / top below which an auction needs redo
+        uint256 cusp; // [wad] the floor: price / top below which an auction's price never falls
     }
 
     /// @notice A keeper's or a screen's full view of one auction.
@@ -79,6 +79,7 @@ interface IDutchAuctionLiquidator is ICommonErrors {
     /// @notice `keeper` claimed `owed` of its credited incentives; the fund could pay `paid` (the
     /// rest stays credited).
     event IncentiveClaimed(address indexed keeper, uint256 owed, uint256 paid);
+    event GasAssetSet(address indexed asset);
     event AuctionConfigSet(address indexed collateral, address curve, uint256 buf, uint256 tail, uint256 cusp);
     event IncentiveSet(uint256 tip, uint256 chip);
     event BreakerSet(uint8 level, address indexed by);
@@ -89,9 +90,9 @@ interface IDutchAuctionLiquidator is ICommonErrors {
     error BreakerActive(uint8 level);
     /// @dev No live auction with this id.
     error AuctionNotActive(uint256 id);
-    /// @dev The auction is too old or too cheap: it must be redone before it can be taken.
+    /// @dev The auction is past its tail: it must be redone before it can be taken.
     error AuctionNeedsRedo(uint256 id);
-    /// @dev `redo` on an auction that is neither too old nor too cheap.
+    /// @dev `redo` on an auction that is not past its tail (nor a dust lot held at its floor).
     error AuctionNotDone(uint256 id);
     /// @dev The current price is above the taker's limit.
     error PriceAboveMax(uint256 price, uint256 maxPrice);
@@ -113,6 +114,18 @@ interface IDutchAuctionLiquidator is ICommonErrors {
     /// always costs the account more than it pays its kicker). Vault only.
     function kick(address account, IVault.Lot[] calldata lots, address kicker) external returns (uint256[] memory ids);
 
+    /// @notice Credit the kicker of the kick just made in this transaction its gas, `gasUsed` as
+    /// the Vault measured it, at this block's base fee (see `gasAsset`), at most a tenth of the
+    /// kick's tab; nothing for a kick that earned no incentive. Vault only.
+    function payKickGas(uint256 gasUsed) external;
+
+    /// @notice The asset whose oracle price prices the chain's gas token (WETH for ETH), for the
+    /// gas part of a kick's pay; zero: kicks are paid no gas.
+    function gasAsset() external view returns (address);
+
+    /// @notice Set `gasAsset` (zero turns the gas part off). Governor only.
+    function setGasAsset(address asset) external;
+
     /// @notice Sell `amount` of `collateral` the InsuranceFund seized (already sent to the Vault)
     /// through an auction like any other: proceeds and anything unsold go to the fund. Its tab is
     /// what the lot would raise at the start price, and it pays no incentive. Refused at breaker
@@ -130,7 +143,7 @@ interface IDutchAuctionLiquidator is ICommonErrors {
         external
         returns (uint256 bought, uint256 owe);
 
-    /// @notice Restart a too old or too cheap auction from a fresh oracle price, crediting the
+    /// @notice Restart an auction past its tail from a fresh oracle price, crediting the
     /// caller tip + chip * tab when the tab is at least dust: each of the first four redos at most
     /// an eighth of the auction's penalty, so redos together never earn more than half of it. An
     /// auction whose remaining lot is worth less than dust is not restarted but ended: the lot goes

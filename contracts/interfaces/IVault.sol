@@ -221,6 +221,11 @@ interface IVault is ICommonErrors {
     function writeOffLot(address account, uint8 index, uint256 lot, uint256 debt, uint256 tabReleased, uint256 refPrice)
         external;
 
+    /// @notice Liquidator hook, with each auction config: the lowest price an auction of
+    /// `collateral` can sell at, as a `share` [wad] of today's oracle price (buf * cusp). Lenders'
+    /// assets value live lots there.
+    function setAuctionFloor(address collateral, uint256 share) external;
+
     /// @notice Liquidator hook: pulls the InsuranceFund's `amount` of the collateral at `index`
     /// (it approved this Vault), to be sold by the auction the liquidator is opening.
     /// @return received [collateral decimals] what arrived.
