@@ -38,8 +38,9 @@ contract DutchAuctionLiquidator is IDutchAuctionLiquidator, Governed {
     /// @notice [wad] An auction whose debt is more than this share of its lot's value at today's
     /// price falls faster than its curve (see `_riskPrice`).
     uint256 public constant RISK_KNEE = 0.85e18;
-    /// @notice [gas] What a kick's transaction burns outside the Vault's measured kick: the
-    /// intrinsic 21,000 and up to 600 of calldata (`liquidate(address)` is 36 bytes).
+    /// @notice [gas] What a paid transaction burns before any frame can measure it: the intrinsic
+    /// 21,000 and 600 of calldata (`liquidate(address)` is 36 bytes; a take's longer calldata is
+    /// counted as if it were as short, so it is paid a little less than it burned).
     uint256 public constant KICK_GAS_OUTSIDE = 21_600;
     /// @notice [wad] The most a kick's gas pay may be, as a share of the tab it kicks.
     uint256 public constant KICK_GAS_SHARE = 0.1e18;
@@ -169,9 +170,9 @@ contract DutchAuctionLiquidator is IDutchAuctionLiquidator, Governed {
     /// asset, rounded down; zero without a gas asset or an `Ok` price for it and the debt asset.
     /// `used` is measured in the frames that do the work (a kick: the Vault's, from its start to
     /// its books kept after the auctions opened; a take: from its call to the end of its
-    /// settlement); what runs outside them is not counted, so it never pays more than was burned and a self-kick
-    /// still costs the borrower at least half the penalty. A priority fee is the sender's own bid
-    /// and is not paid back.
+    /// settlement); what runs outside them is not counted, so it never pays more than was burned
+    /// and a self-kick still costs the borrower at least half the penalty. A priority fee is the
+    /// sender's own bid and is not paid back.
     function _gasPay(uint256 used) internal view returns (uint256) {
         address asset = gasAsset;
         if (asset == address(0) || block.basefee == 0) return 0;
@@ -451,15 +452,15 @@ contract DutchAuctionLiquidator is IDutchAuctionLiquidator, Governed {
         emit AuctionConfigSet(collateral, config.curve, config.buf, config.tail, config.cusp);
     }
 
-    /// @notice Set the keeper reward: flat `tip` [debt decimals] plus `chip` [wad] of the tab. Governor only.
     /// @inheritdoc IDutchAuctionLiquidator
-    /// @dev The asset must have an oracle price now (`PriceUnavailable` otherwise, from the oracle).
+    /// @dev The asset must have an oracle price now (the oracle's own refusal otherwise).
     function setGasAsset(address asset) external onlyRole(GOVERNOR_ROLE) {
         if (asset != address(0)) oracle.price(asset);
         gasAsset = asset;
         emit GasAssetSet(asset);
     }
 
+    /// @notice Set the keeper reward: flat `tip` [debt decimals] plus `chip` [wad] of the tab. Governor only.
     function setIncentive(uint256 tip_, uint256 chip_) external onlyRole(GOVERNOR_ROLE) {
         _checkBounds("tip", tip_, 0, maxTip);
         _checkBounds("chip", chip_, 0, MAX_CHIP);

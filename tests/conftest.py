@@ -309,6 +309,11 @@ def constructor_revert(chain, container, sender, *args) -> str | None:
     return None
 
 
+def gas_in_usdc(tx, eth_dollars: int) -> int:
+    """[USDC units] What the transaction's gas cost its sender (ETH at `eth_dollars`)."""
+    return tx.gas_used * tx.gas_price * eth_dollars * 10**6 // 10**18
+
+
 def kick(vault, liquidator, account, keeper) -> tuple:
     """Liquidate `account` as `keeper`; returns (receipt, [auction ids])."""
     tx = vault.liquidate(account, sender=keeper)

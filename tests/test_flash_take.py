@@ -4,7 +4,7 @@ Uniswap V2 inside the take and pays from the proceeds; any re-entry from a recei
 import ape
 import pytest
 
-from conftest import CUSP, at, kick, open_position, reverts_named
+from conftest import CUSP, at, gas_in_usdc, kick, open_position, reverts_named
 from money import debt_to_collateral_down, wmul_up
 
 USDC = 10**6
@@ -93,8 +93,7 @@ def test_the_take_that_ends_an_auction_is_paid_its_gas(
     )
     assert liquidator.getStatus(auction_id)[2] == 0  # ended
     paid = liquidator.claimable(other)
-    eth_price = 1_700 * USDC  # the oracle's [USDC units per ETH]
-    gas_cost = tx.gas_used * tx.gas_price * eth_price // ETH
+    gas_cost = gas_in_usdc(tx, 1_700)  # ETH at the oracle's price
     assert gas_cost * 85 // 100 <= paid <= gas_cost
     assert liquidator.claimable(taker) == 0
     event = tx.events.filter(liquidator.KeeperIncentive)[0]

@@ -14,6 +14,7 @@ from bots.keeper.strategy import (
     plan_take,
     selling_order,
 )
+from bots.keeper.units import gas_cost_in_debt_down
 from conftest import CUSP, MIN_DEBT, TAU, at, kick, open_position
 from money import linear_price, wmul_up
 
@@ -61,6 +62,10 @@ class TestKick:
     def test_gas_cost_rounds_up(self):
         decision = decide_kick(0, 0, 1, 1, ETH_IN_USDC, USDC, 0, KickMode.PROFIT)
         assert decision.gas_cost == 1  # 2e-12 USDC is still a whole unit of cost
+
+    def test_gas_paid_back_rounds_down(self):
+        assert gas_cost_in_debt_down(1, 1, ETH_IN_USDC, USDC) == 0  # 2e-12 USDC received is nothing
+        assert gas_cost_in_debt_down(300_000, 20 * 10**9, ETH_IN_USDC, USDC) == 12 * USDC
 
 
 POOL = Pool(reserve_collateral=1_000 * ETH, reserve_debt=1_700_000 * USDC)  # ETH at $1,700

@@ -4,7 +4,7 @@ cross-margin lots, and realising debt behind dust collateral."""
 import ape
 import pytest
 
-from conftest import CHIP, MIN_DEBT, TIP, WAD, collateral_params, kick, open_position, reverts_named
+from conftest import CHIP, MIN_DEBT, TIP, WAD, collateral_params, gas_in_usdc, kick, open_position, reverts_named
 from money import mul_div_down, mul_div_up, wmul_down, wmul_up
 from scripts._deployment import deploy_vault
 
@@ -147,11 +147,6 @@ def kick_at_base_fee(chain, vault, account, keeper, base_fee: int):
 def kick_pay(tx, liquidator) -> int:
     """[USDC units] What a kick credited its kicker: its incentive, then its gas."""
     return sum(event.owed for event in tx.events.filter(liquidator.KeeperIncentive))
-
-
-def gas_in_usdc(tx, eth_dollars: int) -> int:
-    """[USDC units] What the transaction's gas cost its sender at its base fee (ETH at `eth_dollars`)."""
-    return tx.gas_used * tx.gas_price * eth_dollars * USDC // ETH
 
 
 def test_kick_is_paid_its_gas_at_the_base_fee(chain, vault, liquidator, weth, borrower, keeper, eth_feed, governor):

@@ -41,12 +41,13 @@ from bots.keeper.strategy import (
     Route,
     TakePlan,
     decide_kick,
+    kick_gas_part,
     kick_incentive,
     plan_take,
     selling_order,
 )
 from bots.keeper.uniswap import pair_for, sort_tokens
-from bots.keeper.units import gas_cost_in_debt_up
+from bots.keeper.units import gas_cost_in_debt_down, gas_cost_in_debt_up
 
 log = logging.getLogger("gavel.keeper")
 T = TypeVar("T")
@@ -58,8 +59,8 @@ GET_RESERVES = View("getReserves()", (), ("uint112", "uint112", "uint32"))
 QUOTE_EXACT_INPUT = View("quoteExactInput(bytes,uint256)", ("bytes", "uint256"), ("uint256",))  # QuoterV2: first word
 # The liquidator pays gas it measures on-chain; of a transaction's simulated gas it sees about
 # this share [%] (measured in tests/test_liquidate.py and tests/test_flash_take.py), and of a
-# take at most four fifths of TAKE_GAS_PAID (its constant of that name: refunds are not paid).
-KICK_GAS_COUNTED, TAKE_GAS_COUNTED, TAKE_GAS_PAID = 93, 85, 400_000
+# take at most four fifths of TAKE_GAS_PAID (its constant: refunds are not paid).
+KICK_GAS_COUNTED, TAKE_GAS_COUNTED, TAKE_GAS_PAID = 93, 85, 500_000
 UPDATE_TARGETS_BLOCKS = 256  # how often the oracle's sources are read again (governance may change them)
 # A price feed that answers latestRoundData() with (1, sload(0), sload(1), sload(1), 1) whatever it
 # is asked: put at a feed's address in a simulation's state override, it makes the oracle see a
@@ -461,7 +462,7 @@ class Keeper:
             self.policy.kick_margin_bps,
             self.policy.kick_mode,
             tab_estimate * self.policy.kick_take_bps // 10_000,
-            min(gas_pay, tab_estimate // 10),
+            kick_gas_part(gas_pay, tab_estimate),
         )
         if not decision.kick:
             log.info("kick %s not worth it: %s", account, decision.reason)
@@ -635,17 +636,17 @@ class Keeper:
 
     def _take_gas_pay(self, gas: int, auction: Auction, plan: TakePlan) -> int:
         """[debt decimals] What the liquidator pays this take for its gas: only a take that ends
-        the auction (buys its whole lot or pays its whole tab) is paid, at most TAKE_GAS_PAID of
-        its gas (less the taker contract's own frame, which the liquidator does not see)."""
+        the auction (buys its whole lot or pays its whole tab) is paid, at most four fifths of
+        TAKE_GAS_PAID (less the taker contract's own frame, which the liquidator does not see)."""
         if plan.collateral < auction.lot and plan.owe < auction.tab:
             return 0
-        return self._gas_pay(min(gas * TAKE_GAS_COUNTED // 100, TAKE_GAS_PAID))
+        return self._gas_pay(min(gas * TAKE_GAS_COUNTED // 100, TAKE_GAS_PAID * 4 // 5))
 
     def _gas_pay(self, gas: int) -> int:
         if not self._per_tick("gas_asset", self._has_gas_asset):
             return 0
         base_fee = self._per_tick("base_fee", lambda: int(self.chain.blocks.head.base_fee or 0))
-        return int(gas * base_fee * self._native_price_in_debt() // WAD * self.debt_scale // 10**18)
+        return gas_cost_in_debt_down(gas, base_fee, self._native_price_in_debt(), self.debt_scale)
 
     def _has_gas_asset(self) -> bool:
         return int(str(self.c.liquidator.gasAsset()), 16) != 0

@@ -29,13 +29,18 @@ class KickDecision:
     reason: str
 
 
+def kick_gas_part(gas_pay: int, tab: int) -> int:
+    """[debt decimals] The gas a kick of `tab` is paid back: `gas_pay` (its gas at the base fee,
+    when the liquidator has a gas asset), at most a tenth of the tab (KICK_GAS_SHARE)."""
+    return min(gas_pay, tab // 10)
+
+
 def kick_incentive(tip_and_chip: int, tab: int, debt: int, gas_pay: int = 0) -> int:
     """[debt decimals] what a kick of `debt` with `tab` (debt plus penalty) owes its kicker, as the
     liquidator computes it: tip + chip * tab (`tip_and_chip`, from its `incentive(tab)` view), but
     never more than half the penalty, so a kick always costs the account more than it pays; plus
-    `gas_pay` (the kick's gas at the base fee, when the liquidator has a gas asset), at most a
-    tenth of the tab (KICK_GAS_SHARE)."""
-    return min(tip_and_chip, (tab - debt) // 2) + min(gas_pay, tab // 10)
+    its gas part (`kick_gas_part`)."""
+    return min(tip_and_chip, (tab - debt) // 2) + kick_gas_part(gas_pay, tab)
 
 
 def decide_kick(

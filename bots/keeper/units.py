@@ -26,3 +26,8 @@ def debt_to_collateral_down(debt: int, price: int, collateral_scale: int, debt_s
 def gas_cost_in_debt_up(gas_units: int, gas_price_wei: int, eth_price: int, debt_scale: int) -> int:
     """A transaction's cost [debt decimals] at `eth_price` [wad debt tokens per ETH], rounded up."""
     return div_up(gas_units * gas_price_wei * eth_price * debt_scale, WEI_PER_ETH * WAD)
+
+
+def gas_cost_in_debt_down(gas_units: int, gas_price_wei: int, eth_price: int, debt_scale: int) -> int:
+    """The same, rounded down: gas paid back to the keeper, counted as received."""
+    return gas_units * gas_price_wei * eth_price * debt_scale // (WEI_PER_ETH * WAD)

@@ -7,8 +7,9 @@ import {IVault} from "./IVault.sol";
 /// @title DutchAuctionLiquidator: sells seized collateral for the debt asset at a falling price.
 /// @notice One auction per (account, collateral, kick). The Vault's `liquidate` kicks; anyone
 /// takes. The price starts at the oracle price times `buf` and falls along the collateral's curve.
-/// An auction's price never falls below its floor (`cusp` of its start) and holds there; when it is
-/// too old (`tail`), `redo` restarts it from a fresh oracle price. Breaker levels: 1 stops new kicks, 2 also stops redo, 3 also stops take.
+/// An auction's price never falls below its floor (`cusp` of its start) and holds there; when it
+/// is too old (`tail`), `redo` restarts it from a fresh oracle price. Breaker levels: 1 stops new
+/// kicks, 2 also stops redo, 3 also stops take.
 /// The collateral stays in the Vault until a take releases it; each take settles with the Vault
 /// in one call. Keepers learn auctions from `Kick` and `AuctionEnded` events; an auction's id
 /// carries its account, a kick nonce and the collateral's index (`idOf`).
