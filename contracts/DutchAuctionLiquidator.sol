@@ -37,7 +37,10 @@ contract DutchAuctionLiquidator is IDutchAuctionLiquidator, Governed {
     uint8 public constant PAID_REDOS = 4;
     /// @notice [wad] An auction whose debt is more than this share of its lot's value at today's
     /// price falls faster than its curve (see `_riskPrice`).
-    uint256 public constant RISK_KNEE = 0.85e18;
+    uint256 public constant RISK_KNEE = 0.8e18;
+    /// @notice [wad] An auction whose debt is this share of its lot's value at today's price, or
+    /// more, sells at its floor.
+    uint256 public constant RISK_FULL = 0.85e18;
     /// @notice [gas] What a paid transaction burns before any frame can measure it: the intrinsic
     /// 21,000 and 600 of calldata (`liquidate(address)` is 36 bytes; a take's longer calldata is
     /// counted as if it were as short, so it is paid a little less than it burned).
@@ -50,6 +53,10 @@ contract DutchAuctionLiquidator is IDutchAuctionLiquidator, Governed {
     /// @notice [gas] The most of a take's own gas (from its call to the end of its settlement,
     /// the taker's callback included) that is paid back to a take ending a borrower's auction.
     uint256 public constant TAKE_GAS_PAID = 500_000;
+    /// @notice [gas] The most of its own gas a take that ends a borrower's auction bears: the fifth
+    /// of TAKE_GAS_PAID it is not paid back. A lot at its floor may sell below it by this gas per
+    /// token of the lot (see `_gasFloor`).
+    uint256 public constant TAKE_GAS_BORNE = 100_000;
 
     IVault public immutable vault;
     IERC20 public immutable debtAsset;
@@ -163,6 +170,11 @@ contract DutchAuctionLiquidator is IDutchAuctionLiquidator, Governed {
         _gasTab = 0;
         uint256 pay = Math.min(_gasPay(gasUsed), tab.wMulDown(KICK_GAS_SHARE));
         if (pay > 0) _counters.owed += uint208(_credit(_gasKicker, pay));
+    }
+
+    /// @inheritdoc IDutchAuctionLiquidator
+    function gasValue(uint256 gas) external view returns (uint256) {
+        return _gasPay(gas);
     }
 
     /// @dev [debt decimals] Gas `used` by a kick or a take, plus the transaction's intrinsic gas and
@@ -300,7 +312,7 @@ contract DutchAuctionLiquidator is IDutchAuctionLiquidator, Governed {
         uint256 scale = 10 ** cv.decimals;
         // A lot worth less than dust held at its floor: no keeper will pay gas to take it, so it
         // may be written off without waiting for the tail.
-        bool dustAtFloor = refPrice != 0 && price == top.wMulUp(cv.cusp)
+        bool dustAtFloor = refPrice != 0 && price <= top.wMulUp(cv.cusp)
             && uint256(a.lot).collateralToDebtUp(refPrice, scale, _debtScale) < st.dust;
         if (!done && !dustAtFloor) revert AuctionNotDone(id);
 
@@ -518,10 +530,10 @@ contract DutchAuctionLiquidator is IDutchAuctionLiquidator, Governed {
     /// @dev Current price, and whether the auction is too old to be taken (past its tail), from
     /// `top` (see `_liveTop`). The price is the lowest of the curve's (patience: it falls with
     /// time) and the risk price (urgency: it falls as the lot's debt nears the lot's value at
-    /// today's price, see `_riskPrice`), and it never falls below the floor, `top * cusp`: it
-    /// holds there until someone takes it or the tail passes, so a fast crash never restarts the
-    /// discount from zero. Seen from a block dated before the auction started (a view on an
-    /// earlier block), no time has passed.
+    /// today's price, see `_riskPrice`), and it never falls below the floor, `top * cusp` (less a
+    /// small lot's take gas in congestion, see `_gasFloor`): it holds there until someone takes it
+    /// or the tail passes, so a fast crash never restarts the discount from zero. Seen from a
+    /// block dated before the auction started (a view on an earlier block), no time has passed.
     function _status(uint256 id, Auction memory a, Curve memory cv, uint256 top)
         internal
         view
@@ -529,9 +541,30 @@ contract DutchAuctionLiquidator is IDutchAuctionLiquidator, Governed {
     {
         uint256 elapsed = block.timestamp > a.startedAt ? block.timestamp - a.startedAt : 0;
         uint256 floor = top.wMulUp(cv.cusp);
-        price = Math.min(IAuctionCurve(cv.curve).price(top, elapsed), _riskPrice(id, a, cv, top, floor));
-        if (price < floor) price = floor;
+        uint256 curve = IAuctionCurve(cv.curve).price(top, elapsed);
+        uint256 risk = _riskPrice(id, a, cv, top, floor);
+        price = Math.min(curve, risk);
+        if (price <= floor) {
+            uint256 low = _gasFloor(id, a, cv, floor); // priced only here: gas for the oracle reads
+            price = risk == floor ? low : Math.max(curve, low);
+        }
         done = elapsed > cv.tail;
+    }
+
+    /// @dev [wad debt tokens per whole collateral token] How far below `floor` (top * cusp) a
+    /// borrower's auction may go: by what a take that ends it bears of its own gas
+    /// (TAKE_GAS_BORNE at this block's base fee, see `take`) per whole token of its lot, rounded
+    /// down, and never below half the floor. In congestion a lot whose discount at the floor no
+    /// longer pays for that part of its sale's gas would wait there while the market falls on,
+    /// its debt going bad; its own lot bears that gas instead, as a fixed-discount liquidation
+    /// bears all of its gas, and a large lot hardly notices. Lenders' bound values lots at the
+    /// floor without it, so it may miss a lot's loss by that gas. A sale of the fund's collateral
+    /// is paid no gas and goes no lower than the floor.
+    function _gasFloor(uint256 id, Auction memory a, Curve memory cv, uint256 floor) internal view returns (uint256) {
+        if (_accountOf(id) == address(insuranceFund)) return floor;
+        uint256 gas = _gasPay(TAKE_GAS_BORNE - KICK_GAS_OUTSIDE); // [debt decimals] _gasPay adds what runs outside
+        gas = Math.mulDiv(gas, 10 ** cv.decimals * 1e18, uint256(a.lot) * _debtScale); // [wad per whole token]
+        return floor - Math.min(gas, floor / 2);
     }
 
     /// @dev [wad debt tokens per whole collateral token] The price an auction's risk allows: the
@@ -539,9 +572,10 @@ contract DutchAuctionLiquidator is IDutchAuctionLiquidator, Governed {
     /// urgency, each from 0 to 1: how far the market has fallen since the kick, against FALL_FULL
     /// (the live top against the kick's: a crash under way, which waiting only deepens), and how
     /// close the lot's debt (the tab less the penalty not yet paid) is to the lot's whole value at
-    /// the top, above RISK_KNEE of it (a lot about to stop paying its debt). A slow market and a
-    /// well-covered lot leave the curve alone; a lot that cannot pay its debt, or a fall of
-    /// FALL_FULL since the kick, sells at the floor at once. A take below the lot's break-even
+    /// the top, from RISK_KNEE of it (nothing) to RISK_FULL (all the way: a lot about to stop paying
+    /// its debt, which every minute of a crash puts further under). A slow market and a
+    /// well-covered lot leave the curve alone; a lot near its debt, or a fall of FALL_FULL since
+    /// the kick, sells at the floor at once. A take below the lot's break-even
     /// price raises the rest's risk, so takes in a row may bring the price to the floor sooner,
     /// never below it. A sale of the fund's collateral carries no debt: no urgency.
     function _riskPrice(uint256 id, Auction memory a, Curve memory cv, uint256 top, uint256 floor)
@@ -557,7 +591,7 @@ contract DutchAuctionLiquidator is IDutchAuctionLiquidator, Governed {
         uint256 worth = uint256(a.lot).collateralToDebtDown(top, 10 ** cv.decimals, _debtScale);
         if (worth == 0) return floor;
         uint256 risk = debt.wDivUp(worth); // [wad] up: the price falls sooner
-        if (risk > RISK_KNEE) share = Math.max(share, Math.mulDiv(risk - RISK_KNEE, 1e18, 1e18 - RISK_KNEE, Math.Rounding.Ceil));
+        if (risk > RISK_KNEE) share = Math.max(share, Math.mulDiv(risk - RISK_KNEE, 1e18, RISK_FULL - RISK_KNEE, Math.Rounding.Ceil));
         if (share >= 1e18) return floor;
         return top - Math.mulDiv(top - floor, share, 1e18, Math.Rounding.Ceil);
     }

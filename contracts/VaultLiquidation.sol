@@ -31,6 +31,9 @@ contract VaultLiquidation is VaultState {
     address private immutable _self = address(this);
     /// @dev A collateral's smallest unit is worth at most dust / this (`_checkFine`).
     uint256 private constant UNITS_PER_DUST = 1000;
+    /// @dev [gas] A debt worth less than this much gas at the base fee is kicked whole: in
+    /// congestion each lot of a partial kick would pay its own kick and sale gas.
+    uint256 private constant WHOLE_KICK_GAS = 20_000_000;
 
     /// @dev This contract's functions only run by delegatecall from the Vault that created it.
     error DirectCall();
@@ -174,7 +177,8 @@ contract VaultLiquidation is VaultState {
     {
         uint256 n = p.values.length;
         (plan.shares, plan.debts, plan.largest) = (new uint256[](n), new uint256[](n), n);
-        uint256 target = KickMath.target(p.debt, hf, d.smallDebt, d.deepHealth, d.closeFactor, d.minDebt);
+        uint256 small = Math.max(d.smallDebt, liquidator.gasValue(WHOLE_KICK_GAS));
+        uint256 target = KickMath.target(p.debt, hf, small, d.deepHealth, d.closeFactor, d.minDebt);
         Split memory split =
             Split(target, p.debt, p.collateralValue, dustValue, d.minDebt, address(0), 0, new uint256[](n));
         for (uint256 i; i < n; ++i) {

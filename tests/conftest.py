@@ -309,6 +309,17 @@ def constructor_revert(chain, container, sender, *args) -> str | None:
     return None
 
 
+@pytest.fixture
+def next_base_fee(chain):
+    """Sets the next block's base fee [wei]. Anvil keeps the fee it derives for later blocks across
+    a test's revert, so after the test the chain is brought back to 1 gwei: a congested test must
+    not leave the next one's keeper above its fee cap."""
+    rpc = chain.provider.make_request
+    yield lambda wei: rpc("anvil_setNextBlockBaseFeePerGas", [hex(wei)])
+    rpc("anvil_setNextBlockBaseFeePerGas", [hex(10**9)])
+    chain.mine()
+
+
 def gas_in_usdc(tx, eth_dollars: int) -> int:
     """[USDC units] What the transaction's gas cost its sender (ETH at `eth_dollars`)."""
     return tx.gas_used * tx.gas_price * eth_dollars * 10**6 // 10**18

@@ -55,7 +55,8 @@ def wpow_up(x: int, n: int) -> int:
     return z
 
 
-RISK_KNEE = 85 * WAD // 100  # DutchAuctionLiquidator.RISK_KNEE
+RISK_KNEE = 80 * WAD // 100  # DutchAuctionLiquidator.RISK_KNEE
+RISK_FULL = 85 * WAD // 100  # DutchAuctionLiquidator.RISK_FULL
 FALL_FULL = WAD // 10  # DutchAuctionLiquidator.FALL_FULL
 
 
@@ -65,7 +66,8 @@ def auction_price(
     """[wad debt tokens per whole collateral token] An auction's price as the liquidator's
     `_status` computes it: the lower of the curve's price and the risk price (the top less a share
     of the way to the floor: the larger of the fall since the kick against FALL_FULL and the lot's
-    debt over its worth at the top above RISK_KNEE), never below the floor `top * cusp`."""
+    debt over its worth at the top between RISK_KNEE and RISK_FULL), never below the floor
+    `top * cusp`."""
     floor = wmul_up(top, cusp)
     share = 0
     if top < kick_top:
@@ -78,6 +80,6 @@ def auction_price(
     else:
         risk = wdiv_up(debt, worth)
         if risk > RISK_KNEE:
-            share = max(share, mul_div_up(risk - RISK_KNEE, WAD, WAD - RISK_KNEE))
+            share = max(share, mul_div_up(risk - RISK_KNEE, WAD, RISK_FULL - RISK_KNEE))
         risk_price = floor if share >= WAD else top - mul_div_up(top - floor, share, WAD)
     return max(min(curve_price, risk_price), floor)

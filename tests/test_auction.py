@@ -102,20 +102,48 @@ def test_a_lot_near_its_debt_sells_at_its_floor_at_once(
     vault, liquidator, weth, borrower, keeper, eth_feed, governor, chain
 ):
     """A lot about to stop covering its debt sells faster: its price falls below the curve by how
-    far its debt is above RISK_KNEE (85%) of its worth at the top; at its worth, to the floor."""
+    far its debt is past RISK_KNEE (80%) of its worth at the top, on the way to RISK_FULL (85%),
+    where it sells at its floor."""
     open_position(vault, borrower, weth, 10 * ETH, 14_000 * USDC)
-    eth_feed.setAnswer(1_400 * 10**8, sender=governor)  # debt 14,000 on a lot worth 15,400 at the top
+    eth_feed.setAnswer(1_540 * 10**8, sender=governor)  # debt 14,000 on a lot worth 16,940 at the top
     tx, (auction_id,) = kick(vault, liquidator, borrower, keeper)
     t0 = chain.blocks[tx.block_number].timestamp
-    top = wmul_up(1_400 * WAD, BUF)
+    top = wmul_up(1_540 * WAD, BUF)
     view = liquidator.auctionView(auction_id)
-    assert view.debt * WAD // (10 * 1_400 * 11 // 10 * USDC) > 85 * WAD // 100  # at risk: 0.909
+    assert 80 * WAD // 100 < view.debt * WAD // (10 * 1_540 * 11 // 10 * USDC) < 85 * WAD // 100  # 0.826
     _, price, lot, _ = status_at(liquidator, chain, auction_id, t0 + 1)
     assert price == auction_price(linear_price(top, 1, TAU), top, top, CUSP, view.debt, lot, ETH, USDC)
     assert wmul_up(top, CUSP) < price < linear_price(top, 1, TAU)
-    eth_feed.setAnswer(1_200 * 10**8, sender=governor)  # with its fall of 14%: at its floor
+    eth_feed.setAnswer(1_470 * 10**8, sender=governor)  # 4.5% down: its debt is now 86.6% of its worth
     _, price, _, _ = status_at(liquidator, chain, auction_id, t0 + 2)
-    assert price == wmul_up(wmul_up(1_200 * WAD, BUF), CUSP)
+    assert price == wmul_up(wmul_up(1_470 * WAD, BUF), CUSP)
+
+
+GWEI = 10**9
+
+
+@pytest.mark.parametrize("base_fee_gwei", [300, 5_000, 100_000])
+def test_in_congestion_a_lot_at_its_floor_goes_below_it_by_its_take_gas(
+    liquidator, auction, weth, keeper, eth_feed, governor, chain, next_base_fee, base_fee_gwei
+):
+    """A lot at its floor goes below it by what a take that ends it bears of its own gas (the
+    fifth of TAKE_GAS_PAID not paid back: TAKE_GAS_BORNE, 100,000) at this block's base fee, per
+    whole token of the lot, never below half the floor: in congestion a small lot still sells
+    while the market falls on. At 300 gwei the 10-WETH lot goes $4.80 under its floor of $1,700;
+    at 100,000 gwei it stops at half of it."""
+    liquidator.setGasAsset(weth, sender=governor)
+    auction_id, t0 = auction
+    floor = wmul_up(TOP, CUSP)
+    at(chain, t0 + TAIL - 60)  # long on its floor
+    eth_feed.setAnswer(1_600 * 10**8, sender=governor)  # fresh: gas is priced only from an Ok price
+    base_fee = base_fee_gwei * GWEI
+    next_base_fee(base_fee)
+    tx = liquidator.take(auction_id, ETH, floor, keeper, b"", sender=keeper, max_fee=2 * base_fee, max_priority_fee=0)
+    gas = liquidator.TAKE_GAS_BORNE() * base_fee * 1_600 * USDC // ETH  # [USDC units] ETH at $1,600
+    below = min(gas * WAD * ETH // (10 * ETH * USDC), floor // 2)  # [wad per WETH] over the 10-WETH lot
+    assert tx.events.filter(liquidator.Take)[0].price == floor - below < floor
+    if base_fee_gwei == 100_000:
+        assert below == floor // 2
 
 
 def test_take_refuses_bad_input(liquidator, auction, keeper, chain):

@@ -149,6 +149,22 @@ def kick_pay(tx, liquidator) -> int:
     return sum(event.owed for event in tx.events.filter(liquidator.KeeperIncentive))
 
 
+@pytest.mark.parametrize(("base_fee_gwei", "covered"), [(0, 7_000), (300, 7_000), (500, 14_000)])
+def test_in_congestion_a_kick_takes_the_whole_debt(
+    chain, vault, liquidator, weth, borrower, keeper, eth_feed, governor, next_base_fee, base_fee_gwei, covered
+):
+    """A debt worth less than WHOLE_KICK_GAS (20,000,000 gas) at the base fee is kicked whole, as
+    a small debt is: in congestion each lot of a partial kick would pay its own kick's and sale's
+    gas. With ETH at $1,700 that gas is worth $10,200 at 300 gwei (the 14,000 debt goes by the
+    close factor, half) and $17,000 at 500 gwei (all of it at once)."""
+    liquidator.setGasAsset(weth, sender=governor)
+    open_position(vault, borrower, weth, 10 * ETH, 14_000 * USDC)
+    drop_eth(eth_feed, governor, 1_700)  # health 0.97: above deepHealth
+    next_base_fee(base_fee_gwei * GWEI)
+    tx = vault.liquidate(borrower, sender=keeper, max_fee=2 * base_fee_gwei * GWEI, max_priority_fee=0)
+    assert tx.events.filter(vault.Liquidated)[0].debtCovered == covered * USDC
+
+
 def test_kick_is_paid_its_gas_at_the_base_fee(chain, vault, liquidator, weth, borrower, keeper, eth_feed, governor):
     """With a gas asset set (WETH prices ETH), a kick earns its incentive plus its own gas at the
     X"""

@@ -124,6 +124,11 @@ interface IDutchAuctionLiquidator is ICommonErrors {
     /// gas part of a kick's pay; zero: kicks are paid no gas.
     function gasAsset() external view returns (address);
 
+    /// @notice [debt decimals] What `gas` (plus a transaction's intrinsic gas and calldata) costs
+    /// at this block's base fee, priced by the oracle through `gasAsset`, rounded down; zero
+    /// without a gas asset or an `Ok` price.
+    function gasValue(uint256 gas) external view returns (uint256);
+
     /// @notice Set `gasAsset` (zero turns the gas part off). Governor only.
     function setGasAsset(address asset) external;
 
