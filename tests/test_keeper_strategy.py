@@ -10,6 +10,7 @@ from bots.keeper.strategy import (
     Pool,
     best_sale_size,
     decide_kick,
+    gas_floor,
     kick_incentive,
     plan_take,
     selling_order,
@@ -214,3 +215,17 @@ def test_plan_predicts_the_flash_take_to_the_wei(
     )
     event = tx.events.filter(taker.TakenAndSold)[0]
     assert (event.bought, event.paid, event.profit) == (plan.collateral, plan.owe, plan.profit)
+
+
+@pytest.mark.parametrize(
+    ("gas", "lot", "expected"),
+    [
+        (0, ETH, 1_500 * WAD),  # no gas (no base fee): the floor itself
+        (150 * USDC, 2 * ETH, 1_425 * WAD),  # $150 of gas over 2 WETH: $75 a WETH under
+        (150 * USDC, 50 * ETH, 1_497 * WAD),  # over 50 WETH: $3
+        (10_000 * USDC, ETH // 100, 750 * WAD),  # a dust lot: never below half the floor
+        (1, 3 * ETH, 1_500 * WAD - 333_333_333_333),  # the part rounds down: the price stays high
+    ],
+)
+def test_a_lot_on_its_floor_goes_below_it_by_its_gas_per_token(gas, lot, expected):
+    assert gas_floor(1_500 * WAD, gas, lot, ETH, USDC) == expected

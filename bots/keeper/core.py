@@ -41,13 +41,14 @@ from bots.keeper.strategy import (
     Route,
     TakePlan,
     decide_kick,
+    gas_floor,
     kick_gas_part,
     kick_incentive,
     plan_take,
     selling_order,
 )
 from bots.keeper.uniswap import pair_for, sort_tokens
-from bots.keeper.units import gas_cost_in_debt_down, gas_cost_in_debt_up
+from bots.keeper.units import div_up, gas_cost_in_debt_down, gas_cost_in_debt_up
 
 log = logging.getLogger("gavel.keeper")
 T = TypeVar("T")
@@ -61,6 +62,12 @@ QUOTE_EXACT_INPUT = View("quoteExactInput(bytes,uint256)", ("bytes", "uint256"),
 # this share [%] (measured in tests/test_liquidate.py and tests/test_flash_take.py), and of a
 # take at most four fifths of TAKE_GAS_PAID (its constant: refunds are not paid).
 KICK_GAS_COUNTED, TAKE_GAS_COUNTED, TAKE_GAS_PAID = 93, 85, 500_000
+TAKE_GAS_BORNE = 100_000  # the liquidator's: what a take ending an auction bears of its own gas
+# [bps] above the price a flash take was planned at, what it may pay: in congestion a lot's floor
+# moves with the base fee (its take gas, `_gasFloor`), which falls by up to an eighth a block
+# between the head the take is planned at and the block it is mined in; the taker's minimum
+# profit (half the planned one) still bounds what paying more can cost.
+FLASH_PRICE_SLACK_BPS = 500
 UPDATE_TARGETS_BLOCKS = 256  # how often the oracle's sources are read again (governance may change them)
 # A price feed that answers latestRoundData() with (1, sload(0), sload(1), sload(1), 1) whatever it
 # is asked: put at a feed's address in a simulation's state override, it makes the oracle see a
@@ -538,12 +545,31 @@ class Keeper:
                             auction_id,
                             to_checksum_address(str(view.collateral)),
                             bool(view.needsRedo),
-                            int(view.price),
+                            self._price_seen(view),
                             int(view.lot),
                             int(view.tab),
                         )
                     )
         return live
+
+    def _price_seen(self, view: Any) -> int:
+        """[wad] An auction's price as a take mined next pays it. In congestion a borrower's lot on
+        its floor goes below it by its take's unpaid gas (the liquidator's `_gasFloor`), but a node
+        that runs a call without a fee at a base fee of 0 (geth, reth) shows it on the floor. A
+        view exactly on top * cusp in a block with a base fee gets that part here, at the lowest
+        base fee the next block can have (an eighth under the head's), so the price planned is
+        never under the one paid. Anvil's views hold it already, below the floor."""
+        price = int(view.price)
+        base_fee = self._per_tick("base_fee", lambda: int(self.chain.blocks.head.base_fee or 0))
+        if not base_fee or str(view.account).lower() == str(self.c.insurance_fund.address).lower():
+            return price
+        collateral = str(view.collateral)
+        cusp = self._per_tick(f"cusp:{collateral}", lambda: int(self.c.liquidator.auctionConfig(collateral).cusp))
+        floor = div_up(int(view.top) * cusp, WAD)
+        if price != floor or not self._per_tick("gas_asset", self._has_gas_asset):
+            return price
+        gas = gas_cost_in_debt_down(TAKE_GAS_BORNE, base_fee * 7 // 8, self._native_price_in_debt(), self.debt_scale)
+        return gas_floor(floor, gas, int(view.lot), 10 ** self._decimals_of(collateral), self.debt_scale)
 
     def _maybe_take_or_redo(self, live: LiveAuction, report: TickReport) -> None:
         auction_id, asset = live.id, live.collateral
@@ -570,7 +596,8 @@ class Keeper:
         taker, router = self.c.taker, self.c.uniswap_router
         if spec.kind == V3:
             taker, router, path = self.c.taker_v3, self.c.uniswap_v3_router, spec.v3_path()
-        args = (auction_id, plan.max_collateral, plan.max_price, router, path, plan.profit // 2)
+        max_price = plan.max_price + plan.max_price * FLASH_PRICE_SLACK_BPS // 10_000
+        args = (auction_id, plan.max_collateral, max_price, router, path, plan.profit // 2)
         prepared = self._prepare("take", str(auction_id), taker.takeAndSell, *args, report=report)
         if (
             prepared is not None

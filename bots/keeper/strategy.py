@@ -8,7 +8,7 @@ from dataclasses import dataclass
 from enum import StrEnum
 from typing import Protocol
 
-from bots.keeper.units import collateral_to_debt_up, debt_to_collateral_down, gas_cost_in_debt_up
+from bots.keeper.units import WAD, collateral_to_debt_up, debt_to_collateral_down, gas_cost_in_debt_up
 
 BPS = 10_000
 
@@ -156,6 +156,15 @@ def _best_by_search(route: Route, auction: Auction) -> int:
             hi = m2
     best = max(range(lo, hi + 1), key=profit)
     return best if profit(best) > 0 else 0
+
+
+def gas_floor(floor: int, gas_value: int, lot: int, collateral_scale: int, debt_scale: int) -> int:
+    """[wad debt tokens per whole collateral token] Where a borrower's lot on its `floor` (top *
+    cusp) may sell in congestion, as the liquidator's `_gasFloor` computes it: below the floor by
+    `gas_value` [debt decimals] (its take's unpaid gas at the base fee) per whole token of `lot`,
+    rounded down, never below half the floor."""
+    per_token = gas_value * collateral_scale * WAD // (lot * debt_scale)
+    return floor - min(per_token, floor // 2)
 
 
 def plan_take(
