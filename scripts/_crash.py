@@ -37,7 +37,7 @@ from eth_abi.abi import decode
 from eth_utils.crypto import keccak
 
 from bots.keeper.core import Contracts, Keeper, Policy
-from bots.keeper.market import GET_STATUS, View
+from bots.keeper.market import View
 from bots.keeper.store import Store
 from bots.keeper.strategy import Auction, KickMode, Pool, best_sale_size
 from bots.keeper.units import div_up, gas_cost_in_debt_up
@@ -61,6 +61,7 @@ MARKET = View("market(bytes32)", ("bytes32",), ("uint128",) * 6)
 LIQUIDATE_TOPIC = keccak(text="Liquidate(bytes32,address,address,uint256,uint256,uint256,uint256,uint256)")
 DEBT_OF = View("debtOf(address)", ("address",), ("uint256",))
 COLLATERAL_OF = View("collateralOf(address,address)", ("address", "address"), ("uint256",))
+AUCTION = View("auctions(uint256)", ("uint256",), ("uint128", "uint128", "uint128", "uint88", "uint32", "uint8"))
 
 
 @dataclass
@@ -439,16 +440,17 @@ def _underwater(w: World, out: Outcome, price: int) -> tuple[int, int]:
         live = sorted(out.live)
         calls = [("eth_call", [{"to": vault, "data": DEBT_OF.data(b)}, "latest"]) for b in w.borrowers]
         calls += [("eth_call", [{"to": vault, "data": COLLATERAL_OF.data(b, weth)}, "latest"]) for b in w.borrowers]
-        calls += [("eth_call", [{"to": liquidator, "data": GET_STATUS.data(i)}, "latest"]) for i in live]
+        calls += [("eth_call", [{"to": liquidator, "data": AUCTION.data(i)}, "latest"]) for i in live]
         answers = w.node.rpc.batch(calls)
         n = len(w.borrowers)
         debt = {b.lower(): int(DEBT_OF.decode(a)[0]) for b, a in zip(w.borrowers, answers[:n], strict=True)}
         held = answers[n : 2 * n]
         lots = {b.lower(): int(COLLATERAL_OF.decode(a)[0]) for b, a in zip(w.borrowers, held, strict=True)}
         for auction_id, answer in zip(live, answers[2 * n :], strict=True):
-            _, _, lot, tab = GET_STATUS.decode(answer)
+            lot, tab, _, penalty, _, _ = AUCTION.decode(answer)
             who = f"0x{auction_id >> 96:040x}"
-            debt[who] = debt.get(who, 0) + int(tab)
+            # Lenders are owed the tab less its penalty: a penalty never raised is no one's loss.
+            debt[who] = debt.get(who, 0) + max(0, int(tab) - int(penalty))
             lots[who] = lots.get(who, 0) + int(lot)
         for who, owed in debt.items():
             total += max(0, owed - lots.get(who, 0) * price // ETH)

@@ -28,9 +28,9 @@ from scripts._crash_paths import PATHS
 @click.option("--charts", type=click.Path(path_type=Path), default=Path("bench-crash-charts"), show_default=True)
 @click.option("--buf", type=float, default=None, help="Gavel's WETH start price / oracle price (default 1).")
 @click.option("--cut", type=float, default=None, help="Gavel's price kept per 60-s step (default 0.997).")
-@click.option("--penalty", type=float, default=None, help="Gavel's WETH penalty (default 0.03).")
+@click.option("--penalty", type=float, default=None, help="Gavel's WETH penalty (default 0.02).")
 @click.option("--only", default="", help="Run only the paths whose name contains this (e.g. 'wick').")
-@click.option("--cusp", type=float, default=None, help="Gavel's WETH price / top that needs a redo (default 0.965).")
+@click.option("--cusp", type=float, default=None, help="Gavel's WETH floor / top (default 0.965).")
 def cli(
     borrowers: int,
     seed: int,
