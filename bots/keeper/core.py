@@ -560,7 +560,7 @@ class Keeper:
         base fee the next block can have (an eighth under the head's), so the price planned is
         never under the one paid. Anvil's views hold it already, below the floor."""
         price = int(view.price)
-        base_fee = self._per_tick("base_fee", lambda: int(self.chain.blocks.head.base_fee or 0))
+        base_fee = self._base_fee()
         if not base_fee or str(view.account).lower() == str(self.c.insurance_fund.address).lower():
             return price
         collateral = str(view.collateral)
@@ -672,8 +672,11 @@ class Keeper:
     def _gas_pay(self, gas: int) -> int:
         if not self._per_tick("gas_asset", self._has_gas_asset):
             return 0
-        base_fee = self._per_tick("base_fee", lambda: int(self.chain.blocks.head.base_fee or 0))
-        return gas_cost_in_debt_down(gas, base_fee, self._native_price_in_debt(), self.debt_scale)
+        return gas_cost_in_debt_down(gas, self._base_fee(), self._native_price_in_debt(), self.debt_scale)
+
+    def _base_fee(self) -> int:
+        """[wei] The head's base fee, read once a tick: what the liquidator prices gas at."""
+        return self._per_tick("base_fee", lambda: int(self.chain.blocks.head.base_fee or 0))
 
     def _has_gas_asset(self) -> bool:
         return int(str(self.c.liquidator.gasAsset()), 16) != 0
