@@ -72,7 +72,7 @@ GWEI = 10**9
 
 
 def test_the_take_that_ends_an_auction_is_paid_its_gas(
-    liquidator, vault, taker, usdc, weth, auction, uniswap, other, governor, chain
+    liquidator, vault, taker, usdc, weth, auction, uniswap, other, governor, chain, next_base_fee
 ):
     """In congestion a lot whose discount no longer pays for its sale's gas must still sell: the
     take that ends a borrower's auction is credited its gas at the base fee (at most
@@ -82,12 +82,12 @@ def test_the_take_that_ends_an_auction_is_paid_its_gas(
     auction_id, t0 = auction
     router = uniswap["router"]
     at(chain, t0 + 600)
-    chain.provider.make_request("anvil_setNextBlockBaseFeePerGas", [hex(300 * GWEI)])
+    next_base_fee(300 * GWEI)
     tx = taker.takeAndSell(
         auction_id, ETH, 2**256 - 1, router, [weth, usdc], 0, sender=other, max_fee=600 * GWEI, max_priority_fee=0
     )
     assert liquidator.getStatus(auction_id)[2] > 0 and liquidator.claimable(other) == 0  # part of the lot
-    chain.provider.make_request("anvil_setNextBlockBaseFeePerGas", [hex(300 * GWEI)])
+    next_base_fee(300 * GWEI)
     tx = taker.takeAndSell(
         auction_id, 5 * ETH, 2**256 - 1, router, [weth, usdc], 0, sender=other, max_fee=600 * GWEI, max_priority_fee=0
     )

@@ -338,16 +338,11 @@ def test_a_take_that_pays_less_than_its_gas_is_not_sent(
     assert report.taken == [auction_id] and report.declined_takes == 0
 
 
-def test_in_congestion_the_keeper_takes_a_lot_below_its_floor(
+def lot_on_its_floor_in_congestion(
     new_keeper, chain, vault, liquidator, weth, accounts, governor, eth_feed, next_base_fee
 ):
-    """With a gas asset, a lot on its floor goes below it by its take's unpaid gas at the base fee,
-    and that price moves with the base fee from block to block: the keeper plans at the head's,
-    and its take is mined at a later block's, lower here, so the lot costs more than planned (at
-    exactly the planned price: PriceAboveMax, a lost race). Its flash take may pay up to 5% above
-    the planned price (its minimum profit still holds), and it is simulated at the chain's base
-    fee (a call without a fee runs at a base fee of 0, where the lot is on its floor, 11% above
-    the plan): the lot sells, below its floor."""
+    """One auction on its floor (ETH at $1,700) with a gas asset, the head mined at 5,000 gwei:
+    (keeper, auction id)."""
     keeper = new_keeper(accounts[8], kick_mode=KickMode.ALWAYS, max_fee_gwei=100_000.0)
     three_borrowers(vault, weth, accounts, governor)
     eth_feed.setAnswer(1_700 * 10**8, sender=governor)
@@ -357,10 +352,24 @@ def test_in_congestion_the_keeper_takes_a_lot_below_its_floor(
     at(chain, chain.blocks.head.timestamp + 900)  # on its floor
     next_base_fee(5_000 * 10**9)
     eth_feed.setAnswer(1_700 * 10**8, sender=governor)  # mined at 5,000 gwei: 11% under the floor
+    return keeper, auction_id
+
+
+def test_in_congestion_the_keeper_takes_a_lot_below_its_floor(
+    new_keeper, chain, vault, liquidator, weth, accounts, governor, eth_feed, next_base_fee
+):
+    """With a gas asset, a lot on its floor goes below it by its take's unpaid gas at the base fee,
+    and that price moves with the base fee from block to block: the keeper plans at the head's,
+    and its take is mined at a later block's, lower here, so the lot costs more than planned (at
+    exactly the planned price: PriceAboveMax, a lost race). Its flash take may pay up to 5% above
+    the planned price (its minimum profit still holds): the lot sells, below its floor."""
+    keeper, auction_id = lot_on_its_floor_in_congestion(
+        new_keeper, chain, vault, liquidator, weth, accounts, governor, eth_feed, next_base_fee
+    )
+    first = chain.blocks.head.number + 1  # the tick's first block
     report = keeper.tick()
     assert report.taken == [auction_id] and report.lost_races == 0 and report.errors == []
-    head = chain.blocks.head.number
-    (take,) = list(liquidator.Take.range(head - 5, head + 1))
+    (take,) = list(liquidator.Take.range(first, chain.blocks.head.number + 1))
     assert take.price < wmul_up(wmul_up(1_700 * WAD, BUF), CUSP)
 
 
@@ -371,15 +380,9 @@ def test_the_keeper_prices_a_lot_below_its_floor_as_the_liquidator_does(
     floor at 5,000 gwei holds it. A node that runs calls at a base fee of 0 (geth, reth) shows the
     lot on the floor itself; such a view gets the part here, at the lowest base fee the next block
     can have (an eighth under the head's), never more than the chain takes off."""
-    keeper = new_keeper(accounts[8], kick_mode=KickMode.ALWAYS, max_fee_gwei=100_000.0)
-    three_borrowers(vault, weth, accounts, governor)
-    eth_feed.setAnswer(1_700 * 10**8, sender=governor)
-    assert len(keeper.tick().kicked) == 1
-    (auction_id,) = live_auctions(liquidator)
-    liquidator.setGasAsset(weth, sender=governor)
-    at(chain, chain.blocks.head.timestamp + 900)
-    next_base_fee(5_000 * 10**9)
-    eth_feed.setAnswer(1_700 * 10**8, sender=governor)  # mined at 5,000 gwei
+    keeper, auction_id = lot_on_its_floor_in_congestion(
+        new_keeper, chain, vault, liquidator, weth, accounts, governor, eth_feed, next_base_fee
+    )
     base_fee = int(chain.blocks.head.base_fee)
     view = liquidator.auctionView(auction_id)
     floor = wmul_up(wmul_up(1_700 * WAD, BUF), CUSP)

@@ -138,9 +138,10 @@ def test_kicker_is_credited_tip_plus_chip(vault, liquidator, fund, usdc, weth, b
 GWEI = 10**9
 
 
-def kick_at_base_fee(chain, vault, account, keeper, base_fee: int):
-    """Liquidate `account` in a block whose base fee is `base_fee` [wei]; returns the receipt."""
-    chain.provider.make_request("anvil_setNextBlockBaseFeePerGas", [hex(base_fee)])
+def kick_at_base_fee(next_base_fee, vault, account, keeper, base_fee: int):
+    """Liquidate `account` in a block whose base fee is `base_fee` [wei] (set through the
+    `next_base_fee` fixture, which puts the chain back after the test); returns the receipt."""
+    next_base_fee(base_fee)
     return vault.liquidate(account, sender=keeper, max_fee=base_fee * 2, max_priority_fee=0)
 
 
@@ -151,7 +152,7 @@ def kick_pay(tx, liquidator) -> int:
 
 @pytest.mark.parametrize(("base_fee_gwei", "covered"), [(0, 7_000), (300, 7_000), (500, 14_000)])
 def test_in_congestion_a_kick_takes_the_whole_debt(
-    chain, vault, liquidator, weth, borrower, keeper, eth_feed, governor, next_base_fee, base_fee_gwei, covered
+    next_base_fee, vault, liquidator, weth, borrower, keeper, eth_feed, governor, base_fee_gwei, covered
 ):
     """A debt worth less than WHOLE_KICK_GAS (20,000,000 gas) at the base fee is kicked whole, as
     a small debt is: in congestion each lot of a partial kick would pay its own kick's and sale's
@@ -160,19 +161,21 @@ def test_in_congestion_a_kick_takes_the_whole_debt(
     liquidator.setGasAsset(weth, sender=governor)
     open_position(vault, borrower, weth, 10 * ETH, 14_000 * USDC)
     drop_eth(eth_feed, governor, 1_700)  # health 0.97: above deepHealth
-    next_base_fee(base_fee_gwei * GWEI)
-    tx = vault.liquidate(borrower, sender=keeper, max_fee=2 * base_fee_gwei * GWEI, max_priority_fee=0)
+    tx = kick_at_base_fee(next_base_fee, vault, borrower, keeper, base_fee_gwei * GWEI)
     assert tx.events.filter(vault.Liquidated)[0].debtCovered == covered * USDC
 
 
-def test_kick_is_paid_its_gas_at_the_base_fee(chain, vault, liquidator, weth, borrower, keeper, eth_feed, governor):
+def test_kick_is_paid_its_gas_at_the_base_fee(
+    next_base_fee, vault, liquidator, weth, borrower, keeper, eth_feed, governor
+):
     """With a gas asset set (WETH prices ETH), a kick earns its incentive plus its own gas at the
-    X"""
+    block's base fee (85-100% of what the kick burned: at 300 gwei more than the incentive
+    itself); with the gas asset turned off, the incentive alone."""
     liquidator.setGasAsset(weth, sender=governor)
     open_position(vault, borrower, weth, 10 * ETH, 14_000 * USDC)
     drop_eth(eth_feed, governor, 1_700)
     incentive = TIP + wmul_down(7_700 * USDC, CHIP)  # 82, within half the 700 penalty
-    tx = kick_at_base_fee(chain, vault, borrower, keeper, 300 * GWEI)
+    tx = kick_at_base_fee(next_base_fee, vault, borrower, keeper, 300 * GWEI)
     owed = kick_pay(tx, liquidator)
     gas_cost = gas_in_usdc(tx, 1_700)  # about 100 USDC: more than the incentive alone
     assert gas_cost > incentive
@@ -180,14 +183,14 @@ def test_kick_is_paid_its_gas_at_the_base_fee(chain, vault, liquidator, weth, bo
     # Turned off: the incentive alone.
     liquidator.setGasAsset(ape.utils.ZERO_ADDRESS, sender=governor)
     drop_eth(eth_feed, governor, 1_300)
-    tx = kick_at_base_fee(chain, vault, borrower, keeper, 300 * GWEI)
+    tx = kick_at_base_fee(next_base_fee, vault, borrower, keeper, 300 * GWEI)
     tab = sum(k.tab for k in tx.events.filter(liquidator.Kick))
     assert tx.events.filter(liquidator.KeeperIncentive)[0].owed == TIP + wmul_down(tab, CHIP)
 
 
 @pytest.mark.parametrize("gwei", [1, 30, 300, 3_000, 20_000])
 def test_a_self_kick_never_pays_even_at_any_base_fee(
-    chain, vault, liquidator, weth, borrower, eth_feed, governor, gwei
+    next_base_fee, vault, liquidator, weth, borrower, eth_feed, governor, gwei
 ):
     """A kick's pay is its incentive, never more than half the penalty it charges the account,
     and its gas at the base fee, never more than the gas it burned (and at most a tenth of its
@@ -196,7 +199,7 @@ def test_a_self_kick_never_pays_even_at_any_base_fee(
     liquidator.setGasAsset(weth, sender=governor)
     open_position(vault, borrower, weth, 10 * ETH, 14_000 * USDC)
     drop_eth(eth_feed, governor, 1_700)
-    tx = kick_at_base_fee(chain, vault, borrower, borrower, gwei * GWEI)
+    tx = kick_at_base_fee(next_base_fee, vault, borrower, borrower, gwei * GWEI)
     kicked = tx.events.filter(liquidator.Kick)[0]
     penalty = kicked.tab - kicked.debt
     owed = kick_pay(tx, liquidator)
@@ -215,7 +218,7 @@ KICK_SHAPES = {
 
 @pytest.mark.parametrize("shape", list(KICK_SHAPES))
 def test_a_kick_is_never_paid_more_gas_than_it_burned(
-    chain, vault, liquidator, weth, wbtc, borrower, keeper, eth_feed, governor, shape
+    next_base_fee, vault, liquidator, weth, wbtc, borrower, keeper, eth_feed, governor, shape
 ):
     """The gas part is what the liquidator measured plus what it cannot (KICK_GAS_OUTSIDE): at
     every kick shape below what the transaction burned, and most of it."""
@@ -225,7 +228,7 @@ def test_a_kick_is_never_paid_more_gas_than_it_burned(
         vault.supplyCollateral(wbtc, wbtc_units, borrower, sender=borrower)
     open_position(vault, borrower, weth, 10 * ETH, 14_000 * USDC)
     drop_eth(eth_feed, governor, eth)
-    tx = kick_at_base_fee(chain, vault, borrower, keeper, 1_000 * GWEI)
+    tx = kick_at_base_fee(next_base_fee, vault, borrower, keeper, 1_000 * GWEI)
     tabs = [k.tab for k in tx.events.filter(liquidator.Kick)]
     penalty = sum(k.tab - k.debt for k in tx.events.filter(liquidator.Kick))
     incentive = min(TIP + wmul_down(sum(tabs), CHIP), penalty // 2)
