@@ -30,6 +30,7 @@ from bots.keeper.strategy import KickMode
 from scripts._bulk import Anvil, Borrower, BulkChain, borrower_address, open_borrowers
 from scripts._demo_charts import Story, draw
 from scripts._deployment import ProtocolConfig, add_liquidity, deploy_local, npm_artifact
+from scripts._pools import trade_to
 
 USDC = 10**6
 ETH = 10**18
@@ -38,21 +39,6 @@ BORROWERS = 200
 PRICE_STEPS = (1_900, 1_750, 1_600, 1_450, 1_300)  # [USD per ETH] from 2,000
 TICKS_PER_STEP = 12
 SECONDS_PER_TICK = 120
-
-
-def arbitrage_pool_to(price: int, pair: Any, router: Any, weth: Any, usdc: Any, arb: Any) -> None:
-    """Sell WETH into the pool until its price is about `price` USDC per ETH, as an arbitrageur
-    would after the oracle moved."""
-    r0, r1, _ = pair.getReserves()
-    weth_reserve, usdc_reserve = (r0, r1) if pair.token0() == weth.address else (r1, r0)
-    # Constant product: at the target, weth' = sqrt(k / price); sell the difference.
-    k = weth_reserve * usdc_reserve
-    target_weth = int((k * ETH / (price * USDC)) ** 0.5)
-    if target_weth > weth_reserve:
-        amount = target_weth - weth_reserve
-        weth.mint(arb, amount, sender=arb)
-        weth.approve(router, amount, sender=arb)
-        router.swapExactTokensForTokens(amount, 0, [weth, usdc], arb, 2**255, sender=arb)
 
 
 def borrowers_for(n: int, seed: int, weth: str) -> list[Borrower]:
@@ -180,7 +166,7 @@ def run(chain: Any, node: Anvil, borrowers: int, seed: int) -> tuple[Story, list
                 unhealthy = len(report.unhealthy)
                 # Then an arbitrageur brings the pool to the new price (after the keeper's first
                 # tick: its transactions are not the keeper's latency).
-                arbitrage_pool_to(price, pair, c["uniswap_router"], weth, usdc, arb)
+                trade_to(price, pair, c["uniswap_router"], weth, usdc, arb)
             now = (int(chain.blocks.head.timestamp) - crash_time) / 60
             for take in liquidator.Take.range(before + 1, chain.blocks.head.number + 1):
                 story.takes.append((now, take.price / WAD, float(price)))
