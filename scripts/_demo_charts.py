@@ -1,6 +1,6 @@
 """The demo's pictures, as PNG files: the price path with its kicks and takes, each take's
-clearing price against the oracle's, and the borrowers' health before and after. matplotlib
-without a screen (the Agg backend)."""
+discount under the oracle's price, and the borrowers' health before and after (liquidated
+accounts included). matplotlib without a screen (the Agg backend)."""
 
 from __future__ import annotations
 
@@ -21,7 +21,9 @@ class Story:
     kicks: list[tuple[float, float]] = field(default_factory=list)  # (minute, oracle price then)
     takes: list[tuple[float, float, float]] = field(default_factory=list)  # (minute, clearing, oracle)
     health_before: list[float] = field(default_factory=list)
-    health_after: list[float] = field(default_factory=list)
+    health_after: list[float] = field(default_factory=list)  # accounts still in debt
+    closed: int = 0  # accounts the liquidations left without debt
+    floor: float = 0.965  # the auctions' floor as a share of the oracle's price
 
 
 def draw(story: Story, folder: Path) -> list[Path]:
@@ -48,15 +50,19 @@ def _price_path(story: Story, folder: Path) -> Path:
 
 
 def _clearing(story: Story, folder: Path) -> Path:
-    fig, ax = plt.subplots(figsize=(6, 6))
+    """Each take's discount under the oracle, in percent: on a price axis the 1-3.5% between them
+    would vanish."""
+    fig, ax = plt.subplots(figsize=(8, 4.5))
     if story.takes:
-        oracle = [t[2] for t in story.takes]
-        ax.scatter(oracle, [t[1] for t in story.takes], s=14, color="tab:blue", label="take")
-        low, high = min(oracle) * 0.8, max(oracle) * 1.1
-        ax.plot([low, high], [low, high], color="grey", linestyle="--", label="clearing = oracle")
-    ax.set_xlabel("oracle price at the take (USD per ETH)")
-    ax.set_ylabel("clearing price (USD per ETH)")
-    ax.set_title("Each take's price against the oracle")
+        discounts = [100 * (1 - t[1] / t[2]) for t in story.takes]
+        ax.scatter([t[0] for t in story.takes], discounts, s=14, color="tab:blue", label="take")
+    ax.axhline(0, color="grey", linestyle="--", label="the oracle's price")
+    ax.axhline(100 * (1 - story.floor), color="tab:red", linestyle=":", label="the auctions' floor")
+    ax.axhline(6.0, color="black", linestyle="-.", label="a fixed 6% discount (Morpho Blue at LLTV 80%)")
+    ax.set_xlabel("minutes since the first price update")
+    ax.set_ylabel("discount under the oracle at the take (%)")
+    ax.set_title("What each take paid, under the oracle's price")
+    ax.invert_yaxis()
     ax.legend()
     return _save(fig, folder / "clearing_vs_oracle.png")
 
@@ -69,11 +75,14 @@ def _health(story: Story, folder: Path) -> Path:
         (story.health_after, "after", "tab:orange"),
     ):
         ax.hist([min(v, 3.0) for v in values], bins=bins, alpha=0.6, label=label, color=colour)
+    if story.closed:
+        ax.bar(3.2, story.closed, width=0.1, color="tab:orange", alpha=0.6, hatch="//")
+        ax.annotate(f"liquidated,\nno debt left: {story.closed}", (3.2, story.closed), ha="center", va="bottom")
     ax.axvline(1.0, color="tab:red", linestyle="--", label="health 1: liquidatable below")
-    ax.set_xlabel("health factor (3 and above shown at 3; accounts without debt left out)")
+    ax.set_xlabel("health factor (3 and above shown at 3; the hatched bar: accounts liquidated to no debt)")
     ax.set_ylabel("accounts")
     ax.set_title("Borrowers' health before and after")
-    ax.legend()
+    ax.legend(loc="upper center")
     return _save(fig, folder / "health.png")
 
 
