@@ -1,12 +1,15 @@
 """Markets files: the shipped mainnet file is valid, a bad one is refused naming the key, and a
 deployment from a markets file lists exactly what the file says."""
 
+import re
+import subprocess
+import sys
 from pathlib import Path
 
 import pytest
 
 from conftest import WAD
-from scripts._deployment import DeploymentError, ProtocolConfig
+from scripts._deployment import ROOT, DeploymentError, ProtocolConfig
 from scripts._markets import MARKETS_DIR, deploy_markets, load_markets, markets_path, spec_for
 
 GOOD = """
@@ -203,3 +206,22 @@ def test_a_feed_that_answers_no_good_price_is_refused_before_anything_is_sent(
     with pytest.raises(DeploymentError, match=rf"collateral\[0\]\.feeds\[0\] \(WETH\) = 0x\w+ {named}"):
         deploy_markets(project, governor, guardian, load_markets(path), ProtocolConfig())
     assert governor.nonce == nonce
+
+
+@pytest.mark.parametrize(
+    "markets, named",
+    [
+        ("none.toml", r"^Error: no markets file .*none\.toml"),
+        # mainnet's tokens are not on a fresh local chain: honoured, so refused, never ignored
+        (str(MARKETS_DIR / "ethereum-mainnet.toml"), r"^Error: no contract at .*debt\.address = 0xA0b8"),
+    ],
+)
+def test_deploy_on_a_local_chain_honours_markets_and_refuses_a_bad_file_in_one_line(tmp_path, markets, named):
+    ape = Path(sys.executable).parent / "ape"
+    run = subprocess.run(
+        [str(ape), "run", "deploy", "--network", "ethereum:local:foundry", "--markets", str(tmp_path / markets)],
+        cwd=ROOT, capture_output=True, text=True, timeout=300,
+    )  # fmt: skip
+    errors = [line for line in (run.stdout + run.stderr).splitlines() if "Error" in line or "Traceback" in line]
+    assert run.returncode != 0 and len(errors) == 1, run.stdout + run.stderr
+    assert re.search(named, errors[0]) and "Gavel deployed" not in run.stdout
