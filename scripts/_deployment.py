@@ -14,6 +14,8 @@ from typing import Any
 
 from ethpm_types import ContractType
 
+from scripts._bounds import config_problems
+
 WAD = 10**18
 ROOT = Path(__file__).resolve().parent.parent
 NODE_MODULES = ROOT / "node_modules"
@@ -21,6 +23,14 @@ NODE_MODULES = ROOT / "node_modules"
 
 class DeploymentError(Exception):
     """A deployment cannot go ahead; the message says why and what to do."""
+
+
+def check_config(config: ProtocolConfig, debt_scale: int) -> None:
+    """DeploymentError naming every parameter of `config` the contracts would refuse: raised
+    before the first transaction, not by a revert after a dozen of them."""
+    problems = config_problems(config, debt_scale)
+    if problems:
+        raise DeploymentError(f"outside the contracts' bounds: {'; '.join(problems)}")
 
 
 @dataclass(frozen=True)
@@ -221,6 +231,7 @@ def deploy_local(project: Any, deployer: Any, guardian: Any, config: ProtocolCon
     from ape.contracts import ContractContainer
 
     config = config or ProtocolConfig()
+    check_config(config, 10**6)  # the local USDC's decimals
     usdc = project.MockERC20.deploy("USD Coin", "USDC", 6, sender=deployer)
     usdc_feed = project.MockAggregator.deploy(8, "USDC / USD", 10**8, sender=deployer)
     contracts = deploy_protocol(project, deployer, deployer, guardian, usdc, config)

@@ -8,13 +8,16 @@ from __future__ import annotations
 
 import re
 import tomllib
+from dataclasses import dataclass
 from decimal import Decimal
 from pathlib import Path
-from typing import Annotated, Any
+from typing import Annotated, Any, Protocol
 
+from eth_abi import decode
 from eth_utils.address import to_checksum_address
 from pydantic import BaseModel, ConfigDict, Field, StringConstraints, ValidationError, field_validator
 
+from scripts._bounds import MAX_DECIMALS, bound, collateral_problems, protocol_problems, within
 from scripts._deployment import ROOT, WAD, CollateralSpec, DeploymentError, ProtocolConfig, list_collateral
 
 MARKETS_DIR = ROOT / "markets"
@@ -99,15 +102,139 @@ def spec_for(market: CollateralMarket, decimals: int) -> CollateralSpec:
     return CollateralSpec(market.symbol, decimals, usd_price=0, heartbeat=market.heartbeat, **ratios, **whole)
 
 
-def addresses_without_code(markets: Markets, code_at: Any) -> list[str]:
-    """Every address of the markets file that holds no code on this chain, by its key (the
-    factory aside: it is never called, pairs are computed from it)."""
-    named = [("debt.address", markets.debt.address), ("uniswap_v2.router", markets.uniswap_v2.router)]
-    named += [(f"debt.feeds[{i}]", feed) for i, feed in enumerate(markets.debt.feeds)]
-    for i, collateral in enumerate(markets.collateral):
-        named.append((f"collateral[{i}].address ({collateral.symbol})", collateral.address))
-        named += [(f"collateral[{i}].feeds[{j}] ({collateral.symbol})", f) for j, f in enumerate(collateral.feeds)]
-    return [f"{key} = {address}" for key, address in named if not code_at(to_checksum_address(address))]
+DECIMALS = bytes.fromhex("313ce567")  # decimals()
+TOTAL_SUPPLY = bytes.fromhex("18160ddd")  # totalSupply()
+LATEST_ROUND_DATA = bytes.fromhex("feaf968c")  # latestRoundData()
+
+
+class ChainReads(Protocol):
+    """What the checks read from the chain, before anything is sent."""
+
+    def code(self, address: str) -> bytes: ...
+
+    def call(self, address: str, data: bytes) -> bytes | None:
+        """What an eth_call at the latest block returned; None if it reverted."""
+
+    def now(self) -> int:
+        """The latest block's timestamp [s]."""
+
+
+@dataclass(frozen=True)
+class ProviderReads:
+    """ChainReads through an Ape provider."""
+
+    provider: Any
+
+    def code(self, address: str) -> bytes:
+        return bytes(self.provider.get_code(address))
+
+    def call(self, address: str, data: bytes) -> bytes | None:
+        try:
+            result = self.provider.make_request("eth_call", [{"to": address, "data": "0x" + data.hex()}, "latest"])
+        except Exception:  # noqa: BLE001 - Ape raises one error type per kind of revert
+            return None
+        return bytes.fromhex(str(result).removeprefix("0x"))
+
+    def now(self) -> int:
+        return int(self.provider.get_block("latest").timestamp)
+
+
+def duplicate_problems(markets: Markets) -> list[str]:
+    """A token listed twice (by address, or by symbol: the record names each by its symbol) and
+    a feed given twice to one market (the oracle refuses that)."""
+    problems: list[str] = []
+    addresses = {markets.debt.address.lower(): "debt.address"}
+    symbols = {markets.debt.symbol.lower(): "debt.symbol"}
+    for i, market in enumerate(markets.collateral):
+        for seen, value, key in (
+            (addresses, market.address.lower(), f"collateral[{i}].address ({market.symbol})"),
+            (symbols, market.symbol.lower(), f"collateral[{i}].symbol"),
+        ):
+            if value in seen:
+                problems.append(f"{key} = {value} repeats {seen[value]}")
+            seen.setdefault(value, key)
+    for key, market in _markets_by_key(markets):
+        feeds: dict[str, int] = {}
+        for j, feed in enumerate(market.feeds):
+            if feed.lower() in feeds:
+                problems.append(f"{key}.feeds[{j}]{_label(market)} = {feed} repeats {key}.feeds[{feeds[feed.lower()]}]")
+            feeds.setdefault(feed.lower(), j)
+    return problems
+
+
+def token_problems(key: str, address: str, chain: ChainReads) -> tuple[list[str], int]:
+    """([], decimals) for a token on this chain, else its problem and 0."""
+    if not chain.code(to_checksum_address(address)):
+        return [f"no contract at {key} = {address}"], 0
+    decimals = _uint(chain.call(to_checksum_address(address), DECIMALS))
+    # decimals() alone would take a price feed for a token
+    supply = _uint(chain.call(to_checksum_address(address), TOTAL_SUPPLY))
+    if decimals is None or decimals > MAX_DECIMALS or supply is None:
+        return [f"{key} = {address} is not a token (no totalSupply(), or no decimals() up to {MAX_DECIMALS})"], 0
+    return [], decimals
+
+
+def feed_problems(key: str, address: str, heartbeat: int, chain: ChainReads, now: int) -> list[str]:
+    """[] for a price feed that answers now as OracleAdapter requires (a positive answer from a
+    complete round, dated within its heartbeat), else what it does instead."""
+    at = to_checksum_address(address)
+    if not chain.code(at):
+        return [f"no contract at {key} = {address}"]
+    decimals = _uint(chain.call(at, DECIMALS))
+    data = chain.call(at, LATEST_ROUND_DATA)
+    if decimals is None or decimals > MAX_DECIMALS or data is None or len(data) < 5 * 32:
+        return [f"{key} = {address} is not a price feed (no decimals() and latestRoundData())"]
+    round_id, answer, _, updated, answered_in_round = decode(["uint256", "int256"] + ["uint256"] * 3, data[: 5 * 32])
+    if answer <= 0:
+        return [f"{key} = {address} answers {answer}, not a positive price"]
+    if updated == 0 or updated > now or answered_in_round < round_id:
+        return [f"{key} = {address} has no complete round (updatedAt {updated}, round {round_id})"]
+    if now - updated > heartbeat:
+        return [f"{key} = {address} is stale: its answer is {now - updated} s old, over the heartbeat of {heartbeat} s"]
+    return []
+
+
+def check_markets(markets: Markets, chain: ChainReads, config: ProtocolConfig) -> dict[str, int]:
+    """Everything a deployment from `markets` would be refused for, read before anything is
+    sent: duplicates, an address without code, a token or feed that does not answer as one, and
+    every value outside the contracts' bounds. Raises DeploymentError naming each bad key in one
+    line; returns each token's decimals by address."""
+    problems = duplicate_problems(markets) + protocol_problems(config)
+    if not chain.code(to_checksum_address(markets.uniswap_v2.router)):
+        problems.append(f"no contract at uniswap_v2.router = {markets.uniswap_v2.router}")
+    now = chain.now()
+    decimals: dict[str, int] = {}
+    for key, market in _markets_by_key(markets):
+        found, decimals[market.address] = token_problems(f"{key}.address{_label(market)}", market.address, chain)
+        problems += found
+        for j, feed in enumerate(market.feeds):
+            problems += feed_problems(f"{key}.feeds[{j}]{_label(market)}", feed, market.heartbeat, chain, now)
+    problems += within("debt.heartbeat", markets.debt.heartbeat, bound("MIN_HEARTBEAT"), bound("MAX_HEARTBEAT"))
+    debt_decimals = decimals[markets.debt.address]
+    for i, market in enumerate(markets.collateral):
+        spec = spec_for(market, decimals[market.address])
+        problems += collateral_problems(
+            spec, f"collateral[{i}].{{}} ({market.symbol})".format, 10**debt_decimals,
+            feeds=len(market.feeds), quorum=market.quorum,
+        )  # fmt: skip
+    if problems:
+        # "no contract" mostly means the file is for another network
+        raise DeploymentError(f"{'; '.join(problems)}: fix the markets file (or the network)")
+    return decimals
+
+
+def _markets_by_key(markets: Markets) -> list[tuple[str, DebtMarket]]:
+    return [("debt", markets.debt)] + [(f"collateral[{i}]", m) for i, m in enumerate(markets.collateral)]
+
+
+def _label(market: DebtMarket) -> str:
+    """The symbol a collateral's keys carry in messages (the debt has one only)."""
+    return f" ({market.symbol})" if isinstance(market, CollateralMarket) else ""
+
+
+def _uint(data: bytes | None) -> int | None:
+    """A returned word as an unsigned integer; None when there is none."""
+    return int.from_bytes(data[:32]) if data is not None and len(data) >= 32 else None
 
 
 def deploy_markets(
@@ -119,10 +246,9 @@ def deploy_markets(
 
     from scripts._deployment import deploy_protocol, npm_artifact, set_gas_asset
 
-    missing = addresses_without_code(markets, deployer.provider.get_code)
-    if missing:  # before anything is sent: a half deployment on a real network is gas for nothing
-        raise DeploymentError(f"no contract at {'; '.join(missing)}: fix the markets file (wrong network?)")
     config = config or ProtocolConfig()
+    # Before anything is sent: a half deployment on a real network is gas for nothing.
+    decimals = check_markets(markets, ProviderReads(deployer.provider), config)
     erc20 = project.MockERC20  # any ERC-20 ABI serves for reading decimals and symbol
     debt = erc20.at(markets.debt.address)
     contracts = deploy_protocol(project, deployer, deployer, guardian, debt, config)
@@ -135,11 +261,11 @@ def deploy_markets(
         sender=deployer,
     )
     contracts["debt_asset"] = debt
-    debt_scale = 10 ** debt.decimals()
+    debt_scale = 10 ** decimals[markets.debt.address]
     for market in markets.collateral:
         token = erc20.at(market.address)
         list_collateral(
-            contracts, deployer, token, market.feeds, spec_for(market, token.decimals()), config, debt_scale,
+            contracts, deployer, token, market.feeds, spec_for(market, decimals[market.address]), config, debt_scale,
             quorum=market.quorum,
         )  # fmt: skip
         contracts[market.symbol.lower()] = token

@@ -14,6 +14,8 @@ from ape.logging import logger
 from scripts._bulk import Anvil
 from scripts._crash import USDC, Outcome, draw, gavel_config, run_path, setup, table, verdict
 from scripts._crash_paths import PATHS
+from scripts._deployment import DeploymentError, check_config
+from scripts._options import writable_folder
 
 
 @click.command()
@@ -25,7 +27,13 @@ from scripts._crash_paths import PATHS
     help="Borrowers, the same on both protocols.",
 )
 @click.option("--seed", default=3, show_default=True, help="Their collateral and loan-to-value.")
-@click.option("--charts", type=click.Path(path_type=Path), default=Path("bench-crash-charts"), show_default=True)
+@click.option(
+    "--charts",
+    type=click.Path(path_type=Path),
+    default=Path("bench-crash-charts"),
+    show_default=True,
+    callback=writable_folder,
+)
 @click.option("--buf", type=float, default=None, help="Gavel's WETH start price / oracle price (default 1).")
 @click.option("--cut", type=float, default=None, help="Gavel's price kept per 60-s step (default 0.997).")
 @click.option("--penalty", type=float, default=None, help="Gavel's WETH penalty (default 0.02).")
@@ -46,7 +54,10 @@ def cli(
     paths = [p for p in PATHS if only.lower() in p.name.lower()]
     if not paths:
         raise click.BadParameter(f"no path's name contains {only!r}", param_hint="--only")
-    _check_writable(charts)
+    try:  # Gavel's parameters, as varied, against the contracts' bounds, before any set-up
+        check_config(gavel_config(buf, cut, penalty, cusp), USDC)
+    except DeploymentError as err:
+        raise click.BadParameter(str(err), param_hint="--buf/--cut/--penalty/--cusp") from None
     logger.set_level("WARNING")
     say("Starting a fresh Anvil (no step tracing)...")
     node = Anvil()
@@ -90,14 +101,3 @@ def cli(
     for file in draw(outcomes, charts):
         say(f"  picture: {file}")
     say(f"{time.perf_counter() - started:.0f} s in all")
-
-
-def _check_writable(folder: Path) -> None:
-    """Refuse a charts folder that cannot be written before the run, not after it."""
-    try:
-        folder.mkdir(parents=True, exist_ok=True)
-        probe = folder / ".write-test"
-        probe.write_text("")
-        probe.unlink()
-    except OSError as err:
-        raise click.BadParameter(f"{folder} cannot be written: {err.strerror}", param_hint="--charts") from None

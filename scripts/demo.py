@@ -30,12 +30,15 @@ from bots.keeper.strategy import KickMode
 from scripts._bulk import Anvil, Borrower, BulkChain, borrower_address, open_borrowers
 from scripts._demo_charts import Story, draw
 from scripts._deployment import ProtocolConfig, add_liquidity, deploy_local, npm_artifact
+from scripts._options import writable_folder
 from scripts._pools import trade_to
 
 USDC = 10**6
 ETH = 10**18
 WAD = 10**18
 BORROWERS = 200
+LENDING = 20_000_000  # [whole USDC] the lender's deposit: all the borrowers can borrow
+LENDABLE = LENDING * 99 // 100  # less a margin for the reserves interest books during set-up
 PRICE_STEPS = (1_900, 1_750, 1_600, 1_450, 1_300)  # [USD per ETH] from 2,000
 TICKS_PER_STEP = 12
 SECONDS_PER_TICK = 120
@@ -50,6 +53,21 @@ def borrowers_for(n: int, seed: int, weth: str) -> list[Borrower]:
         ltv = rng.randint(20, 74)
         out.append(Borrower(borrower_address(i), {weth: collateral}, collateral * 2_000 * ltv // 100 // ETH * USDC))
     return out
+
+
+def check_lending(borrowers: int, seed: int) -> None:
+    """Refuse more borrowers than the lender's deposit can lend to: beyond it their borrows
+    fail at set-up (the Vault has no cash left), after minutes of opening the first ones."""
+    total, fits = 0, 0
+    for b in borrowers_for(borrowers, seed, "0x" + "00" * 20):
+        total += b.debt
+        fits += total <= LENDABLE * USDC
+    if fits < borrowers:
+        raise click.BadParameter(
+            f"{borrowers:,} borrowers would borrow {total / USDC:,.0f} USDC, over the {LENDABLE:,} USDC the "
+            f"demo's lender can lend: at most {fits:,} fit with --seed {seed}",
+            param_hint="--borrowers",
+        )
 
 
 def health(vault: Any, people: list[str]) -> list[float]:
@@ -75,17 +93,25 @@ def peak_mb(pid: int | None = None) -> float:
 
 
 @click.command()
-@click.option("--borrowers", default=BORROWERS, show_default=True, help="How many borrower accounts to open.")
+@click.option(
+    "--borrowers",
+    type=click.IntRange(min=1),
+    default=BORROWERS,
+    show_default=True,
+    help=f"How many borrower accounts to open (as many as {LENDING:,} USDC of lending serves: about 2,000).",
+)
 @click.option("--seed", default=7, show_default=True, help="Seed for the borrowers' loan-to-value.")
 @click.option(
     "--charts",
     type=click.Path(path_type=Path),
     default=Path("demo-charts"),
     show_default=True,
+    callback=writable_folder,
     help="Folder for the PNG pictures.",
 )
 def cli(borrowers: int, seed: int, charts: Path) -> None:
     """Run the end-to-end demo and print its story."""
+    check_lending(borrowers, seed)
     started = time.perf_counter()
     logger.set_level("WARNING")  # no line per transaction
     click.echo("Starting a fresh Anvil (no step tracing)...")
@@ -120,9 +146,9 @@ def run(chain: Any, node: Anvil, borrowers: int, seed: int) -> tuple[Story, list
     pair = ContractContainer(npm_artifact("@uniswap/v2-core", "UniswapV2Pair")).at(
         c["uniswap_factory"].getPair(weth, usdc)
     )
-    usdc.mint(lender, 20_000_000 * USDC, sender=governor)
+    usdc.mint(lender, LENDING * USDC, sender=governor)
     usdc.approve(vault, 2**256 - 1, sender=lender)
-    vault.deposit(20_000_000 * USDC, lender, sender=lender)
+    vault.deposit(LENDING * USDC, lender, sender=lender)
     usdc.mint(governor, 200_000 * USDC, sender=governor)
     usdc.approve(c["insurance_fund"], 2**256 - 1, sender=governor)
     c["insurance_fund"].fund(200_000 * USDC, sender=governor)

@@ -4,9 +4,12 @@
     ape run deploy --network ethereum:mainnet:node --account ALIAS --guardian 0x... [--markets FILE]
 
 On a local chain this deploys test tokens and settable price feeds alongside the protocol and a
-real Uniswap V2, signing with Ape's first test account unless --account names another. On any
-other network it lists the real tokens, feeds and Uniswap V2 of the network's markets file
-(markets/<ecosystem>-<network>.toml; a fork reads its parent's) and deploys only Gavel itself.
+real Uniswap V2, signing with Ape's first test account unless --account names another; with
+--markets it lists that file's tokens, feeds and Uniswap V2 instead, which must already be on
+the local chain. On any other network it lists the real tokens, feeds and Uniswap V2 of the
+network's markets file (markets/<ecosystem>-<network>.toml; a fork reads its parent's, --markets
+another) and deploys only Gavel itself. Every value, address and feed is checked before the
+first transaction; a bad one is refused in one line naming its key.
 The deployer becomes the governor. The record goes to deployments/<ecosystem>-<network>.json; a
 record whose contracts are still live on the chain is never overwritten without --force, and a
 chain the command started itself (a throw-away Anvil, a fork) is not recorded at all.
@@ -63,20 +66,21 @@ def signer(alias: str | None, network_name: str):
     "markets_file",
     type=click.Path(path_type=Path),
     default=None,
-    help="Markets file for a public network (default: markets/<ecosystem>-<network>.toml).",
+    help="Markets file (default on public networks: markets/<ecosystem>-<network>.toml; on local "
+    "chains: none, test tokens and feeds are deployed).",
 )
 @click.option("--force", is_flag=True, help="Replace a deployments file whose contracts are still live.")
 def cli(network, alias, guardian, markets_file, force):
     """Deploy Gavel and write its deployments file."""
     local = network.name in LOCAL_NETWORKS
     markets = None
-    if not local:
+    if markets_file or not local:
         try:
             markets = load_markets(markets_file or markets_path(network.choice))
         except DeploymentError as err:
             raise click.ClickException(str(err)) from err
-        if guardian is None and not has_test_accounts(network.name):
-            raise click.BadParameter(f"--guardian is required on {network.name!r}", param_hint="--guardian")
+    if not local and guardian is None and not has_test_accounts(network.name):
+        raise click.BadParameter(f"--guardian is required on {network.name!r}", param_hint="--guardian")
     deployer = signer(alias, network.name)
     guardian = guardian or accounts.test_accounts[1]
     path = deployments_path(network.choice)
