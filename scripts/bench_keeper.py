@@ -26,6 +26,7 @@ from typing import Any, NamedTuple
 
 import click
 from ape import accounts, networks, project
+from ape.logging import logger
 
 from bots.keeper.core import Contracts, Keeper, Policy
 from bots.keeper.market import HEALTH_FACTORS, View
@@ -193,6 +194,7 @@ def cli(full: bool, seed: int) -> None:
     """Gavel's keeper beside a naive and a batched-view keeper, at 1,000 and 10,000 accounts."""
     sizes = [1_000, 10_000] + ([100_000] if full else [])
     say = click.echo
+    logger.set_level("WARNING")  # Ape logs every transaction: a line per step here instead
     say("Starting a fresh Anvil (no step tracing) and deploying Gavel...")
     node = Anvil()
     rows: list[Row] = []
@@ -200,6 +202,7 @@ def cli(full: bool, seed: int) -> None:
         with networks.parse_network_choice(f"ethereum:local:{node.uri}") as provider:
             chain = provider.chain_manager
             market = deploy_market(project, accounts, chain)
+            say(f"  deployed at block {chain.blocks.head.number}")
             bulk = BulkChain(node.rpc)
             bulk.manual_mining()
             ape_requests = count_ape_requests(provider)

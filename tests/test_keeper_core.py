@@ -2,10 +2,12 @@
 two blocks of the price update, and takes the auction through the flash taker for a profit with
 no capital of its own. In dry-run mode it sends nothing and says what it would send."""
 
+import logging
 from types import SimpleNamespace
 
 import pytest
 
+from bots.keeper.status import short_id
 from bots.keeper.store import PENDING, SentTx
 from bots.keeper.strategy import KickMode, gas_floor
 from bots.keeper.units import gas_cost_in_debt_down
@@ -148,6 +150,28 @@ def test_a_lost_race_costs_no_gas(
     assert report.unhealthy == [borrowers[0].address.lower()]  # the mirror has not seen the rival yet
     assert report.kicked == [] and report.lost_races == 1
     assert signer.nonce == nonce  # the simulation caught it: nothing was sent
+
+
+def test_a_take_that_would_revert_for_its_own_reason_is_an_error_with_that_reason_not_a_lost_race(
+    new_keeper, chain, vault, liquidator, weth, accounts, governor, guardian, eth_feed, caplog
+):
+    """No other keeper runs: the take reverts because the breaker stops takes. The log and the
+    report say so, with the auction's short id, and it is not counted as a race lost."""
+    keeper = new_keeper(accounts[8], kick_mode=KickMode.ALWAYS)
+    three_borrowers(vault, weth, accounts, governor)
+    eth_feed.setAnswer(1_700 * 10**8, sender=governor)
+    assert keeper.tick().kicked
+    (auction_id,) = live_auctions(liquidator)
+    at(chain, chain.blocks.head.timestamp + 900)  # the price decays below the pool's: a take pays
+    eth_feed.setAnswer(1_700 * 10**8, sender=governor)
+    liquidator.setBreaker(3, sender=guardian)  # no takes
+    caplog.set_level(logging.INFO, logger="gavel.keeper")
+    report = keeper.tick()
+    assert report.taken == [] and report.lost_races == 0
+    take = f"take {short_id(auction_id)} would revert: BreakerActive(level=3)"
+    assert take in report.errors
+    assert [r.getMessage() for r in caplog.records if r.levelno == logging.WARNING] == report.errors
+    assert not [r for r in caplog.records if str(auction_id) in r.getMessage()]  # the id in its short form
 
 
 def test_a_kick_sent_before_a_restart_is_not_sent_again(

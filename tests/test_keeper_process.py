@@ -167,6 +167,7 @@ def keeper_env(deployment, database: str) -> dict[str, str]:
         "GAVEL_KEEPER_KICK_MODE": "always",
         "GAVEL_KEEPER_CONFIRMATIONS": "0",
         "GAVEL_KEEPER_POLL_SECONDS": "0.2",
+        "GAVEL_KEEPER_HEARTBEAT_SECONDS": "0",  # a heartbeat every tick: the tests follow the checkpoint
     }
 
 
@@ -205,31 +206,51 @@ def checkpoint(database: Path) -> int:
         return int(db.execute("SELECT value FROM meta WHERE key = 'block'").fetchone()[0])
 
 
+def test_cli_on_a_quiet_chain_logs_one_heartbeat_and_no_tick_lines(node, deployment, networks):
+    """Blocks keep coming, with nothing in them for the keeper (no account under, nothing to
+    send): it logs no line per tick, only its heartbeat (here at start, then not for an hour)."""
+    env = {**keeper_env(deployment, "quiet.sqlite"), "GAVEL_KEEPER_HEARTBEAT_SECONDS": "3600"}
+    database = deployment["folder"] / "quiet.sqlite"
+    keeper = Process([str(BIN / "python"), "-m", "bots.keeper", "run", "--network", node.network], env)
+    try:
+        wait_for(lambda: keeper.logs("heartbeat"), "the first heartbeat", keeper)
+        for _ in range(10):
+            on_node(node, networks, lambda chain: chain.provider.make_request("evm_mine", []))
+            head = on_node(node, networks, lambda chain: chain.blocks.head.number)
+            wait_for(lambda h=head: checkpoint(database) >= h, f"the keeper to index block {head}", keeper)
+    finally:
+        code = keeper.stop()
+    assert code == 0, keeper.output()
+    assert keeper.logs("tick") == [] and len(keeper.logs("heartbeat")) == 1, keeper.output()
+    said = [e["message"] for e in keeper.logs()]
+    assert said == ["keeper started", "heartbeat", "stopping after the current tick", "stopped"], keeper.output()
+
+
 def test_cli_survives_anvil_restarting_then_kicks_and_stops_cleanly(node, deployment, networks, project, accounts):
     env = keeper_env(deployment, "cli.sqlite")
     keeper = Process([str(BIN / "python"), "-m", "bots.keeper", "run", "--network", node.network], env)
     try:
-        wait_for(lambda: any(t["accounts"] == 3 for t in keeper.logs("tick")), "the first full tick", keeper)
+        wait_for(lambda: any(t["accounts"] == 3 for t in keeper.logs("heartbeat")), "the first full tick", keeper)
 
         node.stop()
         wait_for(lambda: keeper.logs(prefix="tick failed"), "the keeper to notice Anvil is gone", keeper)
-        failed = len(keeper.logs("tick"))
+        failed = len(keeper.logs("heartbeat"))
         node.start()
-        wait_for(lambda: len(keeper.logs("tick")) > failed, "a tick after Anvil came back", keeper)
+        wait_for(lambda: len(keeper.logs("heartbeat")) > failed, "a tick after Anvil came back", keeper)
 
         before = kicks(node, networks, project, deployment)
         update_block = set_eth_price(node, networks, project, accounts, deployment, 1_700)
-        wait_for(lambda: any(t["kicked"] for t in keeper.logs("tick")), "the kick", keeper)
+        wait_for(lambda: any(t.get("kicked") for t in keeper.logs("tick")), "the kick", keeper)
         # At least one: a partial kick leaves the account's health where it was, and with its gas
         # paid back a next kick may pay too (the close factor takes half the debt each time).
         assert kicks(node, networks, project, deployment) >= before + 1
-        kicked = [t for t in keeper.logs("tick") if t["kicked"]]
+        kicked = [t for t in keeper.logs("tick") if t.get("kicked")]
         assert kicked[0]["kicked"] == [accounts[5].address.lower()]
         assert kicked[0]["checkpoint"] - update_block <= 2  # seen within two blocks of the price update
         head = on_node(node, networks, lambda chain: chain.blocks.head.number)
-        wait_for(lambda: keeper.logs("tick")[-1]["checkpoint"] == head, "the keeper to go quiet", keeper)
+        wait_for(lambda: keeper.logs("heartbeat")[-1]["checkpoint"] == head, "the keeper to go quiet", keeper)
         head = on_node(node, networks, lambda chain: chain.blocks.head.number)  # a take may have followed
-        wait_for(lambda: keeper.logs("tick")[-1]["checkpoint"] == head, "the keeper to go quiet", keeper)
+        wait_for(lambda: keeper.logs("heartbeat")[-1]["checkpoint"] == head, "the keeper to go quiet", keeper)
     finally:
         code = keeper.stop()
     assert code == 0 and keeper.logs("stopped"), keeper.output()
@@ -241,12 +262,12 @@ def test_cli_survives_anvil_restarting_then_kicks_and_stops_cleanly(node, deploy
     # the account it already kicked (the rest of that account is in auction, not in the vault).
     again = Process([str(BIN / "python"), "-m", "bots.keeper", "run", "--network", node.network, "--ticks", "2"], env)
     assert again.popen.wait(PATIENCE) == 0, again.output()
-    ticks = again.logs("tick")
+    ticks = again.logs("heartbeat")
     # Its first tick reads only what was mined after the checkpoint: the last tick's own
     # transactions (a claim, a take) may have been mined after that tick indexed.
     after = indexed_events_after(node, networks, project, deployment, saved, ticks[0]["checkpoint"])
     assert ticks[0]["checkpoint"] >= saved and ticks[0]["events"] == after
-    assert all(not t["kicked"] for t in ticks)
+    assert not [t for t in again.logs("tick") if t.get("kicked")]
 
 
 def test_silverback_bot_kicks_on_the_next_drop(node, deployment, networks, project, accounts):
@@ -258,8 +279,12 @@ def test_silverback_bot_kicks_on_the_next_drop(node, deployment, networks, proje
         before = kicks(node, networks, project, deployment)
         set_eth_price(node, networks, project, accounts, deployment, 1_450)  # the 12,000 USDC loan goes under
         wait_for(lambda: kicks(node, networks, project, deployment) > before, "the bot's kick", bot)
+        wait_for(lambda: bot.logs("tick"), "the bot's line for its kick", bot)
     finally:
         bot.stop()
+    # Silverback's own lines for each block it hands the bot (start, time, metrics) are not shown.
+    noise = [line for line in bot.lines if " - Started" in line or "Metrics collected" in line]
+    assert not noise, noise[:3]
 
 
 def test_two_silverback_workers_on_redis_kick_and_take_once_each(
@@ -320,10 +345,10 @@ def test_two_silverback_workers_on_redis_kick_and_take_once_each(
                 ) from None
 
         # Both workers take blocks from the broker, and each sees all five accounts.
-        mine_until(lambda: all(any(e["accounts"] == 5 for e in w.logs("block worked")) for w in workers), "both")
+        mine_until(lambda: all(any(e["accounts"] == 5 for e in w.logs("heartbeat")) for w in workers), "both")
 
         set_eth_price(node, networks, project, accounts, deployment, 1_700)  # both new loans go under
-        kicked = lambda: sorted(a for w in workers for e in w.logs("block worked") for a in e["kicked"])  # noqa: E731
+        kicked = lambda: sorted(a for w in workers for e in w.logs("tick") for a in e.get("kicked", []))  # noqa: E731
         mine_until(lambda: {a.address.lower() for a in new} <= set(kicked()), "the two kicks")
 
         def later(chain):
@@ -334,7 +359,7 @@ def test_two_silverback_workers_on_redis_kick_and_take_once_each(
 
         on_node(node, networks, later)
         set_eth_price(node, networks, project, accounts, deployment, 1_700)
-        taken = lambda: [i for w in workers for e in w.logs("block worked") for i in e["taken"]]  # noqa: E731
+        taken = lambda: [i for w in workers for e in w.logs("tick") for i in e.get("taken", [])]  # noqa: E731
         mine_until(lambda: len(taken()) >= 2, "the takes")
     finally:
         if runner is not None:

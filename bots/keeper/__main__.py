@@ -55,7 +55,7 @@ def _run(settings: KeeperSettings, ticks: int | None) -> int:
     from ape import accounts, chain, networks, project
 
     from bots.keeper.metrics import KeeperMetrics
-    from bots.keeper.runner import Loop, build_keepers, check_network, connected, deployment_for
+    from bots.keeper.runner import Loop, TickLog, build_keepers, check_network, connected, deployment_for
 
     check_network(settings.network, networks)
     for market in settings.market_list():
@@ -76,7 +76,7 @@ def _run(settings: KeeperSettings, ticks: int | None) -> int:
                 "metrics_port": settings.metrics_port,
             },
         )
-        loop = Loop(keepers, metrics, settings.poll_seconds)
+        loop = Loop(keepers, metrics, settings.poll_seconds, tick_log=TickLog(settings.heartbeat_seconds))
         loop.install_signal_handlers()
         loop.run(ticks)
     return 0

@@ -121,6 +121,9 @@ class KeeperSettings(BaseSettings):
     lease_ttl_seconds: float = Field(120.0, gt=0, description="a lease held longer than this is freed (a dead worker)")
     metrics_port: int | None = Field(None, ge=1, le=65_535)
     log_level: str = Field("INFO", pattern="^(DEBUG|INFO|WARNING|ERROR)$")
+    heartbeat_seconds: float = Field(
+        60.0, ge=0, description="a market whose ticks do nothing logs one heartbeat line this often (0: every tick)"
+    )
 
     @model_validator(mode="after")
     def _markets_apart(self) -> KeeperSettings:

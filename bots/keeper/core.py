@@ -7,8 +7,10 @@ a k-sigma fall would put under, their kicks simulated at that price. An oracle u
 the node's pool is simulated, and the kicks it will make possible are sent to land right behind
 it in the same block. The CLI and the Silverback bot both drive this class.
 
-Every transaction is simulated against the pending block first: a revert there (someone else
-kicked or took first, the account recovered) is a lost race, logged, and costs no gas. Sending,
+Every transaction is simulated against the pending block first: a revert there costs no gas, and
+is logged with its reason, decoded from the contracts' custom errors. It is a lost race when the
+reason says the work is done (someone else kicked or took first, the account recovered), else an
+error (reverts.RACES). Sending,
 following and replacing transactions is `sender.Sender`'s job."""
 
 from __future__ import annotations
@@ -25,13 +27,16 @@ from eth_utils.address import to_checksum_address
 
 from bots.keeper.fees import FeeCapExceeded, Fees
 from bots.keeper.indexer import ApeChainView, Indexer, SyncResult
+from bots.keeper.logs import shown
 from bots.keeper.market import GET_STATUS, PEEK, MarketReader, MarketState, View
 from bots.keeper.mempool import PendingTx, TxPool
+from bots.keeper.reverts import Revert, RevertDecoder
 from bots.keeper.risk import Floats, RiskBook, Screen, Volatility
 from bots.keeper.routes import V2, V3, Quotes, RouteSpec, V2Path, quote_sizes
 from bots.keeper.rpc import HttpJsonRpc, RpcError
 from bots.keeper.sender import Call, Prepared, Sender, expected_gas
 from bots.keeper.signing import signer_for
+from bots.keeper.status import short_id
 from bots.keeper.store import CollateralSet, DebtSet, SentTx, Store, Update
 from bots.keeper.strategy import (
     Auction,
@@ -180,6 +185,7 @@ class Keeper:
             int(policy.priority_fee_gwei * GWEI),
             policy.replace_after_blocks,
             self.rpc,
+            RevertDecoder.from_project(project),
         )
         self.market = MarketReader(
             self.rpc, str(contracts.vault.address), str(contracts.oracle.address), str(contracts.debt_asset.address)
@@ -277,8 +283,8 @@ class Keeper:
         try:
             return fn(*args)
         except Exception as err:  # noqa: BLE001 - one failure must not stop the rest of the tick
-            report.errors.append(f"{step} {target}: {_reason(err)}")
-            log.warning("%s %s failed: %s", step, target, _reason(err))
+            report.errors.append(f"{step} {shown(target)}: {_reason(err)}")
+            log.warning("%s %s failed: %s", step, shown(target), _reason(err))
             return None
 
     def _settle(self, report: TickReport) -> None:
@@ -289,7 +295,9 @@ class Keeper:
         def ours(txs: list[SentTx]) -> list[SentTx]:
             return [tx for tx in txs if tx.market in (self.store.market, "")]
 
-        report.lost_races += len(ours(settled.reverted))  # raced inside the same block
+        for tx, revert in settled.reverted:
+            if tx.market in (self.store.market, ""):
+                self._failed(report, tx.kind, tx.target, revert, "reverted on-chain")
         report.replaced += len(ours(settled.replaced))
         report.profit += sum(tx.expected_profit for tx in ours(settled.mined) if tx.kind == "take")
 
@@ -396,9 +404,8 @@ class Keeper:
         results = self.sender.simulate(calls, behind=[u.call() for u in behind] if behind else None)
         chosen: list[Prepared] = []
         for account, result in zip(todo, results, strict=True):
-            if isinstance(result, str):
-                report.lost_races += 1  # no longer liquidatable: someone kicked first, or it recovered
-                log.info("kick %s skipped: %s", account, result)
+            if isinstance(result, Revert):
+                self._failed(report, "kick", account, result, "would revert")
             else:
                 pays = self._guard(report, "kick", account, self._kick_pays, account, result.gas)
                 if pays:
@@ -627,7 +634,7 @@ class Keeper:
             return False
         needs_redo = bool(GET_STATUS.decode(answer)[0])
         if needs_redo:
-            log.info("take %s waits: the auction needs a redo within %s s", auction_id, ahead)
+            log.info("take %s waits: the auction needs a redo within %s s", short_id(auction_id), ahead)
         return needs_redo
 
     def _take_from_inventory(self, auction: Auction, asset: str, pool: Route, dust: int, report: TickReport) -> None:
@@ -692,7 +699,7 @@ class Keeper:
         if earned > cost:
             return True
         report.declined_takes += 1
-        log.info("take %s not worth it: profit %s does not beat gas %s", prepared.target, earned, cost)
+        log.info("take %s not worth it: profit %s does not beat gas %s", shown(prepared.target), earned, cost)
         return False
 
     # ------------------------------------------------------------------ incentives
@@ -768,24 +775,34 @@ class Keeper:
     # ------------------------------------------------------------------ execution
 
     def _prepare(self, kind: str, target: str, method: Any, *args: Any, report: TickReport) -> Prepared | None:
-        """The call, simulated against the pending block; None (a lost race, no gas spent) if it
-        would revert."""
+        """The call, simulated against the pending block; None (no gas spent) if it would
+        revert, counted by its reason."""
         try:
             return self.sender.prepare(kind, target, method, *args)
-        except Exception as err:  # noqa: BLE001 - any revert means someone else got there first
-            report.lost_races += 1
-            log.info("%s %s skipped: %s", kind, target, _reason(err))
+        except Exception as err:  # noqa: BLE001 - a revert, or the node failing to answer
+            self._failed(report, kind, target, self.sender.reverts.of(err), "would revert")
             return None
+
+    @staticmethod
+    def _failed(report: TickReport, kind: str, target: str, revert: Revert, how: str) -> None:
+        """A call that reverts (`how`: in simulation, or on-chain): a lost race when its reason
+        says another keeper did the work, else an error of this keeper's, with its reason."""
+        if revert.race:
+            report.lost_races += 1
+            log.info("%s %s lost the race: %s", kind, shown(target), revert)
+            return
+        report.errors.append(f"{kind} {shown(target)} {how}: {revert}")
+        log.warning("%s %s %s: %s", kind, shown(target), how, revert)
 
     def _send(self, prepared: Prepared, report: TickReport, expected_profit: int = 0) -> bool:
         if self.policy.dry_run:
             report.would_send.append(f"{prepared.kind} {prepared.target}")
-            log.info("dry run: would send %s %s", prepared.kind, prepared.target)
+            log.info("dry run: would send %s %s", prepared.kind, shown(prepared.target))
             return False
         try:
             fees = self.sender.fees_now()
         except FeeCapExceeded as err:
-            log.warning("%s %s not sent: %s", prepared.kind, prepared.target, err)
+            log.warning("%s %s not sent: %s", prepared.kind, shown(prepared.target), err)
             return False
         return self.sender.send(prepared, fees, expected_profit) is not None
 

@@ -7,6 +7,8 @@ import json
 import logging
 import time
 
+from bots.keeper.status import short_id
+
 _STANDARD = set(logging.LogRecord("", 0, "", 0, "", None, None).__dict__) | {"message", "asctime"}
 
 
@@ -21,7 +23,7 @@ class JsonFormatter(logging.Formatter):
         entry.update({k: v for k, v in record.__dict__.items() if k not in _STANDARD})
         if record.exc_info:
             entry["error"] = self.formatException(record.exc_info)
-        return json.dumps(entry, default=str)
+        return json.dumps(entry, default=str, ensure_ascii=False)  # "…" in a short auction id
 
 
 def configure(level: str) -> None:
@@ -31,3 +33,9 @@ def configure(level: str) -> None:
     root.handlers[:] = [handler]
     root.setLevel(level)
     root.propagate = False
+
+
+def shown(target: str) -> str:
+    """What a transaction is for (an account, an auction id, an address) as a log line shows it:
+    an auction id in its short form, anything else as it is."""
+    return short_id(target) if target.isdigit() else target

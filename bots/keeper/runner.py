@@ -4,6 +4,7 @@ and the loop with retries, metrics and a clean stop. Shared by the CLI and the S
 from __future__ import annotations
 
 import logging
+import math
 import os
 import signal
 import sys
@@ -20,9 +21,11 @@ from bots.keeper.config import KeeperSettings, MarketSettings
 from bots.keeper.core import Contracts, Keeper, Policy, TickReport
 from bots.keeper.deployments import DeploymentRecord, has_test_accounts
 from bots.keeper.errors import ConfigError, DeploymentNotFound, NodeUnreachable
+from bots.keeper.logs import shown
 from bots.keeper.metrics import KeeperMetrics
 from bots.keeper.routes import V2, V3, RouteSpec
 from bots.keeper.rpc import HttpJsonRpc
+from bots.keeper.status import short_id
 from bots.keeper.store import Store
 
 log = logging.getLogger("gavel.keeper.runner")
@@ -246,6 +249,45 @@ def policy_from(settings: KeeperSettings) -> Policy:
 
 
 @dataclass
+class Quiet:
+    """One market since its last heartbeat line: when that was, and what it has done since."""
+
+    at: float = -math.inf  # [s, the loop's clock]: never, so the first tick gives one
+    ticks: int = 0
+    events: int = 0
+    unhealthy: frozenset[str] = frozenset()  # as of the last tick: an unchanged set is not news
+
+
+@dataclass
+class TickLog:
+    """What ticks log (the CLI's loop and the Silverback bot alike): a tick that did, or failed
+    at, something logs one short line; a market that only follows the chain logs a heartbeat
+    every `heartbeat_seconds` [s, by `clock`] instead, and on its first tick and its first after
+    a failed one."""
+
+    heartbeat_seconds: float = 60.0
+    clock: Callable[[], float] = time.monotonic
+    _quiet: dict[str, Quiet] = field(default_factory=dict)
+
+    def failed(self, market: str) -> None:
+        self._quiet.pop(market, None)  # the next tick that works says so
+
+    def report(self, market: str, report: TickReport) -> None:
+        """The tick's line if it did anything, and the market's heartbeat when one is due."""
+        quiet = self._quiet.setdefault(market, Quiet())
+        quiet.ticks, quiet.events = quiet.ticks + 1, quiet.events + report.sync.events
+        unhealthy = frozenset(report.unhealthy)
+        done = tick_news(report, unhealthy != quiet.unhealthy)
+        quiet.unhealthy = unhealthy
+        if done:
+            log.info("tick", extra={"market": market, "checkpoint": report.sync.checkpoint, **done})
+        now = self.clock()
+        if now - quiet.at >= self.heartbeat_seconds:
+            log_heartbeat(market, report, quiet)
+            self._quiet[market] = Quiet(at=now, unhealthy=unhealthy)
+
+
+@dataclass
 class Loop:
     """Ticks every market's keeper in turn until stopped, retrying through RPC failures with
     backoff (when every market's tick failed: the node is likely gone)."""
@@ -255,8 +297,7 @@ class Loop:
     poll_seconds: float
     max_backoff: float = 30.0
     stopping: bool = False
-    heartbeat_seconds: float = 60.0  # an idle keeper logs a tick line this often, not every poll
-    _last_line: dict[str, tuple[int, float]] = field(default_factory=dict)  # market -> (checkpoint, when)
+    tick_log: TickLog = field(default_factory=TickLog)
 
     def stop(self, *_: object) -> None:
         log.info("stopping after the current tick")
@@ -276,10 +317,10 @@ class Loop:
                 except Exception as err:  # noqa: BLE001 - the node went away, a request timed out...
                     failed += 1
                     log.warning("tick failed for market %s: %s", keeper.name, err)
+                    self.tick_log.failed(keeper.name)
                     continue
                 self.metrics.record(report, keeper.name)
-                if self._worth_a_line(keeper.name, report):
-                    log_tick(keeper.name, report)
+                self.tick_log.report(keeper.name, report)
                 if on_tick:
                     on_tick(report)
             if failed == len(self.keepers):
@@ -294,42 +335,41 @@ class Loop:
             keeper.store.close()  # every checkpoint is already committed; this just lets go
         log.info("stopped")
 
-    def _worth_a_line(self, market: str, report: TickReport) -> bool:
-        """A tick line when the mirror moved to a new block or the tick did or failed at
-        anything, else one per `heartbeat_seconds`: an idle keeper does not print the same line
-        every poll."""
-        checkpoint, when = self._last_line.get(market, (-1, 0.0))
-        acted = report.kicked or report.taken or report.redone or report.errors or report.would_send
-        busy = acted or report.replaced or report.lost_races or report.deferred or report.pending_updates
-        now = time.monotonic()
-        if report.sync.checkpoint != checkpoint or busy or now - when >= self.heartbeat_seconds:
-            self._last_line[market] = (report.sync.checkpoint, now)
-            return True
-        return False
+
+def tick_news(report: TickReport, unhealthy_changed: bool) -> dict[str, Any]:
+    """What a tick did or failed at, for its log line: only what is not nothing (an empty dict
+    when it only followed the chain). Auction ids in their short form."""
+    news: dict[str, Any] = {
+        "unhealthy": len(report.unhealthy) if unhealthy_changed else 0,
+        "kicked": report.kicked,
+        "behind_update": len(report.behind_update),
+        "taken": [short_id(i) for i in report.taken],
+        "redone": [short_id(i) for i in report.redone],
+        "claimed": report.claimed,
+        "would_send": [" ".join(shown(part) for part in w.split(" ")) for w in report.would_send],
+        "replaced": report.replaced,
+        "lost_races": report.lost_races,
+        "errors": report.errors,
+        "deferred": report.deferred,
+        "pending_updates": report.pending_updates,
+    }
+    news = {key: value for key, value in news.items() if value}
+    if news:
+        news["ms"] = max(report.timings.values(), default=0.0)  # the tick's last timed step
+    return news
 
 
-def log_tick(market: str, report: TickReport) -> None:
+def log_heartbeat(market: str, report: TickReport, since: Quiet) -> None:
     log.info(
-        "tick",
+        "heartbeat",
         extra={
             "market": market,
             "checkpoint": report.sync.checkpoint,
-            "events": report.sync.events,
-            "rebuilt": report.sync.rebuilt,
             "lag": report.sync.lag,
             "accounts": report.accounts,
             "unhealthy": len(report.unhealthy),
-            "kicked": report.kicked,
-            "taken": report.taken,
-            "replaced": report.replaced,
-            "lost_races": report.lost_races,
-            "errors": report.errors,
-            "deferred": report.deferred,
             "watch": report.watch,
-            "watch_ready": report.watch_ready,
-            "pending_updates": report.pending_updates,
-            "behind_update": len(report.behind_update),
-            "timings_ms": report.timings,
-            "would_send": report.would_send,
+            "ticks": since.ticks,  # since the last heartbeat
+            "events": since.events,
         },
     )

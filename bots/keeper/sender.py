@@ -22,6 +22,8 @@ from typing import Any
 
 from bots.keeper.fees import FeeCapExceeded, Fees, NonceTracker, bumped, fees_for
 from bots.keeper.lease import Lease, LeaseLost
+from bots.keeper.logs import shown
+from bots.keeper.reverts import Revert, RevertDecoder
 from bots.keeper.rpc import HttpJsonRpc, RpcError
 from bots.keeper.signing import Signed, Signer, Unsigned
 from bots.keeper.store import PENDING, SentTx, Store
@@ -71,7 +73,7 @@ class Settled:
     """What settling the outbox found this time."""
 
     mined: list[SentTx]
-    reverted: list[SentTx]
+    reverted: list[tuple[SentTx, Revert]]  # and why, as the call reverts at the end of its block
     replaced: list[SentTx]
 
 
@@ -85,8 +87,10 @@ class Sender:
         priority_fee: int,
         replace_after_blocks: int,
         rpc: HttpJsonRpc,
+        reverts: RevertDecoder | None = None,
     ) -> None:
         self.signer, self.chain, self.store, self.rpc = signer, chain, store, rpc
+        self.reverts = reverts or RevertDecoder({})  # why a call reverts, by the project's errors
         self.max_fee, self.priority_fee, self.replace_after_blocks = max_fee, priority_fee, replace_after_blocks
         self.nonces = NonceTracker(0)
         self.simulate_v1: bool | None = None  # does the node answer eth_simulateV1? (learnt once)
@@ -100,7 +104,7 @@ class Sender:
 
     def prepare(self, kind: str, target: str, method: Any, *args: Any) -> Prepared:
         """Simulate `method(*args)` from the signer against the pending block. Raises whatever
-        the node raises when it would revert: the caller counts that as a lost race."""
+        the node raises when it would revert (`reverts.of` says why)."""
         to, data = str(method.contract.address), "0x" + bytes(method.encode_input(*args)).hex()
         call = {"from": self.signer.address, "to": to, "data": data}
         self._web3.eth.call(call, "pending")
@@ -109,7 +113,7 @@ class Sender:
 
     def simulate(
         self, calls: list[Call], overrides: dict[str, Any] | None = None, behind: list[dict[str, str]] | None = None
-    ) -> list[Prepared | str]:
+    ) -> list[Prepared | Revert]:
         """Each call from the signer against the pending state, in sequence: a Prepared, or why
         it would revert. One `eth_simulateV1` request per CALLS_PER_SIMULATION calls, with state
         `overrides` (address -> {code, stateDiff}) applied first when given; a node without
@@ -122,7 +126,7 @@ class Sender:
             return []
         if self.simulate_v1 is not False:
             try:
-                out: list[Prepared | str] = []
+                out: list[Prepared | Revert] = []
                 for first in range(0, len(calls), CALLS_PER_SIMULATION):
                     out += self._simulate_v1(calls[first : first + CALLS_PER_SIMULATION], overrides, behind)
                 self.simulate_v1 = True
@@ -138,13 +142,13 @@ class Sender:
             [("eth_estimateGas", [{"from": self.signer.address, "to": c.to, "data": c.data}, "pending"]) for c in calls]
         )
         return [
-            _reason_of(a) if isinstance(a, RpcError) else self._prepared(c, int(a, 16), GAS_HEADROOM_BPS)
+            self.reverts.of(a) if isinstance(a, RpcError) else self._prepared(c, int(a, 16), GAS_HEADROOM_BPS)
             for c, a in zip(calls, answers, strict=True)
         ]
 
     def _simulate_v1(
         self, calls: list[Call], overrides: dict[str, Any] | None, behind: list[dict[str, str]] | None
-    ) -> list[Prepared | str]:
+    ) -> list[Prepared | Revert]:
         blocks = []
         for first in range(0, len(calls), CALLS_PER_SIMULATED_BLOCK):
             part = calls[first : first + CALLS_PER_SIMULATED_BLOCK]
@@ -159,11 +163,12 @@ class Sender:
         answers = [answer for block in results for answer in block["calls"]]
         ahead, answers = answers[: len(behind or [])], answers[len(behind or []) :]
         if any(int(a["status"], 16) != 1 for a in ahead):
-            return ["the pending transaction it follows would revert"] * len(calls)
+            return [Revert("", (), "the pending transaction it follows would revert")] * len(calls)
         return [
             self._prepared(c, int(a["gasUsed"], 16), SIMULATED_HEADROOM_BPS)
             if int(a["status"], 16) == 1
-            else str((a.get("error") or {}).get("message", "reverted"))
+            # The node's message is only "execution failed": the reason is in the return data.
+            else self.reverts.decode(a.get("returnData"), str((a.get("error") or {}).get("message", "reverted")))
             for c, a in zip(calls, answers, strict=True)
         ]
 
@@ -196,12 +201,12 @@ class Sender:
         except Exception as err:  # noqa: BLE001 - refused by the node: the nonce was never used
             self.store.settle(nonce, DROPPED)
             self.nonces.release(nonce)
-            log.warning("%s %s not broadcast: %s", prepared.kind, prepared.target, err)
+            log.warning("%s %s not broadcast: %s", prepared.kind, shown(prepared.target), err)
             return None
         log.info(
             "%s %s broadcast",
             prepared.kind,
-            prepared.target,
+            shown(prepared.target),
             extra={"tx": tx.hashes[-1], "nonce": nonce, "max_fee": fees.max_fee, "gas": prepared.gas},
         )
         return tx
@@ -228,7 +233,7 @@ class Sender:
         sent = []
         for tx, answer in zip(txs, answers, strict=True):
             if isinstance(answer, RpcError):
-                log.warning("%s %s not broadcast: %s", tx.kind, tx.target, answer.message)
+                log.warning("%s %s not broadcast: %s", tx.kind, shown(tx.target), answer.message)
                 self._fill_gap(tx, fees, head)
             else:
                 sent.append(tx)
@@ -259,40 +264,52 @@ class Sender:
             if receipt is not None:
                 ok = int(receipt["status"]) == 1
                 self.store.settle(tx.nonce, MINED if ok else REVERTED)
-                (out.mined if ok else out.reverted).append(tx)
-                if not ok:
-                    log.warning("%s %s reverted on-chain in block %s", tx.kind, tx.target, receipt["blockNumber"])
+                if ok:
+                    out.mined.append(tx)
+                else:
+                    out.reverted.append((tx, self._why_reverted(tx, int(receipt["blockNumber"]))))
             elif tx.nonce < used:
                 # The nonce went to a transaction this outbox does not know (sent by hand, say).
                 self.store.settle(tx.nonce, DROPPED)
-                log.warning("%s %s superseded: nonce %s was used by another transaction", tx.kind, tx.target, tx.nonce)
+                log.warning(
+                    "%s %s superseded: nonce %s was used by another transaction", tx.kind, shown(tx.target), tx.nonce
+                )
             elif head - tx.block >= self.replace_after_blocks:
                 replacement = self._replace(tx)
                 if replacement is not None:
                     out.replaced.append(replacement)
         return out
 
+    def _why_reverted(self, tx: SentTx, block: int) -> Revert:
+        """Why a mined transaction reverted: its call replayed on the state its block left (a
+        rival's transaction earlier in the block is in it; a hosted node may not trace)."""
+        try:
+            self._web3.eth.call({"from": self.signer.address, "to": tx.to, "data": tx.data}, block)
+        except Exception as err:  # noqa: BLE001 - the revert, as web3 raises it
+            return self.reverts.of(err)
+        return Revert("", (), f"reverted in block {block}, but its call succeeds after that block (out of gas?)")
+
     def _replace(self, tx: SentTx) -> SentTx | None:
         self._check_lease()
         try:
             fees = _at_least(bumped(Fees(tx.max_fee, tx.priority_fee), self.max_fee), self.fees_now())
         except FeeCapExceeded as err:
-            log.warning("%s %s stuck at nonce %s and not replaced: %s", tx.kind, tx.target, tx.nonce, err)
+            log.warning("%s %s stuck at nonce %s and not replaced: %s", tx.kind, shown(tx.target), tx.nonce, err)
             return None
         to, data, gas = tx.to, tx.data, tx.gas
         try:
             self._web3.eth.call({"from": self.signer.address, "to": to, "data": data}, "pending")
         except Exception:  # noqa: BLE001 - it would revert now: free the nonce instead
             to, data, gas = str(self.signer.address), "0x", 21_000
-            log.info("%s %s would revert now: cancelling nonce %s", tx.kind, tx.target, tx.nonce)
+            log.info("%s %s would revert now: cancelling nonce %s", tx.kind, shown(tx.target), tx.nonce)
         signed = self._sign(to, data, gas, tx.nonce, fees)
         new = self.store.replaced(tx.nonce, signed.hash, fees.max_fee, fees.priority_fee, self._head())
         try:
             self._web3.eth.send_raw_transaction(signed.raw)
         except Exception as err:  # noqa: BLE001 - e.g. the original was mined meanwhile; next settle sees it
-            log.warning("replacement of %s %s not broadcast: %s", tx.kind, tx.target, err)
+            log.warning("replacement of %s %s not broadcast: %s", tx.kind, shown(tx.target), err)
             return None
-        log.info("%s %s replaced", tx.kind, tx.target, extra={"tx": new.hashes[-1], "nonce": tx.nonce})
+        log.info("%s %s replaced", tx.kind, shown(tx.target), extra={"tx": new.hashes[-1], "nonce": tx.nonce})
         return new
 
     def _check_lease(self) -> None:
@@ -357,7 +374,3 @@ class Sender:
 
 def _at_least(a: Fees, b: Fees) -> Fees:
     return Fees(max(a.max_fee, b.max_fee), max(a.priority_fee, b.priority_fee))
-
-
-def _reason_of(err: RpcError) -> str:
-    return err.message or str(err)

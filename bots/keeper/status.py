@@ -184,7 +184,7 @@ def read_market(
             due = int(view.startedAt) + tails[collateral] - now
             status.auctions.append(
                 AuctionStatus(
-                    hex(auction_id)[:10] + "…" + hex(auction_id)[-6:],
+                    short_id(auction_id),
                     to_checksum_address(str(view.account)),
                     symbol(collateral),
                     amount(int(view.price), 18),
@@ -250,6 +250,13 @@ def to_json(markets: list[MarketStatus]) -> str:
 def _r(value: str, places: int = 2) -> str:
     """For a table: rounded to `places` decimals, thousands separated (JSON keeps every digit)."""
     return f"{Decimal(value):,.{places}f}"
+
+
+def short_id(auction_id: int | str) -> str:
+    """An auction id (a 256-bit hash, 77 decimal digits) as people read it, here and in the
+    keeper's logs: its first and last hex digits."""
+    hexed = hex(int(auction_id))
+    return hexed if len(hexed) <= 16 else hexed[:10] + "…" + hexed[-6:]
 
 
 def _short(address: str) -> str:
