@@ -80,13 +80,28 @@ def routes_for(market: MarketSettings, record: DeploymentRecord) -> dict[str, Ro
 
 
 def check_network(choice: str, networks: Any) -> None:
-    """ConfigError naming the network when Ape does not know it."""
+    """ConfigError naming the network when Ape does not know it, or when connecting to it would
+    start a throw-away chain: a keeper serves a chain that is already running."""
     try:
         networks.parse_network_choice(choice)
     except Exception as err:  # noqa: BLE001 - Ape raises several types for a bad choice
         raise ConfigError(
             f"config key 'network': unknown network {choice!r} ({err}); `ape networks list` shows the choices"
         ) from err
+    if _starts_its_own_chain(choice, networks):
+        raise ConfigError(
+            f"config key 'network': {choice!r} starts a throw-away Anvil with no Gavel on it; serve a running "
+            "node: ethereum:local:node (port 8545) or ethereum:local:http://127.0.0.1:PORT"
+        )
+
+
+def _starts_its_own_chain(choice: str, networks: Any) -> bool:
+    """The foundry provider on a local network or a fork: ape-config.yaml gives it `host: auto`,
+    so Ape starts an Anvil of its own for it, and stops it when the keeper stops."""
+    ecosystem, network, provider = ([*choice.split(":", 2), "", ""])[:3]
+    if not provider:
+        provider = networks.get_ecosystem(ecosystem).get_network(network or "local").default_provider_name
+    return provider == "foundry" and ((network or "local") == "local" or network.endswith("-fork"))
 
 
 @contextmanager
