@@ -55,7 +55,8 @@ demo: compile
 deploy: compile
 	ape run deploy --network $(LOCAL)
 
-# The keeper against a running node: make keeper ARGS="--network ethereum:local:node --dry-run"
+# The keeper and the status view against a running node, by default ethereum:local:node (the
+# Anvil on port 8545 the README's by-hand block starts and deploys to): make keeper ARGS="--dry-run"
 keeper: install
 	python -m bots.keeper run $(ARGS)
 

@@ -4,6 +4,7 @@ No chain: every case fails before connecting."""
 import pytest
 
 from bots.keeper.__main__ import main
+from bots.keeper.config import load_settings
 
 pytestmark = pytest.mark.unit
 
@@ -17,6 +18,17 @@ def test_unknown_network_names_the_key(capsys):
     code, err = run(capsys, "--network", "ethereum:nowhere:foo")
     assert code == 2 and "config key 'network': unknown network 'ethereum:nowhere:foo'" in err
     assert "Traceback" not in err
+
+
+def test_the_default_network_is_the_local_node_and_a_throw_away_chain_is_refused(capsys, monkeypatch, tmp_path):
+    """`make keeper` and `make status` with no ARGS serve the README's node (chain 1337, port
+    8545); ethereum:local:foundry would start an Anvil of its own, with no Gavel on it."""
+    assert load_settings().network == "ethereum:local:node"
+    for choice in ("ethereum:local:foundry", "ethereum:local"):
+        code, err = run(capsys, "--network", choice)
+        assert code == 2 and err.count("\n") == 1 and "Traceback" not in err
+        assert f"config key 'network': {choice!r} starts a throw-away Anvil" in err
+        assert "ethereum:local:node" in err
 
 
 def test_missing_deployments_file_says_what_to_run(capsys, monkeypatch, tmp_path):

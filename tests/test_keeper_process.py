@@ -36,14 +36,15 @@ class Node:
     """A standalone Anvil (chain id 1337, as Ape's local network expects) whose state survives
     a restart."""
 
-    def __init__(self, folder: Path) -> None:
+    def __init__(self, folder: Path, chain_id: int = 1337) -> None:
         self.port, self.state = free_port(), folder / "anvil-state.json"
         self.uri = f"http://127.0.0.1:{self.port}"
         self.network = f"ethereum:local:{self.uri}"
+        self.chain_id = chain_id
         self.process: subprocess.Popen[bytes] | None = None
 
     def start(self) -> None:
-        args = [str(ANVIL), "--port", str(self.port), "--chain-id", "1337", "--state", str(self.state)]
+        args = [str(ANVIL), "--port", str(self.port), "--chain-id", str(self.chain_id), "--state", str(self.state)]
         self.process = subprocess.Popen(args, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
         wait_for(self._answers, "Anvil to answer")
 
@@ -130,6 +131,13 @@ def deployment(node, networks, project, accounts, tmp_path_factory):
     temporary deployments file. Borrowers of 14,000, 12,000 and 8,000 USDC against 10 WETH go
     under below $1,750, $1,500 and $1,000."""
     folder = tmp_path_factory.mktemp("keeper")
+    path = folder / "deployments.json"
+    record = deploy_with_borrowers(node, networks, project, accounts, path)
+    return {"path": path, "record": record, "folder": folder}
+
+
+def deploy_with_borrowers(node, networks, project, accounts, path: Path) -> DeploymentRecord:
+    """Gavel, its pool, a lender and the three borrowers on the node; the record written to `path`."""
     with networks.parse_network_choice(node.network) as provider:
         chain = provider.chain_manager
         governor, guardian, lender = accounts[:3]
@@ -150,9 +158,8 @@ def deployment(node, networks, project, accounts, tmp_path_factory):
             start_block=start_block,
             addresses={name: contract.address for name, contract in c.items()},
         )
-    path = folder / "deployments.json"
     record.write(path)
-    return {"path": path, "record": record, "folder": folder}
+    return record
 
 
 def on_node(node, networks, action):

@@ -49,6 +49,27 @@ def test_another_deployments_database_is_refused(tmp_path):
         Store(tmp_path / "junk.sqlite", 1, VAULT, 0)
 
 
+def test_a_mirror_of_an_earlier_chain_at_the_same_vault_is_rebuilt_from_the_new_start_block(tmp_path, caplog):
+    """Anvil restarted and Gavel redeployed at its deterministic addresses from another block: the
+    old file neither blocks the keeper nor lends it the old chain's accounts or transactions."""
+    path = tmp_path / "k.sqlite"
+    old = Store(path, 1, VAULT, 148)
+    old.apply([DebtSet(ALICE, 5)], Checkpoint(150, "0xaa"))
+    old.record_sent(SentTx(4, "kick", ALICE, ("0xfeed",), 30, 2, 150, 0, PENDING, VAULT, "0x01", 600_000))
+    old.close()
+
+    with caplog.at_level("WARNING", logger="gavel.keeper.store"):
+        store = Store(path, 1, VAULT, 27)
+    (warning,) = caplog.records
+    assert f"{path} is of an earlier chain (start_block is 148 not 27)" in warning.getMessage()
+    assert store.next_block() == 27 and store.checkpoint() is None and store.positions() == {}
+    assert store.pending() == [] and store.pending_for("kick", ALICE) is None  # sent to a chain that is gone
+    store.close()
+    caplog.clear()
+    Store(path, 1, VAULT, 27).close()  # the file is now the new deployment's
+    assert not caplog.records
+
+
 def test_the_outbox_survives_a_restart_and_tracks_replacements(tmp_path):
     store = Store(tmp_path / "k.sqlite", 1, VAULT, 0)
     assert store.pending_for("kick", ALICE) is None and store.pending() == []

@@ -77,7 +77,9 @@ class KeeperSettings(BaseSettings):
 
     model_config = SettingsConfigDict(env_prefix=ENV_PREFIX, extra="forbid", frozen=True)
 
-    network: str = Field("ethereum:local:foundry", description="Ape network choice")
+    network: str = Field(
+        "ethereum:local:node", description="Ape network choice; default the local node the README starts (port 8545)"
+    )
     account: str | None = Field(None, description="Ape account alias; on a local chain, test account 0 if unset")
     deployments: Path | None = Field(
         None, description="deployments file; default deployments/<ecosystem>-<network>.json"

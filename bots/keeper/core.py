@@ -164,19 +164,22 @@ class Keeper:
         native_asset: str | None = None,
         routes: dict[str, RouteSpec] | None = None,
         name: str = "gavel",
+        redeployed_at: Callable[[], int] | None = None,
     ) -> None:
         """`rpc` is the node's JSON-RPC over HTTP (default: the Ape provider's URI), for the
         batched reads, simulations and sends. `native_asset`: the wrapped native token (WETH on
         Ethereum), priced by the market's oracle, so gas can be priced in the debt asset; None
         counts gas as free (every kick the incentive pays is sent). `routes`: collateral ->
         where takes sell it (default: its direct Uniswap V2 pair with the debt asset). `name`
-        labels this market in logs and metrics."""
+        labels this market in logs and metrics. `redeployed_at`: where Gavel was deployed again on a
+        chain that replaced the indexed one (see Indexer)."""
         self.c, self.signer, self.chain, self.store, self.policy = contracts, signer, chain, store, policy
         self.name, self.native_asset = name, native_asset
         self.routes = {asset.lower(): route for asset, route in (routes or {}).items()}
         self.project = project
         self.rpc = rpc or HttpJsonRpc(chain.provider.http_uri)
-        self.indexer = Indexer(store, ApeChainView(chain, contracts.vault, contracts.liquidator), policy.confirmations)
+        view = ApeChainView(chain, contracts.vault, contracts.liquidator)
+        self.indexer = Indexer(store, view, policy.confirmations, redeployed_at=redeployed_at)
         self.sender = Sender(
             signer_for(signer, chain.provider.network.ecosystem),
             chain,
@@ -235,7 +238,7 @@ class Keeper:
         report.timings["sync"] = _ms(started)
         self._book_block = report.sync.checkpoint
         if report.sync.rebuilt:
-            self.book = None  # the mirror was rebuilt from the start block: so is the book
+            self._forget_what_the_chain_said()
         self._cache = {}
         self.state = self._guard(report, "read", "market", self.market.read, report.sync.head)
         report.timings["read"] = _ms(started)
@@ -300,6 +303,13 @@ class Keeper:
                 self._failed(report, tx.kind, tx.target, revert, "reverted on-chain")
         report.replaced += len(ours(settled.replaced))
         report.profit += sum(tx.expected_profit for tx in ours(settled.mined) if tx.kind == "take")
+
+    def _forget_what_the_chain_said(self) -> None:
+        """The mirror was rebuilt (a reorg, or a chain replaced under the keeper): so is the book,
+        and nothing read from the old chain's blocks (feeds, price history, pool targets) is kept."""
+        self.book = None
+        self._feeds, self.volatility, self._walk_from = {}, Volatility(), 0
+        self._update_targets, self._updates_seen = (0, (), set()), {}
 
     # ------------------------------------------------------------------ risk
 

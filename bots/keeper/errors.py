@@ -20,3 +20,13 @@ class StoreError(KeeperError):
 
 class NodeUnreachable(KeeperError):
     """The network's node could not be reached at start-up; the message says where and what to do."""
+
+
+class ChainChanged(KeeperError):
+    """The node now serves another chain than the one the mirror indexed (another chain id, or a
+    deployment record that names another Vault): the keeper stops, it cannot serve both."""
+
+
+class DeploymentPending(KeeperError):
+    """The chain under the keeper was replaced and Gavel is not (yet) deployed on it at the
+    recorded addresses: the keeper waits for `ape run deploy` to record it."""

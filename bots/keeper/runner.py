@@ -20,7 +20,7 @@ from eth_utils.address import is_hex_address, to_checksum_address
 from bots.keeper.config import KeeperSettings, MarketSettings
 from bots.keeper.core import Contracts, Keeper, Policy, TickReport
 from bots.keeper.deployments import DeploymentRecord, has_test_accounts
-from bots.keeper.errors import ConfigError, DeploymentNotFound, NodeUnreachable
+from bots.keeper.errors import ChainChanged, ConfigError, DeploymentNotFound, DeploymentPending, NodeUnreachable
 from bots.keeper.logs import shown
 from bots.keeper.metrics import KeeperMetrics
 from bots.keeper.routes import V2, V3, RouteSpec
@@ -83,13 +83,28 @@ def routes_for(market: MarketSettings, record: DeploymentRecord) -> dict[str, Ro
 
 
 def check_network(choice: str, networks: Any) -> None:
-    """ConfigError naming the network when Ape does not know it."""
+    """ConfigError naming the network when Ape does not know it, or when connecting to it would
+    start a throw-away chain: a keeper serves a chain that is already running."""
     try:
         networks.parse_network_choice(choice)
     except Exception as err:  # noqa: BLE001 - Ape raises several types for a bad choice
         raise ConfigError(
             f"config key 'network': unknown network {choice!r} ({err}); `ape networks list` shows the choices"
         ) from err
+    if _starts_its_own_chain(choice, networks):
+        raise ConfigError(
+            f"config key 'network': {choice!r} starts a throw-away Anvil with no Gavel on it; serve a running "
+            "node: ethereum:local:node (port 8545) or ethereum:local:http://127.0.0.1:PORT"
+        )
+
+
+def _starts_its_own_chain(choice: str, networks: Any) -> bool:
+    """The foundry provider on a local network or a fork: ape-config.yaml gives it `host: auto`,
+    so Ape starts an Anvil of its own for it, and stops it when the keeper stops."""
+    ecosystem, network, provider = ([*choice.split(":", 2), "", ""])[:3]
+    if not provider:
+        provider = networks.get_ecosystem(ecosystem).get_network(network or "local").default_provider_name
+    return provider == "foundry" and ((network or "local") == "local" or network.endswith("-fork"))
 
 
 @contextmanager
@@ -177,6 +192,27 @@ def market_contracts(
     return path, record, addresses, instances
 
 
+def redeployment_start(path: Path, vault: str, network: str, chain: Any) -> int:
+    """After the chain under the keeper was replaced: the block from which Gavel, deployed again
+    at the same addresses, is to be indexed, from its record read again (`ape run deploy`
+    rewrites it). DeploymentPending while the record does not describe this chain yet (the Vault
+    has no code, or already had code before the record's start block: the old chain's record);
+    ChainChanged when the record now names another Vault."""
+    record = DeploymentRecord.read(path)
+    recorded = record.addresses.get("vault", "")
+    if recorded.lower() != vault.lower():
+        raise ChainChanged(f"{path} now names the Vault {recorded}, the keeper serves {vault}: stopping")
+    head, start = int(chain.blocks.head.number), record.start_block
+    deployed = len(chain.provider.get_code(vault, block_id=head)) > 0
+    earlier = 0 < start <= head + 1 and len(chain.provider.get_code(vault, block_id=start - 1)) > 0
+    if not deployed or start > head + 1 or earlier:
+        raise DeploymentPending(
+            f"the chain was replaced and {path} does not record Gavel's Vault {vault} on it yet: waiting for "
+            f"`ape run deploy --network {network}`"
+        )
+    return start
+
+
 def _keeper_for(
     market: MarketSettings, settings: KeeperSettings, project: Any, chain: Any, signer: Any, outbox: Path, rpc: Any
 ) -> Keeper:
@@ -221,6 +257,7 @@ def _keeper_for(
         native_asset=resolve_token(native, record, f"markets.{market.label}.native_asset"),
         routes=routes,
         name=market.label,
+        redeployed_at=lambda: redeployment_start(path, addresses["vault"], settings.network, chain),
     )
 
 
@@ -308,12 +345,24 @@ class Loop:
         signal.signal(signal.SIGTERM, self.stop)
 
     def run(self, ticks: int | None = None, on_tick: Callable[[TickReport], None] | None = None) -> None:
+        """Tick until stopped or `ticks` are done. ChainChanged (the node serves another chain
+        than the one indexed) is not retried: it ends the loop, and the caller says why."""
+        try:
+            self._run(ticks, on_tick)
+        finally:
+            for keeper in self.keepers:
+                keeper.store.close()  # every checkpoint is already committed; this just lets go
+        log.info("stopped")
+
+    def _run(self, ticks: int | None, on_tick: Callable[[TickReport], None] | None) -> None:
         backoff, done = self.poll_seconds, 0
         while not self.stopping and (ticks is None or done < ticks):
             failed = 0
             for keeper in self.keepers:
                 try:
                     report = keeper.tick()
+                except ChainChanged:
+                    raise
                 except Exception as err:  # noqa: BLE001 - the node went away, a request timed out...
                     failed += 1
                     log.warning("tick failed for market %s: %s", keeper.name, err)
@@ -331,9 +380,6 @@ class Loop:
             backoff = self.poll_seconds
             done += 1
             time.sleep(self.poll_seconds)
-        for keeper in self.keepers:
-            keeper.store.close()  # every checkpoint is already committed; this just lets go
-        log.info("stopped")
 
 
 def tick_news(report: TickReport, unhealthy_changed: bool) -> dict[str, Any]:

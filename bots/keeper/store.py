@@ -12,12 +12,15 @@ decimal text because they exceed SQLite's 64-bit integers."""
 
 from __future__ import annotations
 
+import logging
 import sqlite3
 from collections.abc import Iterable
 from dataclasses import dataclass, replace
 from pathlib import Path
 
 from bots.keeper.errors import StoreError
+
+log = logging.getLogger("gavel.keeper.store")
 
 SCHEMA = """
 CREATE TABLE IF NOT EXISTS meta (key TEXT PRIMARY KEY, value TEXT NOT NULL);
@@ -43,7 +46,7 @@ OUTBOX_COLUMNS = (
     "nonce, kind, target, hashes, max_fee, priority_fee, block, expected_profit, status, recipient, data, gas"
 )
 
-PENDING = "pending"
+PENDING, DROPPED = "pending", "dropped"
 
 
 @dataclass(frozen=True)
@@ -150,18 +153,24 @@ class Store:
             raise StoreError(f"{path} is not a usable keeper database: {err}") from err
         # Unqualified, `outbox` names main's table when there is one: name the shared one.
         self._outbox = "shared.outbox" if shared else "outbox"
+        self.chain_id, self.start_block = chain_id, start_block
         expected = {"chain_id": str(chain_id), "vault": vault.lower(), "start_block": str(start_block)}
         found = dict(self._db.execute("SELECT key, value FROM meta WHERE key IN ('chain_id', 'vault', 'start_block')"))
         if not found:
             with self._transaction():
                 self._db.executemany("INSERT INTO meta VALUES (?, ?)", expected.items())
-        elif found != expected:
-            wrong = ", ".join(f"{k} is {found.get(k)} not {v}" for k, v in expected.items() if found.get(k) != v)
+            return
+        wrong = ", ".join(f"{k} is {found.get(k)} not {v}" for k, v in expected.items() if found.get(k) != v)
+        if found.get("chain_id") != expected["chain_id"] or found.get("vault") != expected["vault"]:
             raise StoreError(
-                f"{path} belongs to another deployment ({wrong}); point `database` (GAVEL_KEEPER_DATABASE, "
-                "or --database on the CLI) at another file, or delete it"
+                f"{path} holds the mirror of another deployment ({wrong}): delete {path}, or point `database` "
+                "(--database on the CLI, GAVEL_KEEPER_DATABASE) at another file"
             )
-        self.start_block = start_block
+        if wrong:
+            # The same Vault address on the same chain id from another block: Anvil restarted and
+            # Gavel redeployed at its deterministic addresses. The old mirror is of a chain that is gone.
+            log.warning("%s is of an earlier chain (%s): rebuilding the mirror from block %s", path, wrong, start_block)
+            self.rebase(start_block, genesis=None)
 
     def close(self) -> None:
         self._db.close()
@@ -225,11 +234,37 @@ class Store:
         starts again from the deployment's start block. The outbox is kept. The generation
         moves on, so another process reading this mirror knows to reload it whole."""
         with self._transaction():
-            self._db.execute("DELETE FROM collateral")
-            self._db.execute("DELETE FROM debt")
-            self._db.execute("DELETE FROM auction")
-            self._db.execute("DELETE FROM meta WHERE key IN ('block', 'hash')")
-            self._db.execute("INSERT OR REPLACE INTO meta VALUES ('generation', ?)", (str(self.generation() + 1),))
+            self._forget_mirror()
+
+    def _forget_mirror(self) -> None:
+        self._db.execute("DELETE FROM collateral")
+        self._db.execute("DELETE FROM debt")
+        self._db.execute("DELETE FROM auction")
+        self._db.execute("DELETE FROM meta WHERE key IN ('block', 'hash')")
+        self._db.execute("INSERT OR REPLACE INTO meta VALUES ('generation', ?)", (str(self.generation() + 1),))
+
+    def rebase(self, start_block: int, genesis: str | None) -> None:
+        """Forget a mirror of a chain that was replaced (another genesis, Gavel redeployed at the
+        same addresses): indexing starts again from the redeployment's `start_block`. The
+        transactions still pending in the outbox were sent to the old chain and are gone with it:
+        they are marked dropped, so their nonces and targets are free again."""
+        with self._transaction():
+            self._forget_mirror()
+            self._db.execute("INSERT OR REPLACE INTO meta VALUES ('start_block', ?)", (str(start_block),))
+            self._db.execute("DELETE FROM meta WHERE key = 'genesis'")
+            if genesis is not None:
+                self._db.execute("INSERT INTO meta VALUES ('genesis', ?)", (genesis,))
+            self._db.execute(f"UPDATE {self._outbox} SET status = ? WHERE status = ?", (DROPPED, PENDING))
+        self.start_block = start_block
+
+    def genesis(self) -> str | None:
+        """The hash of block 0 of the chain this mirror indexes (None: not yet known)."""
+        row = self._db.execute("SELECT value FROM meta WHERE key = 'genesis'").fetchone()
+        return str(row[0]) if row else None
+
+    def remember_genesis(self, genesis: str) -> None:
+        with self._transaction():
+            self._db.execute("INSERT OR REPLACE INTO meta VALUES ('genesis', ?)", (genesis,))
 
     def generation(self) -> int:
         """How many times the mirror was reset (a reorg below its checkpoint)."""
