@@ -11,7 +11,17 @@ its own process, against a standalone Anvil that each test replaces on the same 
 from __future__ import annotations
 
 import pytest
-from test_keeper_process import BIN, Node, Process, deploy_with_borrowers, keeper_env, on_node, set_eth_price, wait_for
+from test_keeper_process import (
+    BIN,
+    PATIENCE,
+    Node,
+    Process,
+    deploy_with_borrowers,
+    keeper_env,
+    on_node,
+    set_eth_price,
+    wait_for,
+)
 
 from bots.keeper.store import Store
 
@@ -61,7 +71,7 @@ def test_a_replaced_chain_is_rebuilt_from_the_new_deployment_block_and_kicked(
     old = deploy(node, networks, project, accounts, tmp_path, mine_first=OLD_CHAIN_BLOCKS)
     running = keeper(node, old)
     try:
-        wait_for(lambda: any(t["accounts"] == 3 for t in running.logs("tick")), 90, "the first full tick", running)
+        wait_for(lambda: any(t["accounts"] == 3 for t in running.logs("heartbeat")), "the first full tick", running)
 
         replace_chain(node, tmp_path)
         new = deploy(node, networks, project, accounts, tmp_path)
@@ -70,8 +80,8 @@ def test_a_replaced_chain_is_rebuilt_from_the_new_deployment_block_and_kicked(
         set_eth_price(node, networks, project, accounts, new, 1_450)  # the 14,000 and 12,000 USDC loans go under
 
         under = {accounts[5].address.lower(), accounts[6].address.lower()}
-        kicked = lambda: {a for t in running.logs("tick") for a in t["kicked"]}  # noqa: E731
-        wait_for(lambda: under <= kicked(), 180, "the kicks of both accounts under on the new chain", running)
+        kicked = lambda: {a for t in running.logs("tick") for a in t.get("kicked", [])}  # noqa: E731
+        wait_for(lambda: under <= kicked(), "the kicks of both accounts under on the new chain", running)
     finally:
         code = running.stop()
     assert code == 0, running.output()
@@ -81,21 +91,22 @@ def test_a_replaced_chain_is_rebuilt_from_the_new_deployment_block_and_kicked(
     entries = running.logs()
     after = next(i for i, e in enumerate(entries) if e["message"].startswith("the chain was replaced"))
     rebuilt = [e for e in entries[after:] if e["message"] == "tick"]
-    assert rebuilt[0]["rebuilt"] and rebuilt[0]["accounts"] == 3  # every borrower, from the new deployment block
+    beats = [e for e in entries[after:] if e["message"] == "heartbeat"]
+    assert rebuilt[0].get("rebuilt") and beats[0]["accounts"] == 3  # every borrower, from the new deployment block
 
 
 def test_another_chain_id_stops_the_keeper_with_one_line(node, tmp_path, networks, project, accounts):
     deployment = deploy(node, networks, project, accounts, tmp_path)
     running = keeper(node, deployment)
     try:
-        wait_for(lambda: running.logs("tick"), 90, "the first tick", running)
+        wait_for(lambda: running.logs("heartbeat"), "the first tick", running)
         replace_chain(node, tmp_path, chain_id=31337)
-        wait_for(lambda: running.popen.poll() is not None, 120, "the keeper to stop on chain 31337", running)
+        wait_for(lambda: running.popen.poll() is not None, "the keeper to stop on chain 31337", running)
     finally:
         code = running.stop()
     assert code != 0
     assert last_words(running) == "gavel keeper: chain id is now 31337, the keeper indexed 1337: stopping"
-    assert not any(t["kicked"] for t in running.logs("tick"))
+    assert not any(t.get("kicked") for t in running.logs("tick"))
 
 
 def test_a_mirror_from_before_a_restart_is_rebuilt_and_one_of_another_deployment_stops(
@@ -103,17 +114,17 @@ def test_a_mirror_from_before_a_restart_is_rebuilt_and_one_of_another_deployment
 ):
     old = deploy(node, networks, project, accounts, tmp_path, mine_first=OLD_CHAIN_BLOCKS)
     first = keeper(node, old, "--ticks", "2")
-    assert first.popen.wait(90) == 0, first.output()
+    assert first.popen.wait(PATIENCE) == 0, first.output()
 
     replace_chain(node, tmp_path)
     new = deploy(node, networks, project, accounts, tmp_path)
     again = keeper(node, new, "--ticks", "2")
-    assert again.popen.wait(90) == 0, again.output()
+    assert again.popen.wait(PATIENCE) == 0, again.output()
     database = tmp_path / "keeper.sqlite"
     (warning,) = again.logs(prefix=str(database))
     assert warning["level"] == "WARNING" and "of an earlier chain" in warning["message"]
     assert f"start_block is {old['record'].start_block} not {new['record'].start_block}" in warning["message"]
-    assert again.logs("tick")[0]["accounts"] == 3
+    assert again.logs("heartbeat")[0]["accounts"] == 3
 
     vault = new["record"].addresses["vault"]
     for chain_id, vault_of_the_file, wrong in (
@@ -123,7 +134,7 @@ def test_a_mirror_from_before_a_restart_is_rebuilt_and_one_of_another_deployment
         database.unlink()
         Store(database, chain_id, vault_of_the_file, new["record"].start_block).close()
         refused = keeper(node, new, "--ticks", "1")
-        assert refused.popen.wait(90) == 2, refused.output()
+        assert refused.popen.wait(PATIENCE) == 2, refused.output()
         line = last_words(refused)
         assert line.startswith(f"gavel keeper: {database} holds the mirror of another deployment ({wrong}")
         assert f"delete {database}, or point `database` (--database on the CLI" in line

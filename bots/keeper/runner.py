@@ -386,6 +386,7 @@ def tick_news(report: TickReport, unhealthy_changed: bool) -> dict[str, Any]:
     """What a tick did or failed at, for its log line: only what is not nothing (an empty dict
     when it only followed the chain). Auction ids in their short form."""
     news: dict[str, Any] = {
+        "rebuilt": report.sync.rebuilt,  # the mirror was rebuilt (a deep reorg, a replaced chain)
         "unhealthy": len(report.unhealthy) if unhealthy_changed else 0,
         "kicked": report.kicked,
         "behind_update": len(report.behind_update),
