@@ -75,3 +75,18 @@ def test_a_node_that_is_not_there_is_one_line(capsys, monkeypatch, tmp_path):
     code, err = run(capsys, "--network", f"ethereum:local:http://127.0.0.1:{port}")
     assert code == 2 and f"cannot reach the node for ethereum:local:http://127.0.0.1:{port}" in err
     assert "Traceback" not in err and len(err.strip().splitlines()) == 1, err
+
+
+@pytest.mark.parametrize(
+    ("argv", "named"),
+    [
+        (["run", "--ticks", "-3"], "argument --ticks: -3 is below 1"),
+        (["run", "--ticks", "0"], "argument --ticks: 0 is below 1"),
+        (["status", "--top", "x"], "argument --top: 'x' is not a whole number"),
+    ],
+)
+def test_a_count_below_one_is_refused_before_anything_else(capsys, argv, named):
+    with pytest.raises(SystemExit) as stopped:
+        main(argv)
+    err = capsys.readouterr().err
+    assert stopped.value.code == 2 and named in err and "deployments" not in err

@@ -17,6 +17,17 @@ from bots.keeper.config import KeeperSettings, load_settings
 from bots.keeper.errors import KeeperError
 
 
+def _count(text: str) -> int:
+    """A whole number of at least 1, for --ticks and --top: argparse names the flag if not."""
+    try:
+        value = int(text)
+    except ValueError:
+        raise argparse.ArgumentTypeError(f"{text!r} is not a whole number") from None
+    if value < 1:
+        raise argparse.ArgumentTypeError(f"{value} is below 1")
+    return value
+
+
 def main(argv: list[str] | None = None) -> int:
     parser = argparse.ArgumentParser(prog="python -m bots.keeper", description="Gavel keeper")
     sub = parser.add_subparsers(dest="command", required=True)
@@ -26,12 +37,12 @@ def main(argv: list[str] | None = None) -> int:
     run.add_argument("--account", help="Ape account alias to sign with")
     run.add_argument("--database", type=Path, help="SQLite mirror and checkpoint")
     run.add_argument("--dry-run", action="store_true", default=None, help="send nothing; say what would be sent")
-    run.add_argument("--ticks", type=int, help="stop after this many ticks (default: run until stopped)")
+    run.add_argument("--ticks", type=_count, help="stop after this many ticks (default: run until stopped)")
     status = sub.add_parser("status", help="markets, oracle, fund, breaker, riskiest accounts and live auctions")
     status.add_argument("--config", type=Path, help="TOML settings file")
     status.add_argument("--network", help="Ape network choice, e.g. ethereum:local:node")
     status.add_argument("--database", type=Path, help="SQLite mirror (the keeper's), brought up to date first")
-    status.add_argument("--top", type=int, default=10, help="how many of the accounts closest to liquidation")
+    status.add_argument("--top", type=_count, default=10, help="how many of the accounts closest to liquidation")
     status.add_argument("--json", action="store_true", help="JSON for scripts instead of tables")
     args = parser.parse_args(argv)
 
