@@ -33,7 +33,8 @@ from scripts._pools import trade_to
 USDC, WAD = 10**6, 10**18
 FIRST_BORROWER = 1_000  # test-mnemonic index of the first borrower: far from the named test accounts
 MAX_BORROWERS = 200  # each is three transactions on a chain mining once a second
-POOL_USD = 2_000_000  # [whole USDC] each side of a new pool, at the feed's price
+POOL_USD = 20_000_000  # [whole USDC] each side of a new pool, at the feed's price: deep enough that
+# the keeper sells ten borrowers' lots at the floor with no arbitrageur bringing it back between takes
 LENDERS_USD = 5_000_000  # [whole USDC] what the lender keeps available in the Vault
 SYMBOLS = {"ETH": "weth", "WETH": "weth", "BTC": "wbtc", "WBTC": "wbtc", "USDC": "usdc"}  # --price names
 

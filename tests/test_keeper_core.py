@@ -152,6 +152,29 @@ def test_a_lost_race_costs_no_gas(
     assert signer.nonce == nonce  # the simulation caught it: nothing was sent
 
 
+def test_its_own_mined_kick_is_not_tried_again_before_the_mirror_sees_it(
+    new_keeper, chain, vault, liquidator, weth, accounts, governor, eth_feed
+):
+    """Two confirmations: the mirror trails the head by two blocks. The keeper's own kick is mined
+    at once (automine), and on the next ticks the book still shows the account as it was; the
+    keeper must not simulate that kick again and call its NotLiquidatable a lost race (no other
+    keeper runs), but wait until the mirror has indexed its kick."""
+    signer = accounts[8]
+    keeper = new_keeper(signer, kick_mode=KickMode.ALWAYS, confirmations=2)
+    borrowers = three_borrowers(vault, weth, accounts, governor)
+    eth_feed.setAnswer(1_600 * 10**8, sender=governor)  # deep: one kick closes it all
+    chain.mine(2)  # the update is confirmed
+    assert keeper.tick().kicked == [borrowers[0].address.lower()]
+    nonce = signer.nonce
+    for _ in range(2):  # the mirror still trails the kick's block
+        report = keeper.tick()
+        assert report.lost_races == 0 and report.errors == [] and report.kicked == []
+    chain.mine(2)
+    report = keeper.tick()  # the kick is indexed: the account is in auction, not unhealthy
+    assert report.unhealthy == [] and report.lost_races == 0
+    assert signer.nonce == nonce + len(report.taken) + len(report.redone)  # no second kick sent
+
+
 def test_a_take_that_would_revert_for_its_own_reason_is_an_error_with_that_reason_not_a_lost_race(
     new_keeper, chain, vault, liquidator, weth, accounts, governor, guardian, eth_feed, caplog
 ):

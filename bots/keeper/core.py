@@ -212,6 +212,7 @@ class Keeper:
         self._update_targets: tuple[int, tuple[str, ...], set[str]] = (0, (), set())
         self._updates_seen: dict[str, None] = {}  # pending updates already kicked behind, oldest first
         self._walk_from = 0  # where the next auction walk starts in the store's list
+        self._kicked_at: dict[str, int] = {}  # account -> block our mined kick of it is in, until indexed
 
     # ------------------------------------------------------------------ the loop body
 
@@ -302,12 +303,16 @@ class Keeper:
             if tx.market in (self.store.market, ""):
                 self._failed(report, tx.kind, tx.target, revert, "reverted on-chain")
         report.replaced += len(ours(settled.replaced))
+        for tx in ours(settled.mined):
+            if tx.kind == "kick":
+                self._kicked_at[tx.target.lower()] = settled.mined_in.get(tx.nonce, tx.block)
         report.profit += sum(tx.expected_profit for tx in ours(settled.mined) if tx.kind == "take")
 
     def _forget_what_the_chain_said(self) -> None:
         """The mirror was rebuilt (a reorg, or a chain replaced under the keeper): so is the book,
         and nothing read from the old chain's blocks (feeds, price history, pool targets) is kept."""
         self.book = None
+        self._kicked_at = {}
         self._feeds, self.volatility, self._walk_from = {}, Volatility(), 0
         self._update_targets, self._updates_seen = (0, (), set()), {}
 
@@ -408,7 +413,12 @@ class Keeper:
         order, so first into the blocks that follow). `behind`: pending oracle updates the kicks
         must follow in the same block (see _kick_behind_updates). Returns the accounts kicked."""
         in_flight = self.store.pending_targets("kick")  # perhaps sent before a restart: never twice
-        todo = [a for a in accounts if a.lower() not in in_flight]
+        # A kick of ours already mined, in a block the mirror has not indexed yet (it stays
+        # `confirmations` behind the head): the book still shows the account as it was before it,
+        # and a second kick would only revert NotLiquidatable.
+        indexed = self._book_block
+        self._kicked_at = {a: b for a, b in self._kicked_at.items() if b > indexed}
+        todo = [a for a in accounts if a.lower() not in in_flight and a.lower() not in self._kicked_at]
         vault = str(self.c.vault.address)
         calls = [Call("kick", a, vault, LIQUIDATE.data(a)) for a in todo]
         results = self.sender.simulate(calls, behind=[u.call() for u in behind] if behind else None)

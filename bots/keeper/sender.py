@@ -17,7 +17,7 @@ broadcast in one JSON-RPC batch of raw transactions."""
 from __future__ import annotations
 
 import logging
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from typing import Any
 
 from bots.keeper.fees import FeeCapExceeded, Fees, NonceTracker, bumped, fees_for
@@ -75,6 +75,7 @@ class Settled:
     mined: list[SentTx]
     reverted: list[tuple[SentTx, Revert]]  # and why, as the call reverts at the end of its block
     replaced: list[SentTx]
+    mined_in: dict[int, int] = field(default_factory=dict)  # nonce -> the block it was mined in
 
 
 class Sender:
@@ -266,6 +267,7 @@ class Sender:
                 self.store.settle(tx.nonce, MINED if ok else REVERTED)
                 if ok:
                     out.mined.append(tx)
+                    out.mined_in[tx.nonce] = int(receipt["blockNumber"])
                 else:
                     out.reverted.append((tx, self._why_reverted(tx, int(receipt["blockNumber"]))))
             elif tx.nonce < used:
