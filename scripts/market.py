@@ -35,6 +35,9 @@ FIRST_BORROWER = 1_000  # test-mnemonic index of the first borrower: far from th
 MAX_BORROWERS = 200  # each is three transactions on a chain mining once a second
 POOL_USD = 20_000_000  # [whole USDC] each side of a new pool, at the feed's price: deep enough that
 # the keeper sells ten borrowers' lots at the floor with no arbitrageur bringing it back between takes
+# Test accounts this command signs with: never test account 0, the keeper's signer on a local
+# chain (a keeper running beside it would race it for nonces).
+LENDER, MAKER = 2, 9  # the lender; the market maker: pools, the borrowers' WETH, price moves
 LENDERS_USD = 5_000_000  # [whole USDC] what the lender keeps available in the Vault
 SYMBOLS = {"ETH": "weth", "WETH": "weth", "BTC": "wbtc", "WBTC": "wbtc", "USDC": "usdc"}  # --price names
 
@@ -156,7 +159,7 @@ def _existing_borrowers(contracts: dict[str, Any]) -> list[str]:
 
 def _prepare_market(contracts: dict[str, Any]) -> None:
     """Lenders' USDC in the Vault and a pool for each collateral, where missing."""
-    lender, owner = accounts.test_accounts[2], accounts.test_accounts[0]
+    lender, owner = accounts.test_accounts[LENDER], accounts.test_accounts[MAKER]
     vault, usdc = contracts["vault"], contracts["usdc"]
     idle = usdc.balanceOf(vault)
     if idle < LENDERS_USD * USDC // 2:
@@ -181,7 +184,7 @@ def _prepare_market(contracts: dict[str, Any]) -> None:
 
 def _open_borrowers(contracts: dict[str, Any], first: int, n: int, seed: int) -> list[str]:
     """`n` borrowers from index `first`: 1-20 WETH each, borrowing 50-74% of its value."""
-    vault, weth, funder = contracts["vault"], contracts["weth"], accounts.test_accounts[0]
+    vault, weth, funder = contracts["vault"], contracts["weth"], accounts.test_accounts[MAKER]
     dollars = _dollars(contracts["weth_feed"])
     rng = random.Random(seed * 1_000_003 + first)
     plans = [(_borrower(first + i), rng.randint(1, 20) * WAD, rng.randint(50, 74)) for i in range(n)]
@@ -202,7 +205,7 @@ def _open_borrowers(contracts: dict[str, Any], first: int, n: int, seed: int) ->
 
 def _move_price(contracts: dict[str, Any], move: PriceMove) -> None:
     """Set the feed; trade the pool (if any) to the new price."""
-    feed, owner = contracts[f"{move.name}_feed"], accounts.test_accounts[0]
+    feed, owner = contracts[f"{move.name}_feed"], accounts.test_accounts[MAKER]
     before = _dollars(feed)
     feed.setAnswer(move.dollars * 10**8, sender=owner)
     line = f"{move.name.upper()} ${before:,} -> ${move.dollars:,} (feed {feed.address[:10]}...)"

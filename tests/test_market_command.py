@@ -45,8 +45,10 @@ def on(node, networks, action):
         return action(provider.chain_manager)
 
 
-def test_borrowers_then_a_price_fall_put_accounts_under(local, networks, project):
+def test_borrowers_then_a_price_fall_put_accounts_under(local, networks, project, accounts):
     node, path, record = local
+    keeper_signer = accounts[0].address  # a keeper's default signer on a local chain
+    nonce = on(node, networks, lambda chain: chain.provider.get_nonce(keeper_signer))
     opened = market(node, path, "--borrowers", "4")
     assert opened.returncode == 0, opened.stdout + opened.stderr
     lines = opened.stdout.splitlines()
@@ -74,6 +76,9 @@ def test_borrowers_then_a_price_fall_put_accounts_under(local, networks, project
     # unless it borrowed under 52%: the report counts them from the chain.
     under = int(fell.stdout.splitlines()[-1].split("; ")[1].split()[0])
     assert under >= 3
+
+    # It never signs with the keeper's account: a keeper running beside it would race it for nonces.
+    assert on(node, networks, lambda chain: chain.provider.get_nonce(keeper_signer)) == nonce
 
     more = market(node, path, "--borrowers", "2")  # a second run adds borrowers after the first ones
     assert more.returncode == 0, more.stdout + more.stderr
