@@ -132,6 +132,22 @@ def test_profit_mode_skips_kicks_that_do_not_pay(
     assert report.kicked == report.unhealthy and liquidator.kicks() == 1
 
 
+def test_a_kick_that_keeps_not_paying_is_one_line_not_one_a_tick(
+    new_keeper, chain, vault, liquidator, weth, accounts, governor, eth_feed, caplog
+):
+    keeper = new_keeper(accounts[8], kick_take_bps=0)
+    three_borrowers(vault, weth, accounts, governor)
+    liquidator.setIncentive(0, 0, sender=governor)  # kicking pays nothing, tick after tick
+    eth_feed.setAnswer(1_700 * 10**8, sender=governor)
+    caplog.set_level(logging.INFO, logger="gavel.keeper")
+    for _ in range(3):
+        assert keeper.tick().declined_kicks == 1
+    said = [r for r in caplog.records if "not worth it" in r.getMessage() and r.levelno >= logging.INFO]
+    assert len(said) == 1
+    liquidator.setIncentive(1_000 * USDC, 0, sender=governor)  # now it pays: kicked, and the condition ends
+    assert keeper.tick().kicked
+
+
 def test_a_lost_race_costs_no_gas(
     new_keeper, chain, vault, liquidator, usdc, weth, accounts, governor, eth_feed, keeper
 ):

@@ -213,6 +213,10 @@ class Keeper:
         self._updates_seen: dict[str, None] = {}  # pending updates already kicked behind, oldest first
         self._walk_from = 0  # where the next auction walk starts in the store's list
         self._kicked_at: dict[str, int] = {}  # account -> block our mined kick of it is in, until indexed
+        # What `_say` said this tick and the last: a condition that holds tick after tick (a kick
+        # that does not pay, fees over the cap) gets one line, not one a tick.
+        self._said_now: set[str] = set()
+        self._said_before: set[str] = set()
 
     # ------------------------------------------------------------------ the loop body
 
@@ -235,6 +239,7 @@ class Keeper:
         started = time.perf_counter()
         deadline = time.monotonic() + self.policy.tick_seconds
         self._catch_up_book()
+        self._said_before, self._said_now = self._said_now, set()
         report = TickReport(self.indexer.sync(self._on_updates))
         report.timings["sync"] = _ms(started)
         self._book_block = report.sync.checkpoint
@@ -440,7 +445,7 @@ class Keeper:
         try:
             fees = self.sender.fees_now(sum(p.gas for p in chosen))
         except FeeCapExceeded as err:
-            log.warning("%s kicks not sent: %s", len(chosen), err)
+            self._say("fee cap kicks", logging.WARNING, "%s kicks not sent: %s", len(chosen), err)
             return []
         kicked = [tx.target for tx in self.sender.send_many(chosen, fees, _fees_behind(behind, fees))]
         report.kicked += kicked
@@ -499,7 +504,7 @@ class Keeper:
             kick_gas_part(gas_pay, tab_estimate),
         )
         if not decision.kick:
-            log.info("kick %s not worth it: %s", account, decision.reason)
+            self._say(f"kick {account}", logging.INFO, "kick %s not worth it: %s", account, decision.reason)
         return decision.kick
 
     # ------------------------------------------------------------------ the watch list
@@ -719,7 +724,14 @@ class Keeper:
         if earned > cost:
             return True
         report.declined_takes += 1
-        log.info("take %s not worth it: profit %s does not beat gas %s", shown(prepared.target), earned, cost)
+        self._say(
+            f"take {prepared.target}",
+            logging.INFO,
+            "take %s not worth it: profit %s does not beat gas %s",
+            shown(prepared.target),
+            earned,
+            cost,
+        )
         return False
 
     # ------------------------------------------------------------------ incentives
@@ -803,6 +815,12 @@ class Keeper:
             self._failed(report, kind, target, self.sender.reverts.of(err), "would revert")
             return None
 
+    def _say(self, key: str, level: int, message: str, *args: Any) -> None:
+        """Log `message` at `level` unless the same `key` was said last tick too (then at DEBUG):
+        a condition that lasts is one line when it starts, and again only after a tick without it."""
+        self._said_now.add(key)
+        log.log(logging.DEBUG if key in self._said_before else level, message, *args)
+
     @staticmethod
     def _failed(report: TickReport, kind: str, target: str, revert: Revert, how: str) -> None:
         """A call that reverts (`how`: in simulation, or on-chain): a lost race when its reason
@@ -822,7 +840,14 @@ class Keeper:
         try:
             fees = self.sender.fees_now()
         except FeeCapExceeded as err:
-            log.warning("%s %s not sent: %s", prepared.kind, shown(prepared.target), err)
+            self._say(
+                f"fee cap {prepared.kind} {prepared.target}",
+                logging.WARNING,
+                "%s %s not sent: %s",
+                prepared.kind,
+                shown(prepared.target),
+                err,
+            )
             return False
         return self.sender.send(prepared, fees, expected_profit) is not None
 
