@@ -24,7 +24,6 @@ draws a PNG per path into bench-crash-charts/."""
 
 from __future__ import annotations
 
-import math
 import random
 import time
 from dataclasses import dataclass, field, replace
@@ -45,6 +44,7 @@ from scripts._bulk import Anvil, BulkChain
 from scripts._crash_paths import PATHS, START_PRICE, IdealOutcome, Position, PricePath, ideal
 from scripts._deployment import ProtocolConfig, add_liquidity, deploy_local, npm_artifact
 from scripts._morpho import market_id, morpho_contracts
+from scripts._pools import trade_to
 
 USDC, ETH, WAD = 10**6, 10**18, 10**18
 MAX = 2**256 - 1
@@ -138,18 +138,10 @@ def pool_price(w: World) -> int:
 
 
 def arbitrage(w: World, price: int) -> None:
-    """Trade the pool to `price` (USDC units per ETH), whichever way it is off, as arbitrageurs do."""
-    weth, usdc, router = w.g["weth"], w.g["usdc"], w.g["uniswap_router"]
-    rw, ru = _reserves(w)
-    target_weth = math.isqrt(rw * ru * ETH // price)
-    if target_weth > rw * 1_001 // 1_000:  # pool dearer than the oracle: sell WETH into it
-        amount = target_weth - rw
-        weth.mint(w.arb, amount, sender=w.arb)
-        router.swapExactTokensForTokens(amount, 0, [weth, usdc], w.arb, MAX, sender=w.arb)
-    elif target_weth < rw * 999 // 1_000:  # cheaper: buy WETH back with USDC
-        spend = rw * ru // target_weth - ru
-        usdc.mint(w.arb, spend, sender=w.arb)
-        router.swapExactTokensForTokens(spend, 0, [usdc, weth], w.arb, MAX, sender=w.arb)
+    """Trade the pool to `price` (USDC units per ETH), whichever way it is off by more than 0.1%,
+    as arbitrageurs do."""
+    g = w.g
+    trade_to(price, w.pair, g["uniswap_router"], g["weth"], g["usdc"], w.arb, band_bps=10)
 
 
 def thin(w: World, depth: float) -> None:

@@ -15,7 +15,7 @@ from scripts._bulk import Anvil
 from scripts._crash import USDC, Outcome, draw, gavel_config, run_path, setup, table, verdict
 from scripts._crash_paths import PATHS
 from scripts._deployment import DeploymentError, check_config
-from scripts._options import writable_folder
+from scripts._options import charts_option
 
 
 @click.command()
@@ -27,13 +27,7 @@ from scripts._options import writable_folder
     help="Borrowers, the same on both protocols.",
 )
 @click.option("--seed", default=3, show_default=True, help="Their collateral and loan-to-value.")
-@click.option(
-    "--charts",
-    type=click.Path(path_type=Path),
-    default=Path("bench-crash-charts"),
-    show_default=True,
-    callback=writable_folder,
-)
+@charts_option("bench-crash-charts")
 @click.option("--buf", type=float, default=None, help="Gavel's WETH start price / oracle price (default 1).")
 @click.option("--cut", type=float, default=None, help="Gavel's price kept per 60-s step (default 0.997).")
 @click.option("--penalty", type=float, default=None, help="Gavel's WETH penalty (default 0.02).")

@@ -30,7 +30,7 @@ from bots.keeper.strategy import KickMode
 from scripts._bulk import Anvil, Borrower, BulkChain, borrower_address, open_borrowers
 from scripts._demo_charts import Story, draw
 from scripts._deployment import ProtocolConfig, add_liquidity, deploy_local, npm_artifact
-from scripts._options import writable_folder
+from scripts._options import charts_option
 from scripts._pools import trade_to
 
 USDC = 10**6
@@ -42,6 +42,7 @@ LENDABLE = LENDING * 99 // 100  # less a margin for the reserves interest books 
 PRICE_STEPS = (1_900, 1_750, 1_600, 1_450, 1_300)  # [USD per ETH] from 2,000
 TICKS_PER_STEP = 12
 SECONDS_PER_TICK = 120
+NO_DEBT = 2**255  # [wad] health factors from here up: an account without debt
 
 
 def borrowers_for(n: int, seed: int, weth: str) -> list[Borrower]:
@@ -70,16 +71,14 @@ def check_lending(borrowers: int, seed: int) -> None:
         )
 
 
-def health(vault: Any, people: list[str]) -> list[float]:
-    """Health of every borrower still in debt (accounts without debt have none to speak of)."""
-    factors = [int(h) for first in range(0, len(people), 500) for h in vault.healthFactors(people[first : first + 500])]
-    return [h / WAD for h in factors if h < 2**255]
+def health_factors(vault: Any, people: list[str]) -> list[int]:
+    """[wad] Each account's health factor, 500 a call (the largest there is: no debt)."""
+    return [int(h) for first in range(0, len(people), 500) for h in vault.healthFactors(people[first : first + 500])]
 
 
-def _without_debt(vault: Any, people: list[str]) -> set[str]:
-    """The accounts (lower case) with no debt: their health factor is the largest there is."""
-    factors = [int(h) for first in range(0, len(people), 500) for h in vault.healthFactors(people[first : first + 500])]
-    return {a.lower() for a, h in zip(people, factors, strict=True) if h >= 2**255}
+def in_debt(factors: list[int]) -> list[float]:
+    """The health of every borrower still in debt (accounts without debt have none to speak of)."""
+    return [h / WAD for h in factors if h < NO_DEBT]
 
 
 def peak_mb(pid: int | None = None) -> float:
@@ -101,14 +100,7 @@ def peak_mb(pid: int | None = None) -> float:
     help=f"How many borrower accounts to open (as many as {LENDING:,} USDC of lending serves: about 2,000).",
 )
 @click.option("--seed", default=7, show_default=True, help="Seed for the borrowers' loan-to-value.")
-@click.option(
-    "--charts",
-    type=click.Path(path_type=Path),
-    default=Path("demo-charts"),
-    show_default=True,
-    callback=writable_folder,
-    help="Folder for the PNG pictures.",
-)
+@charts_option("demo-charts")
 def cli(borrowers: int, seed: int, charts: Path) -> None:
     """Run the end-to-end demo and print its story."""
     check_lending(borrowers, seed)
@@ -179,7 +171,9 @@ def run(chain: Any, node: Anvil, borrowers: int, seed: int) -> tuple[Story, list
     keeper_start = int(usdc.balanceOf(keeper_account))
     keeper.tick()  # index the borrowers
     weth_spec = ProtocolConfig().collaterals[0]
-    story = Story(health_before=health(vault, addresses), floor=weth_spec.buf * weth_spec.cusp / WAD**2)
+    story = Story(
+        health_before=in_debt(health_factors(vault, addresses)), floor=weth_spec.buf * weth_spec.cusp / WAD**2
+    )
     click.echo(f"The keeper is watching {keeper.tick().accounts:,} borrowers. ETH falls from $2,000:")
 
     crash_time = int(chain.blocks.head.timestamp)
@@ -201,7 +195,7 @@ def run(chain: Any, node: Anvil, borrowers: int, seed: int) -> tuple[Story, list
                 unhealthy = len(report.unhealthy)
                 # Then an arbitrageur brings the pool to the new price (after the keeper's first
                 # tick: its transactions are not the keeper's latency).
-                trade_to(price, pair, c["uniswap_router"], weth, usdc, arb)
+                trade_to(price * USDC, pair, c["uniswap_router"], weth, usdc, arb)
             now = (int(chain.blocks.head.timestamp) - crash_time) / 60
             for take in liquidator.Take.range(before + 1, chain.blocks.head.number + 1):
                 story.takes.append((now, take.price / WAD, float(price)))
@@ -226,13 +220,16 @@ def run(chain: Any, node: Anvil, borrowers: int, seed: int) -> tuple[Story, list
             f"{len(keeper.store.live_auctions()):,} auctions still selling; bad debt so far {bad_debt / USDC:,.2f} USDC"
         )
 
-    story.health_after = health(vault, addresses)
-    story.closed = len(_without_debt(vault, addresses) & kicked_accounts)
+    factors = health_factors(vault, addresses)
+    story.health_after = in_debt(factors)
+    story.closed = sum(
+        1 for a, h in zip(addresses, factors, strict=True) if h >= NO_DEBT and a.lower() in kicked_accounts
+    )
     proceeds = list(vault.AuctionProceeds.range(start_block, chain.blocks.head.number + 1))
     repaid = sum(int(p.debtRepaid) for p in proceeds)
     penalty = sum(int(p.penalty) for p in proceeds)
     config = vault.liquidationConfig()
-    left = [a for a, hf in zip(addresses, vault.healthFactors(addresses), strict=True) if hf < WAD]
+    left = [a for a, h in zip(addresses, factors, strict=True) if h < WAD]
     bad_debt = sum(s.badDebt for s in vault.ShortfallSettled.range(start_block, chain.blocks.head.number + 1))
     profit = int(usdc.balanceOf(keeper_account)) - keeper_start
     live = len(keeper.store.live_auctions())

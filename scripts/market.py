@@ -213,7 +213,8 @@ def _move_price(contracts: dict[str, Any], move: PriceMove) -> None:
         token, usdc = contracts[move.name], contracts["usdc"]
         pair = contracts["uniswap_factory"].getPair(token, usdc)
         if int(pair, 16) and token.balanceOf(pair):
-            trade_to(move.dollars, pair, contracts["uniswap_router"], token, usdc, owner)
+            pool = ContractContainer(npm_artifact("@uniswap/v2-core", "UniswapV2Pair")).at(pair)
+            trade_to(move.dollars * USDC, pool, contracts["uniswap_router"], token, usdc, owner)
             line += "; its Uniswap pool traded to it"
     click.echo(line)
 
