@@ -301,17 +301,18 @@ class Keeper:
             return
         settled = self.sender.settle()  # every market's transactions: the nonces are the signer's
 
-        def ours(txs: list[SentTx]) -> list[SentTx]:
-            return [tx for tx in txs if tx.market in (self.store.market, "")]
+        def ours(tx: SentTx) -> bool:
+            return tx.market in (self.store.market, "")
 
         for tx, revert in settled.reverted:
-            if tx.market in (self.store.market, ""):
+            if ours(tx):
                 self._failed(report, tx.kind, tx.target, revert, "reverted on-chain")
-        report.replaced += len(ours(settled.replaced))
-        for tx in ours(settled.mined):
+        report.replaced += sum(1 for tx in settled.replaced if ours(tx))
+        mined = [tx for tx in settled.mined if ours(tx)]
+        for tx in mined:
             if tx.kind == "kick":
-                self._kicked_at[tx.target.lower()] = settled.mined_in.get(tx.nonce, tx.block)
-        report.profit += sum(tx.expected_profit for tx in ours(settled.mined) if tx.kind == "take")
+                self._kicked_at[tx.target.lower()] = settled.mined_in[tx.nonce]
+        report.profit += sum(tx.expected_profit for tx in mined if tx.kind == "take")
 
     def _forget_what_the_chain_said(self) -> None:
         """The mirror was rebuilt (a reorg, or a chain replaced under the keeper): so is the book,
