@@ -99,6 +99,8 @@ contract DutchAuctionLiquidator is IDutchAuctionLiquidator, Governed {
     mapping(uint8 index => Start) internal _starts;
     mapping(uint256 id => Auction) public auctions;
     mapping(address keeper => uint256) public claimable; // [debt decimals]
+    /// @notice [debt decimals] What a live auction's penalty has waived so far (see `_crisisFloor`).
+    mapping(uint256 id => uint256) public penaltyWaived;
     /// @inheritdoc IDutchAuctionLiquidator
     address public gasAsset;
     bool internal transient _locked;
@@ -267,6 +269,7 @@ contract DutchAuctionLiquidator is IDutchAuctionLiquidator, Governed {
     {
         Auction memory a = auctions[id];
         uint256 price;
+        uint256 cleared; // [debt decimals] of the tab: what is paid plus what the penalty waives
         {
             Settings memory st = _settings;
             if (st.breaker >= 3) revert BreakerActive(st.breaker);
@@ -274,27 +277,32 @@ contract DutchAuctionLiquidator is IDutchAuctionLiquidator, Governed {
             Curve memory cv = _curves[uint8(id)];
             bool done;
             (uint256 top,) = _liveTop(uint8(id), a.refPrice);
-            (done, price) = _status(id, a, cv, top);
+            uint256 clears;
+            (done, price, clears) = _status(id, a, cv, top);
             if (done) revert AuctionNeedsRedo(id);
             if (price > maxPrice) revert PriceAboveMax(price, maxPrice);
-            (s.amount, s.owe) = _slice(id, a, 10 ** cv.decimals, maxCollateral, price, st.dust);
+            (s.amount, s.owe, cleared) = _slice(id, a, 10 ** cv.decimals, maxCollateral, price, clears, st.dust);
         }
         (s.id, s.account, s.index, s.taker, s.receiver) = (id, _accountOf(id), uint8(id), msg.sender, receiver);
         bool sale = s.account == address(insuranceFund);
         (s.lotBefore, s.debtBefore, s.refPrice) = (a.lot, _debt(a, sale), a.refPrice);
-        (a.lot, a.tab) = (a.lot - uint128(s.amount), a.tab - uint128(s.owe));
+        uint88 waived = uint88(cleared - s.owe); // from the penalty (see `_crisisFloor`)
+        (a.lot, a.tab, a.penalty) = (a.lot - uint128(s.amount), a.tab - uint128(cleared), a.penalty - waived);
+        if (waived > 0) penaltyWaived[id] += waived;
         uint256 debtAfter = _debt(a, sale);
-        (s.debtRepaid, s.tabReleased) = (s.debtBefore - debtAfter, sale ? 0 : s.owe);
+        (s.debtRepaid, s.tabReleased) = (s.debtBefore - debtAfter, sale ? 0 : cleared);
         emit Take(id, msg.sender, receiver, price, s.amount, s.owe, a.tab, a.lot);
 
         if (a.tab == 0 || a.lot == 0) {
             (s.ended, s.leftover, s.shortfall) = (true, a.lot, a.tab == 0 ? 0 : debtAfter);
             if (!sale) s.tabReleased += a.tab;
             delete auctions[id];
+            delete penaltyWaived[id];
             emit AuctionEnded(id, s.account, s.leftover, s.shortfall);
         } else {
             Auction storage stored = auctions[id];
             (stored.lot, stored.tab) = (a.lot, a.tab);
+            if (waived > 0) stored.penalty = a.penalty;
         }
     }
 
@@ -308,7 +316,7 @@ contract DutchAuctionLiquidator is IDutchAuctionLiquidator, Governed {
         if (a.lot == 0) revert AuctionNotActive(id);
         Curve memory cv = _curves[uint8(id)];
         (uint256 top, uint256 refPrice) = _liveTop(uint8(id), a.refPrice);
-        (bool done, uint256 price) = _status(id, a, cv, top);
+        (bool done, uint256 price,) = _status(id, a, cv, top);
         uint256 scale = 10 ** cv.decimals;
         // A lot worth less than dust held at its floor: no keeper will pay gas to take it, so it
         // may be written off without waiting for the tail.
@@ -333,6 +341,7 @@ contract DutchAuctionLiquidator is IDutchAuctionLiquidator, Governed {
         bool sale = account == address(insuranceFund);
         uint256 debt = _debt(a, sale);
         delete auctions[id];
+        delete penaltyWaived[id];
         emit DustLotWrittenOff(id, a.lot, a.tab);
         emit AuctionEnded(id, account, 0, debt);
         vault.writeOffLot(account, uint8(id), a.lot, debt, sale ? 0 : a.tab, a.refPrice);
@@ -380,7 +389,7 @@ contract DutchAuctionLiquidator is IDutchAuctionLiquidator, Governed {
         Auction memory a = auctions[id];
         if (a.lot == 0) return (false, 0, 0, 0);
         (uint256 top,) = _liveTop(uint8(id), a.refPrice);
-        (needsRedo, price) = _status(id, a, _curves[uint8(id)], top);
+        (needsRedo, price,) = _status(id, a, _curves[uint8(id)], top);
         return (needsRedo, price, a.lot, a.tab);
     }
 
@@ -398,7 +407,7 @@ contract DutchAuctionLiquidator is IDutchAuctionLiquidator, Governed {
         (v.account, v.collateral) = (_accountOf(id), _starts[uint8(id)].collateral);
         if (a.lot == 0) return v;
         (uint256 top,) = _liveTop(uint8(id), a.refPrice);
-        (v.needsRedo, v.price) = _status(id, a, _curves[uint8(id)], top);
+        (v.needsRedo, v.price, v.clears) = _status(id, a, _curves[uint8(id)], top);
         (v.lot, v.tab, v.debt, v.top, v.startedAt) = (a.lot, a.tab, _debt(a, v.account == address(insuranceFund)), top, a.startedAt);
     }
 
@@ -503,21 +512,27 @@ contract DutchAuctionLiquidator is IDutchAuctionLiquidator, Governed {
 
     /// @dev How much collateral a take buys and what it pays: never more than the tab needs, and
     /// never a tab left below dust unless the lot is sold out (then it sells less instead).
-    function _slice(uint256 id, Auction memory a, uint256 scale, uint256 maxCollateral, uint256 price, uint256 dust)
-        internal
-        view
-        returns (uint256 amount, uint256 owe)
-    {
+    function _slice(
+        uint256 id,
+        Auction memory a,
+        uint256 scale,
+        uint256 maxCollateral,
+        uint256 price,
+        uint256 clears,
+        uint256 dust
+    ) internal view returns (uint256 amount, uint256 owe, uint256 cleared) {
         amount = Math.min(a.lot, maxCollateral);
-        owe = amount.collateralToDebtUp(price, scale, _debtScale);
-        if (owe > a.tab) {
-            owe = a.tab;
-            amount = owe.debtToCollateralDown(price, scale, _debtScale);
-        } else if (owe < a.tab && amount < a.lot && a.tab - owe < dust) {
-            if (a.tab <= dust) revert TakeWouldLeaveDust(a.tab - owe, dust);
-            owe = a.tab - dust;
-            amount = owe.debtToCollateralDown(price, scale, _debtScale);
+        cleared = amount.collateralToDebtUp(clears, scale, _debtScale);
+        if (cleared >= a.tab) {
+            cleared = a.tab;
+            amount = Math.min(a.lot, cleared.debtToCollateralDown(clears, scale, _debtScale));
+        } else if (amount < a.lot && a.tab - cleared < dust) {
+            if (a.tab <= dust) revert TakeWouldLeaveDust(a.tab - cleared, dust);
+            cleared = a.tab - dust;
+            amount = cleared.debtToCollateralDown(clears, scale, _debtScale);
         }
+        owe = Math.min(amount.collateralToDebtUp(price, scale, _debtScale), cleared);
+        if (clears > price) owe = Math.max(owe, cleared - Math.min(cleared, _waivable(id, a)));
         if (amount == 0 || owe == 0) revert TakeTooSmall(id);
     }
 
@@ -537,7 +552,7 @@ contract DutchAuctionLiquidator is IDutchAuctionLiquidator, Governed {
     function _status(uint256 id, Auction memory a, Curve memory cv, uint256 top)
         internal
         view
-        returns (bool done, uint256 price)
+        returns (bool done, uint256 price, uint256 clears)
     {
         uint256 elapsed = block.timestamp > a.startedAt ? block.timestamp - a.startedAt : 0;
         uint256 floor = top.wMulUp(cv.cusp);
@@ -546,9 +561,37 @@ contract DutchAuctionLiquidator is IDutchAuctionLiquidator, Governed {
         price = Math.min(curve, risk);
         if (price <= floor) {
             uint256 low = _gasFloor(id, a, cv, floor); // priced only here: gas for the oracle reads
-            price = risk == floor ? low : Math.max(curve, low);
+            // At full urgency each token clears `low` of the tab but may sell below it by what the
+            // penalty can pay (the two discounts do not add up: a small lot's gas may exceed it).
+            price = risk == floor ? Math.min(low, _crisisFloor(id, a, cv, floor)) : Math.max(curve, low);
+            clears = risk == floor ? low : price;
+        } else {
+            clears = price;
         }
         done = elapsed > cv.tail;
+    }
+
+    /// @dev [wad debt tokens per whole collateral token] Where a lot at full urgency may sell while
+    /// its borrower loses no more than on the floor: every token it sells still clears `floor` of
+    /// its tab, the difference waived from the penalty (at most `_waivable`), so in a crash the
+    /// keeper's discount grows by what lenders would have earned, not by what the borrower loses.
+    /// Never below the lot's break-even (its debt over its lot, rounded up): the lot still covers
+    /// its debt. The floor itself for a lot that does not cover its debt there.
+    function _crisisFloor(uint256 id, Auction memory a, Curve memory cv, uint256 floor) internal view returns (uint256) {
+        uint256 toWad = 10 ** cv.decimals * 1e18;
+        uint256 lotDebt = uint256(a.lot) * _debtScale;
+        uint256 perToken = Math.mulDiv(_waivable(id, a), toWad, lotDebt); // down: waives no more than it may
+        uint256 evenUp = Math.mulDiv(uint256(a.tab) - Math.min(a.tab, a.penalty), toWad, lotDebt, Math.Rounding.Ceil);
+        return Math.min(floor, Math.max(perToken >= floor ? 0 : floor - perToken, evenUp));
+    }
+
+    /// @dev [debt decimals] What auction `id`'s penalty may still waive: half of it as kicked, less
+    /// what it has waived. The kick's incentive takes at most the other half, so a borrower that
+    /// kicks itself and buys its own lot in a crash still pays for the incentive.
+    function _waivable(uint256 id, Auction memory a) internal view returns (uint256) {
+        uint256 done = penaltyWaived[id];
+        uint256 half = (uint256(a.penalty) + done) / 2;
+        return half > done ? half - done : 0;
     }
 
     /// @dev [wad debt tokens per whole collateral token] How far below `floor` (top * cusp) a

@@ -83,3 +83,14 @@ def auction_price(
             share = max(share, mul_div_up(risk - RISK_KNEE, WAD, RISK_FULL - RISK_KNEE))
         risk_price = floor if share >= WAD else top - mul_div_up(top - floor, share, WAD)
     return max(min(curve_price, risk_price), floor)
+
+
+def crisis_floor(floor: int, waivable: int, debt: int, lot: int, collateral_scale: int, debt_scale: int) -> int:
+    """[wad debt tokens per whole collateral token] Where a lot at full urgency sells, as the
+    liquidator's `_crisisFloor` computes it: below `floor` by what its penalty may still waive
+    (`waivable` [debt decimals]) per whole token of the lot, rounded down, never below its
+    break-even (debt over lot, rounded up), never above the floor."""
+    to_wad = collateral_scale * WAD
+    per_token = waivable * to_wad // (lot * debt_scale)
+    even = mul_div_up(debt, to_wad, lot * debt_scale)
+    return min(floor, max(floor - per_token if per_token < floor else 0, even))

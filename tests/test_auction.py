@@ -4,10 +4,11 @@ tail, breaker levels 2 and 3, the keeper status view, and who may call what."""
 import ape
 import pytest
 
-from conftest import BUF, CHIP, CUSP, MIN_DEBT, TAIL, TAU, TIP, WAD, at, kick, open_position
+from conftest import BUF, CHIP, CUSP, MIN_DEBT, TAIL, TAU, TIP, WAD, at, collateral_params, kick, open_position
 from money import (
     auction_price,
     collateral_to_debt_up,
+    crisis_floor,
     debt_to_collateral_down,
     linear_price,
     wmul_down,
@@ -117,6 +118,110 @@ def test_a_lot_near_its_debt_sells_at_its_floor_at_once(
     eth_feed.setAnswer(1_470 * 10**8, sender=governor)  # 4.5% down: its debt is now 86.6% of its worth
     _, price, _, _ = status_at(liquidator, chain, auction_id, t0 + 2)
     assert price == wmul_up(wmul_up(1_470 * WAD, BUF), CUSP)
+
+
+PROD_CUSP = 965 * WAD // 1000  # the deploy's WETH floor: 3.5% under the oracle, buf 1
+
+
+def production_weth(vault, liquidator, weth, governor) -> None:
+    """WETH as the deploy lists it: a 2% penalty, auctions from the oracle price to 3.5% under it."""
+    vault.setCollateralParams(weth, collateral_params(penalty=2), sender=governor)
+    curve = liquidator.auctionConfig(weth).curve
+    liquidator.setAuctionConfig(weth, (curve, WAD, TAIL, PROD_CUSP), sender=governor)
+
+
+def test_in_a_crash_an_urgent_lot_sells_below_its_floor_by_half_its_penalty(
+    vault, liquidator, weth, usdc, borrower, keeper, eth_feed, governor, chain
+):
+    """A lot at full urgency that covers its debt on its floor sells below the floor by up to half
+    its penalty, spread over the lot: the keeper's discount grows in a crash, paid by what lenders
+    would have earned. Every token bought still clears the floor's worth of the tab, so the
+    borrower gives up exactly what a sale on the floor would take, and the lot still covers its
+    debt."""
+    production_weth(vault, liquidator, weth, governor)
+    open_position(vault, borrower, weth, 10 * ETH, 14_000 * USDC)
+    eth_feed.setAnswer(1_700 * 10**8, sender=governor)  # health 0.97: half the debt goes
+    tx, (auction_id,) = kick(vault, liquidator, borrower, keeper)
+    eth_feed.setAnswer(1_620 * 10**8, sender=governor)  # the lot's debt is now 86% of its worth
+    chain.mine()
+    v = liquidator.auctionView(auction_id)
+    penalty = v.tab - v.debt
+    floor = wmul_up(v.top, PROD_CUSP)
+    price = crisis_floor(floor, penalty // 2, v.debt, v.lot, ETH, USDC)
+    assert v.price == price < floor and v.clears == floor
+    assert price > v.debt * WAD * ETH // (v.lot * USDC)  # its penalty binds, not its break-even
+    assert floor - price == penalty // 2 * WAD * ETH // (v.lot * USDC)
+
+    tx = liquidator.take(auction_id, 2 * ETH, price, keeper, b"", sender=keeper)
+    take = tx.events.filter(liquidator.Take)[0]
+    cleared = collateral_to_debt_up(2 * ETH, floor, ETH, USDC)
+    assert (take.price, take.bought, take.paid) == (price, 2 * ETH, collateral_to_debt_up(2 * ETH, price, ETH, USDC))
+    assert take.tabLeft == v.tab - cleared
+    assert liquidator.penaltyWaived(auction_id) == cleared - take.paid > 0
+    assert liquidator.auctions(auction_id).penalty == penalty - (cleared - take.paid)
+
+    # Sold above its break-even, the rest's debt is a smaller share of its worth: no longer urgent.
+    rest = liquidator.auctionView(auction_id)
+    assert rest.price == rest.clears > floor
+    tx = liquidator.take(auction_id, v.lot, rest.price, keeper, b"", sender=keeper)
+    last = tx.events.filter(liquidator.Take)[0]
+    assert (last.tabLeft, tx.events.filter(liquidator.AuctionEnded)[0].shortfall) == (0, 0)
+    assert 0 < v.tab - take.paid - last.paid <= penalty // 2  # waived, all told
+    assert liquidator.penaltyWaived(auction_id) == 0  # cleared with the auction
+
+
+def test_an_urgent_lot_never_sells_below_its_break_even(
+    vault, liquidator, weth, borrower, keeper, eth_feed, governor, chain
+):
+    """With a thin margin over its debt the lot goes no lower than its debt over its lot: sold out
+    there it pays its debt whole, and only the penalty goes unraised."""
+    open_position(vault, borrower, weth, 10 * ETH, 10_000 * USDC)
+    eth_feed.setAnswer(1_220 * 10**8, sender=governor)  # health 0.98: half the debt goes
+    tx, (auction_id,) = kick(vault, liquidator, borrower, keeper)
+    eth_feed.setAnswer(1_090 * 10**8, sender=governor)  # 10.7% down since the kick: full urgency
+    chain.mine()
+    v = liquidator.auctionView(auction_id)
+    floor = wmul_up(v.top, CUSP)
+    even = -(-v.debt * WAD * ETH // (v.lot * USDC))
+    assert v.lot * floor // (WAD * ETH) * USDC >= v.debt  # it covers its debt on the floor
+    assert v.price == even == crisis_floor(floor, (v.tab - v.debt) // 2, v.debt, v.lot, ETH, USDC) < floor
+    tx = liquidator.take(auction_id, v.lot, v.price, keeper, b"", sender=keeper)
+    take, ended = tx.events.filter(liquidator.Take)[0], tx.events.filter(liquidator.AuctionEnded)[0]
+    assert take.bought == v.lot and take.paid >= v.debt
+    assert ended.shortfall == 0 and ended.leftover == 0
+
+
+def test_a_borrower_buying_its_own_lot_in_a_crash_still_pays_for_its_kick(
+    vault, liquidator, weth, usdc, borrower, eth_feed, governor, chain
+):
+    """A borrower that kicks itself at full urgency and buys its own lot below the floor earns the
+    kick's incentive and the waived penalty, at most half the penalty each: it never comes out
+    ahead of simply repaying (here it ends 10.5 USDC worse off at the oracle's price)."""
+    production_weth(vault, liquidator, weth, governor)
+    open_position(vault, borrower, weth, 10 * ETH, 14_000 * USDC)
+    eth_feed.setAnswer(1_600 * 10**8, sender=governor)  # its debt is 87.5% of its WETH's worth
+    usdc.approve(vault, 2**256 - 1, sender=borrower)
+    usdc.mint(borrower, 1_000 * USDC, sender=governor)
+
+    def worth() -> int:  # [USDC units] at the oracle's $1,600
+        held = weth.balanceOf(borrower) + vault.collateralOf(borrower, weth)
+        owed = vault.debtOf(borrower)
+        return usdc.balanceOf(borrower) + liquidator.claimable(borrower) + held * 1_600 * USDC // ETH - owed
+
+    before = worth()
+    tx, (auction_id,) = kick(vault, liquidator, borrower, borrower)
+    v = liquidator.auctionView(auction_id)
+    incentive = tx.events.filter(liquidator.KeeperIncentive)[0].owed
+    penalty = v.tab - v.debt
+    assert v.price < v.clears and incentive == penalty // 2
+    tx = liquidator.take(auction_id, v.lot, v.price, borrower, b"", sender=borrower)
+    ended = tx.events.filter(liquidator.AuctionEnded)[0]
+    # The tab cleared at the floor's rate: the lot gives up what a sale on the floor would take.
+    assert ended.leftover == v.lot - debt_to_collateral_down(v.tab, v.clears, ETH, USDC) > 0
+    assert ended.shortfall == 0
+    waived = v.tab - tx.events.filter(liquidator.Take)[0].paid
+    assert waived <= penalty // 2
+    assert worth() - before == incentive + waived - penalty < 0
 
 
 GWEI = 10**9

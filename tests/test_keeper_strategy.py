@@ -217,6 +217,35 @@ def test_plan_predicts_the_flash_take_to_the_wei(
     assert (event.bought, event.paid, event.profit) == (plan.collateral, plan.owe, plan.profit)
 
 
+def test_plan_predicts_a_take_below_the_floor_to_the_wei(
+    project, vault, liquidator, usdc, weth, borrower, keeper, eth_feed, governor, chain, uniswap, other
+):
+    """In a crash a lot at full urgency sells below its floor while each token clears the floor's
+    worth of its tab (`clears`): the plan sizes the take by what it clears and prices it by what
+    it pays, as the liquidator does."""
+    from test_auction import production_weth
+
+    production_weth(vault, liquidator, weth, governor)
+    taker = project.UniswapV2Taker.deploy(liquidator, usdc, sender=governor)
+    open_position(vault, borrower, weth, 10 * ETH, 14_000 * USDC)
+    eth_feed.setAnswer(1_600 * 10**8, sender=governor)  # the debt is 87.5% of the lot's worth
+    _, (auction_id,) = kick(vault, liquidator, borrower, keeper)
+    eth_feed.setAnswer(1_640 * 10**8, sender=governor)  # still 85.4% of its worth; the pool pays $1,700
+    chain.mine()
+    v = liquidator.auctionView(auction_id)
+    assert v.price < v.clears
+    pair = uniswap["pair"]
+    r0, r1, _ = pair.getReserves()
+    pool = Pool(*((r0, r1) if pair.token0() == weth.address else (r1, r0)))
+    plan = plan_take(Auction(auction_id, v.price, v.lot, v.tab, ETH, USDC, v.clears), pool, MIN_DEBT, 0)
+    tx = taker.takeAndSell(
+        auction_id, plan.max_collateral, plan.max_price, uniswap["router"], [weth, usdc], 0, sender=other
+    )
+    event = tx.events.filter(taker.TakenAndSold)[0]
+    assert (event.bought, event.paid, event.profit) == (plan.collateral, plan.owe, plan.profit)
+    assert liquidator.auctionView(auction_id).tab == v.tab - plan.cleared
+
+
 @pytest.mark.parametrize(
     ("gas", "lot", "expected"),
     [

@@ -573,14 +573,13 @@ class Keeper:
                 batch, self.c.liquidator.auctionViews([a[0] for a in batch]), strict=True
             ):
                 if int(view.lot) > 0:
+                    price = self._price_seen(view)
+                    # A price moved under the view's floor by its gas clears no more than it pays.
+                    clears = int(view.clears) if price == int(view.price) else price
+                    collateral = to_checksum_address(str(view.collateral))
                     live.append(
                         LiveAuction(
-                            auction_id,
-                            to_checksum_address(str(view.collateral)),
-                            bool(view.needsRedo),
-                            self._price_seen(view),
-                            int(view.lot),
-                            int(view.tab),
+                            auction_id, collateral, bool(view.needsRedo), price, int(view.lot), int(view.tab), clears
                         )
                     )
         return live
@@ -617,7 +616,8 @@ class Keeper:
         route = self._route(spec, live.lot)
         if route is None:
             return
-        auction = Auction(auction_id, live.price, live.lot, live.tab, 10 ** self._decimals_of(asset), self.debt_scale)
+        scale = 10 ** self._decimals_of(asset)
+        auction = Auction(auction_id, live.price, live.lot, live.tab, scale, self.debt_scale, live.clears)
         dust = self._per_tick("min_debt", lambda: int(self.c.vault.minDebt()))
         if not self.policy.use_flash_taker:
             self._take_from_inventory(auction, asset, route, dust, report)
@@ -698,7 +698,7 @@ class Keeper:
         """[debt decimals] What the liquidator pays this take for its gas: only a take that ends
         the auction (buys its whole lot or pays its whole tab) is paid, at most four fifths of
         TAKE_GAS_PAID (less the taker contract's own frame, which the liquidator does not see)."""
-        if plan.collateral < auction.lot and plan.owe < auction.tab:
+        if plan.collateral < auction.lot and max(plan.owe, plan.cleared) < auction.tab:
             return 0
         return self._gas_pay(min(gas * TAKE_GAS_COUNTED // 100, TAKE_GAS_PAID * 4 // 5))
 

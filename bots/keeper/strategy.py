@@ -8,7 +8,12 @@ from dataclasses import dataclass
 from enum import StrEnum
 from typing import Protocol
 
-from bots.keeper.units import WAD, collateral_to_debt_up, debt_to_collateral_down, gas_cost_in_debt_up
+from bots.keeper.units import (
+    WAD,
+    collateral_to_debt_up,
+    debt_to_collateral_down,
+    gas_cost_in_debt_up,
+)
 
 BPS = 10_000
 
@@ -110,6 +115,11 @@ class Auction:
     tab: int  # [debt decimals]
     collateral_scale: int
     debt_scale: int
+    clears: int = 0  # [wad] of the tab a token bought clears (0: the price); see plan_take
+
+    @property
+    def clearing(self) -> int:
+        return max(self.clears, self.price)
 
 
 @dataclass(frozen=True)
@@ -121,6 +131,7 @@ class TakePlan:
     proceeds: int  # [debt decimals] what selling `collateral` on the pool returns
     profit: int  # [debt decimals] proceeds - owe
     max_price: int  # [wad] the take's price limit: the price this plan was made at
+    cleared: int = 0  # [debt decimals] of the tab: `owe` and what the penalty waives
 
 
 def best_sale_size(pool: Route, auction: Auction) -> int:
@@ -177,8 +188,10 @@ def plan_take(
     """How much to take so that selling it on `pool` pays the auction and leaves a profit of at
     least `min_profit_bps` of what is paid; None when no size does. The plan mirrors the
     liquidator's own rules (never more than the tab needs; never a tab left below dust), so the
-    amounts it predicts are the amounts the take will move. `budget` [debt decimals], when the
-    keeper pays from its own inventory, caps what the take may charge."""
+    amounts it predicts are the amounts the take will move. A lot sold below its floor in a crash
+    clears more of its tab per token (`clears`) than it charges (the price): sizes against the tab
+    go by the first, what is paid by the second. `budget` [debt decimals], when the keeper pays
+    from its own inventory, caps what the take may charge."""
     request = min(best_sale_size(pool, auction), auction.lot)
     if budget is not None:
         request = min(
@@ -187,24 +200,26 @@ def plan_take(
     if request == 0:
         return None
     size = request
-    owe = collateral_to_debt_up(size, auction.price, auction.collateral_scale, auction.debt_scale)
-    if owe >= auction.tab:
-        # Clearing the tab: ask for the whole lot so the contract charges exactly the tab (a
+    scales = (auction.collateral_scale, auction.debt_scale)
+    cleared = collateral_to_debt_up(size, auction.clearing, *scales)  # of the tab
+    if cleared >= auction.tab:
+        # Clearing the tab: ask for the whole lot so the contract clears exactly the tab (a
         # request sized to the tab could round just under it and trip the dust rule).
-        request, owe = auction.lot, auction.tab
-        size = debt_to_collateral_down(owe, auction.price, auction.collateral_scale, auction.debt_scale)
-    elif size < auction.lot and auction.tab - owe < dust:
+        request, cleared = auction.lot, auction.tab
+        size = min(auction.lot, debt_to_collateral_down(cleared, auction.clearing, *scales))
+    elif size < auction.lot and auction.tab - cleared < dust:
         if auction.tab <= dust:
             return None  # only a take that clears the tab passes, and this size does not
-        owe = auction.tab - dust  # the contract sells less, leaving exactly dust
-        size = debt_to_collateral_down(owe, auction.price, auction.collateral_scale, auction.debt_scale)
+        cleared = auction.tab - dust  # the contract sells less, leaving exactly dust
+        size = debt_to_collateral_down(cleared, auction.clearing, *scales)
+    owe = min(collateral_to_debt_up(size, auction.price, *scales), cleared)
     if size == 0 or owe == 0:
         return None
     proceeds = pool.amount_out(size)
     profit = proceeds - owe
     if profit <= 0 or profit * BPS < owe * min_profit_bps:
         return None
-    return TakePlan(auction.id, request, size, owe, proceeds, profit, auction.price)
+    return TakePlan(auction.id, request, size, owe, proceeds, profit, auction.price, cleared)
 
 
 @dataclass(frozen=True)
@@ -217,6 +232,7 @@ class LiveAuction:
     price: int  # [wad debt tokens per whole collateral token]
     lot: int  # [collateral decimals]
     tab: int  # [debt decimals]
+    clears: int = 0  # [wad] of the tab a token bought clears (the view's `clears`)
 
 
 def selling_order(auctions: list[LiveAuction], prices: dict[str, int]) -> list[LiveAuction]:

@@ -45,6 +45,7 @@ interface IDutchAuctionLiquidator is ICommonErrors {
         uint256 startedAt; // [seconds]
         uint256 price; // [wad] now
         bool needsRedo;
+        uint256 clears; // [wad] of the tab a token bought clears: above `price` by what the penalty waives
     }
 
     event Kick(
