@@ -356,14 +356,16 @@ contract DutchAuctionLiquidator is IDutchAuctionLiquidator, Governed {
         // A sale of the fund's collateral may raise what the lot is worth at the new start price.
         if (sale) a.tab = uint128(uint256(a.lot).collateralToDebtUp(top, scale, _debtScale));
         uint256 redos = a.redos;
+        // An eighth of the penalty as kicked, and no more than the waiver left of the half that
+        // redos and waivers share (see `_waivable`).
+        uint256 share = Math.min((uint256(a.penalty) + penaltyWaived[id]) / (2 * PAID_REDOS), _waivable(id, a));
         // The kick's price stays: lenders value the lot against it until the auction ends.
         (a.startedAt, a.redos) = (uint32(block.timestamp), uint8(Math.min(redos + 1, type(uint8).max)));
         auctions[id] = a;
         emit Redo(id, top, a.tab, a.lot, msg.sender);
         // As for kicks, restarting an auction with a dust tab is allowed but never pays.
         if (!sale && a.tab >= st.dust && redos < PAID_REDOS) {
-            uint256 owed = Math.min(_incentive(st, a.tab), a.penalty / (2 * PAID_REDOS));
-            _counters.owed += uint208(_credit(msg.sender, owed));
+            _counters.owed += uint208(_credit(msg.sender, Math.min(_incentive(st, a.tab), share)));
         }
     }
 
@@ -531,8 +533,11 @@ contract DutchAuctionLiquidator is IDutchAuctionLiquidator, Governed {
             cleared = a.tab - dust;
             amount = cleared.debtToCollateralDown(clears, scale, _debtScale);
         }
-        owe = Math.min(amount.collateralToDebtUp(price, scale, _debtScale), cleared);
-        if (clears > price) owe = Math.max(owe, cleared - Math.min(cleared, _waivable(id, a)));
+        owe = amount.collateralToDebtUp(price, scale, _debtScale);
+        // The taker pays what it clears, except below the floor, where the penalty may waive the
+        // difference (within `_waivable`, itself within the penalty).
+        if (clears == price || owe >= cleared) owe = cleared;
+        else owe = Math.max(owe, cleared - Math.min(cleared, _waivable(id, a)));
         if (amount == 0 || owe == 0) revert TakeTooSmall(id);
     }
 
@@ -586,12 +591,15 @@ contract DutchAuctionLiquidator is IDutchAuctionLiquidator, Governed {
     }
 
     /// @dev [debt decimals] What auction `id`'s penalty may still waive: half of it as kicked, less
-    /// what it has waived. The kick's incentive takes at most the other half, so a borrower that
-    /// kicks itself and buys its own lot in a crash still pays for the incentive.
+    /// an eighth of it for each paid redo and what it has waived already. The kick's incentive
+    /// takes at most the other half, and redos and the waiver share this one, so the incentives
+    /// and the waiver together never exceed the penalty: a borrower that kicks itself and buys its
+    /// own lot in a crash still pays for what it was paid.
     function _waivable(uint256 id, Auction memory a) internal view returns (uint256) {
         uint256 done = penaltyWaived[id];
-        uint256 half = (uint256(a.penalty) + done) / 2;
-        return half > done ? half - done : 0;
+        uint256 redos = Math.min(a.redos, PAID_REDOS);
+        uint256 budget = (uint256(a.penalty) + done) / 2 * (PAID_REDOS - redos) / PAID_REDOS;
+        return budget > done ? budget - done : 0;
     }
 
     /// @dev [wad debt tokens per whole collateral token] How far below `floor` (top * cusp) a

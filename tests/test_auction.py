@@ -224,6 +224,55 @@ def test_a_borrower_buying_its_own_lot_in_a_crash_still_pays_for_its_kick(
     assert worth() - before == incentive + waived - penalty < 0
 
 
+def test_redos_and_the_waiver_share_one_half_of_the_penalty(
+    vault, liquidator, weth, usdc, borrower, eth_feed, usdc_feed, governor, chain
+):
+    """The kick earns at most half the penalty; redos and the waiver share the other half. A
+    borrower that kicks itself, redoes its auction four times for their incentives and then buys
+    its own lot in a crash would have netted +129 USDC if the waiver had a half of its own; here
+    nothing is left to waive and it gains nothing."""
+    production_weth(vault, liquidator, weth, governor)
+    open_position(vault, borrower, weth, 10 * ETH, 14_000 * USDC)
+    eth_feed.setAnswer(1_600 * 10**8, sender=governor)
+    usdc.approve(vault, 2**256 - 1, sender=borrower)
+    usdc.mint(borrower, 1_000 * USDC, sender=governor)
+
+    def worth() -> int:  # [USDC units] at the oracle's $1,600
+        held = weth.balanceOf(borrower) + vault.collateralOf(borrower, weth)
+        cash = usdc.balanceOf(borrower) + liquidator.claimable(borrower)
+        return cash + held * 1_600 * USDC // ETH - vault.debtOf(borrower)
+
+    before = worth()
+    tx, (auction_id,) = kick(vault, liquidator, borrower, borrower)
+    t = chain.blocks[tx.block_number].timestamp
+    for _ in range(4):
+        t += TAIL + 1
+        at(chain, t)
+        eth_feed.setAnswer(1_600 * 10**8, sender=governor)
+        usdc_feed.setAnswer(10**8, sender=governor)
+        liquidator.redo(auction_id, sender=borrower)
+    v = liquidator.auctionView(auction_id)
+    assert v.price == v.clears == wmul_up(v.top, PROD_CUSP)  # urgent, and nothing left to waive
+    liquidator.take(auction_id, v.lot, v.price, borrower, b"", sender=borrower)
+    assert worth() <= before
+
+
+def test_a_sale_of_the_funds_collateral_pays_its_whole_tab(
+    vault, liquidator, fund, wbtc, borrower, keeper, btc_feed, usdc_feed, governor, chain
+):
+    """A take that clears a tab pays all of it, whatever the collateral's decimals: bought in
+    whole units of 8-decimal WBTC after a rise, the lot's last unit is worth more than what
+    rounding leaves, and the fund's sale (which has no penalty to waive) still ends."""
+    open_position(vault, borrower, wbtc, 10**6, 150 * USDC)  # 0.01 WBTC, $300
+    btc_feed.setAnswer(9_000 * 10**8, sender=governor)  # $90: below dust, it goes to the fund
+    vault.liquidate(borrower, sender=keeper)
+    sale = fund.sellCollateral(wbtc, sender=keeper).events.filter(liquidator.Kick)[0]
+    btc_feed.setAnswer(9_900 * 10**8, sender=governor)  # 10% up: the lot is worth more than its tab
+    tx = liquidator.take(sale.id, sale.lot, 2**256 - 1, keeper, b"", sender=keeper)
+    take = tx.events.filter(liquidator.Take)[0]
+    assert take.paid == sale.tab and take.tabLeft == 0 and take.bought < sale.lot
+
+
 GWEI = 10**9
 
 
