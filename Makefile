@@ -89,14 +89,14 @@ FUZZ_SECONDS ?= 600
 fuzz: compile
 	FUZZ_SECONDS=$(FUZZ_SECONDS) ape test tests/test_fuzz.py --network $(LOCAL) -s
 
-# Gas per entry point, Gavel beside Morpho Blue, as the tables in the README. Morpho Blue is
+# Gas per entry point, Gavel beside Morpho Blue, as the tables in docs/benchmarks.md. Morpho Blue is
 # compiled from npm with the compiler its sources pin (0.8.19), as its own build does.
 MORPHO_BUILD := .build/morpho/morpho.json
 gas: compile $(MORPHO_BUILD)
 	ape run gas --network $(LOCAL)
 
 # The keeper at 1,000 and 10,000 accounts (ARGS=--full adds 100,000), beside a naive and a
-# batched-view keeper, on a fresh Anvil it starts itself; prints the README's table.
+# batched-view keeper, on a fresh Anvil it starts itself; prints the table in docs/benchmarks.md.
 bench-keeper: compile
 	ape run bench_keeper $(ARGS)
 

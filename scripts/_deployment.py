@@ -1,6 +1,6 @@
 """Deploying and configuring Gavel; shared by `ape run deploy`, `ape run gas` and the demo.
 
-Units follow the README's table: ratios and prices in WAD (1e18 = 1.0), token amounts in each
+Units follow docs/design.md's units table: ratios and prices in WAD (1e18 = 1.0), token amounts in each
 token's own decimals. Files starting with `_` are not `ape run` commands; import this one as
 `scripts._deployment`.
 """
@@ -54,7 +54,7 @@ class CollateralSpec:
     # The curve runs from today's oracle price times buf (the liquidator's live top), so it starts at
     # the oracle's price (a start above it only waits: the pool sits at the oracle's price), and the
     # cusp bounds the discount below today's price: 3.5%, where the price holds (its floor). Measured in
-    # `make bench-crash` (README, "Crashes"): a start at 1.02, 1% a minute and a redo at 0.951 of the
+    # `make bench-crash` (docs/benchmarks.md, "Crashes"): a start at 1.02, 1% a minute and a redo at 0.951 of the
     # top sold too little a minute to keep up with a 40% fall.
     buf: int = WAD
     tail: int = 2 * 3600
@@ -64,7 +64,7 @@ class CollateralSpec:
 
 @dataclass(frozen=True)
 class ProtocolConfig:
-    """Protocol-wide parameters; the README's parameter table lists the same defaults."""
+    """Protocol-wide parameters; docs/design.md's parameter table lists the same defaults."""
 
     base_rate: int = 0
     slope1: int = 4 * WAD // 100

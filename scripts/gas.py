@@ -1,4 +1,4 @@
-"""Gas per entry point, Gavel beside Morpho Blue, as the Markdown tables in the README.
+"""Gas per entry point, Gavel beside Morpho Blue, as the Markdown tables in docs/benchmarks.md.
 
     make gas        (or: ape run gas --network ethereum:local:foundry, after `make compile`)
 

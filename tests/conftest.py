@@ -1,7 +1,7 @@
 """Shared fixtures: the whole protocol deployed once per session on Anvil.
 
 Ape snapshots the chain around each test, so every test starts from the state these fixtures
-build. Amounts follow the units table in the README: prices and ratios are WAD (1e18 = 1.0),
+build. Amounts follow the units table in docs/design.md: prices and ratios are WAD (1e18 = 1.0),
 token amounts are in each token's own decimals.
 """
 
@@ -27,7 +27,7 @@ from upstream import FORK_NETWORK, is_fork_run
 WAD = 10**18
 YEAR = 365 * 24 * 3600
 
-# Protocol defaults used by the tests (the README's parameter table has the same shape).
+# Protocol defaults used by the tests (docs/design.md's parameter table has the same shape).
 MIN_DEBT = 100 * 10**6  # [USDC] dust
 SMALL_DEBT = 1_000 * 10**6  # [USDC]
 DEEP_HEALTH = 95 * WAD // 100

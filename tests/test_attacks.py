@@ -1,6 +1,6 @@
 """Attacks on the protocol, each tried the way an attacker would, against public behaviour only
 (entry points, views, events, balances; never storage layout), so a redesign of the liquidation
-path must keep every one of them passing unchanged. The README's security section lists each
+path must keep every one of them passing unchanged. docs/security.md lists each
 attack and how the design refuses it; the numbers in the names follow issue 7's list.
 
 Every test here failed against the contracts before the fix it names."""

@@ -1,7 +1,7 @@
 """Attacks on the books (the sound-books issue's list, numbered on from tests/test_attacks.py): each
 makes lenders, the fund or another borrower pay for someone's debt, tried the way an attacker
 would and written against public behaviour only (entry points, views, events, balances), so the
-auction changes after it must keep every one passing. The README's security section lists each
+auction changes after it must keep every one passing. docs/security.md lists each
 attack and how the design refuses it.
 
 Every test here failed against the contracts before its fix."""

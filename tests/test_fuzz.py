@@ -1,5 +1,5 @@
 """Stateful fuzzing with Hypothesis: random sequences of everything users, keepers and attackers
-can do, with every invariant in the README and a set of economic checks tested after every
+can do, with every invariant in docs/design.md and a set of economic checks tested after every
 transaction, and a failure shrunk to the shortest sequence that still breaks one.
 
 Why Hypothesis rather than Foundry's invariant testing: it is already pinned, it drives the same
@@ -567,7 +567,7 @@ class Gavel(RuleBasedStateMachine):
         if self.send("breaker", c["liquidator"].setBreaker, level, sender=c["governor"]) is not None:
             self.breaker = level
 
-    # ------------------------------------------------------------------ the README's invariants
+    # ------------------------------------------------------------- docs/design.md's invariants
 
     def read(self, block: str = "latest"):
         """Every figure in one eth_call (the lens accrues interest, kept by nothing)."""

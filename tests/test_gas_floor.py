@@ -1,5 +1,5 @@
 """`make gas` prints the least any take can cost (contracts/test/GasFloor.sol) beside Gavel's take,
-and the README argues from that figure. It is only a floor if the contract does the work it claims:
+and docs/benchmarks.md argues from that figure. It is only a floor if the contract does the work it claims:
 both token transfers, and both price reads when asked (a read that was skipped would make the
 floor look lower than any take can be)."""
 

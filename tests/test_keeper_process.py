@@ -317,7 +317,7 @@ def test_two_silverback_workers_on_redis_kick_and_take_once_each(
     env = {
         **keeper_env(deployment, "workers.sqlite"),
         "SILVERBACK_BROKER_CLASS": "taskiq_redis:ListQueueBroker",
-        # As the README: no read timeout on the workers' blocking wait for blocks (redis-py's
+        # As docs/keeper.md: no read timeout on the workers' blocking wait for blocks (redis-py's
         # default is 5 s, and a loaded machine's runner may take longer to hand out the first).
         "SILVERBACK_BROKER_KWARGS": json.dumps({"url": f"{redis_server}/0", "socket_timeout": None}),
         "SILVERBACK_RESULT_BACKEND_CLASS": "taskiq_redis:RedisAsyncResultBackend",

@@ -1,4 +1,4 @@
-"""Integer money math in the protocol's units (see the README's units table), rounding named.
+"""Integer money math in the protocol's units (see docs/design.md's units table), rounding named.
 
 The keeper mirrors the contracts' formulas where it must predict a transaction to the wei (what a
 take costs); it rounds against itself (pay up, receive down) everywhere else."""

@@ -1,6 +1,6 @@
-"""The README's by-hand fork deploy, run as a user runs it: `ape run deploy --network
+"""The by-hand fork deploy in docs/keeper.md, run as a user runs it: `ape run deploy --network
 ethereum:mainnet-fork:foundry` in its own process, forking the suite's upstream through the
-environment variables the README names. It reads the fork's EVM version from ape-config.yaml
+environment variables that page names. It reads the fork's EVM version from ape-config.yaml
 alone (nothing in this suite's code reaches that process): a recorded block from before Cancun
 once made it stop with `EVM error NotActivated`."""
 
