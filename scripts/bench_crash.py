@@ -89,7 +89,7 @@ def cli(
     say("")
     say(table(outcomes))
     say("")
-    say("Targets, path by path (the issue's, for default parameters at 100 borrowers):")
+    say("Targets, path by path (for default parameters at 100 borrowers):")
     for line in verdict(outcomes):
         say(line)
     for file in draw(outcomes, charts):

@@ -16,7 +16,7 @@ is written in a transaction never depends on how fast this machine is.
 The scenario: two accounts of 10 WETH / 12,000 USDC each, ETH 2,000 -> 1,400 (health factor
 0.93, below the deep bound: each kick covers the whole debt), kick both, take after 240 s (four
 steps of the default curve: 0.988 of the live top, above the default cusp of 0.965).
-(Issue 8 quotes 10,000 of debt; at 1,400 that account is healthy under an 80% threshold.)
+(With 10,000 of debt the account would be healthy at 1,400 under an 80% threshold.)
 """
 
 import click
@@ -208,7 +208,7 @@ def print_tables(rows: Rows) -> None:
     click.echo("")
     click.echo("The least any take can cost here (contracts/test/GasFloor.sol: what every take must do, nothing else):")
     click.echo("")
-    click.echo("| what it does | gas used | left of issue 8's 90,000 for a partial take's own work |")
+    click.echo("| what it does | gas used | left of 90,000 (the partial take's target) for its own work |")
     click.echo("| --- | ---: | ---: |")
     for case, gas in ((FLOOR_PRICED, priced), (FLOOR_UNPRICED, unpriced)):
         click.echo(f"| {case} | {gas:,} | {_left(gas)} |")

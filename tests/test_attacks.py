@@ -1,7 +1,7 @@
 """Attacks on the protocol, each tried the way an attacker would, against public behaviour only
 (entry points, views, events, balances; never storage layout), so a redesign of the liquidation
 path must keep every one of them passing unchanged. docs/security.md lists each
-attack and how the design refuses it; the numbers in the names follow issue 7's list.
+attack and how the design refuses it; the numbers in the names follow its list.
 
 Every test here failed against the contracts before the fix it names."""
 
@@ -388,7 +388,7 @@ def test_10_no_view_panics_on_an_earlier_timestamp(
 
 
 # ---------------------------------------------------------------------- 12. write-off while collateral is kept
-# Found by `make bench-crash` (issue 10): not in issue 7's list, refused the same way.
+# Found by `make bench-crash`; refused the same way.
 
 
 def test_12_a_sold_out_auction_is_not_written_off_while_the_borrower_keeps_collateral(
