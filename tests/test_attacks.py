@@ -9,7 +9,7 @@ import ape
 import pytest
 from eth_abi import decode as abi_decode
 
-from conftest import WAD, YEAR, at, charge_interest, collateral_params, kick, open_position, reverts_named
+from helpers import WAD, YEAR, at, charge_interest, collateral_params, kick, open_position, reverts_named
 
 USDC = 10**6
 ETH = 10**18

@@ -8,7 +8,7 @@ Every test here failed against the contracts before its fix."""
 
 import pytest
 
-from conftest import CUSP, TAIL, WAD, at, collateral_params, kick, open_position, reverts_named
+from helpers import CUSP, TAIL, WAD, at, collateral_params, kick, open_position, reverts_named
 
 USDC = 10**6
 ETH = 10**18

@@ -4,7 +4,21 @@ tail, breaker levels 2 and 3, the keeper status view, and who may call what."""
 import ape
 import pytest
 
-from conftest import BUF, CHIP, CUSP, MIN_DEBT, TAIL, TAU, TIP, WAD, at, collateral_params, kick, open_position
+from helpers import (
+    BUF,
+    CHIP,
+    CUSP,
+    MIN_DEBT,
+    PROD_CUSP,
+    TAIL,
+    TAU,
+    TIP,
+    WAD,
+    at,
+    kick,
+    open_position,
+    production_weth,
+)
 from money import (
     auction_price,
     collateral_to_debt_up,
@@ -118,16 +132,6 @@ def test_a_lot_near_its_debt_sells_at_its_floor_at_once(
     eth_feed.setAnswer(1_470 * 10**8, sender=governor)  # 4.5% down: its debt is now 86.6% of its worth
     _, price, _, _ = status_at(liquidator, chain, auction_id, t0 + 2)
     assert price == wmul_up(wmul_up(1_470 * WAD, BUF), CUSP)
-
-
-PROD_CUSP = 965 * WAD // 1000  # the deploy's WETH floor: 3.5% under the oracle, buf 1
-
-
-def production_weth(vault, liquidator, weth, governor) -> None:
-    """WETH as the deploy lists it: a 2% penalty, auctions from the oracle price to 3.5% under it."""
-    vault.setCollateralParams(weth, collateral_params(penalty=2), sender=governor)
-    curve = liquidator.auctionConfig(weth).curve
-    liquidator.setAuctionConfig(weth, (curve, WAD, TAIL, PROD_CUSP), sender=governor)
 
 
 def test_in_a_crash_an_urgent_lot_sells_below_its_floor_by_half_its_penalty(

@@ -5,7 +5,7 @@ from dataclasses import replace
 
 import pytest
 
-from conftest import WAD
+from helpers import WAD
 from scripts._bounds import CONSTANTS, collateral_problems, config_problems, protocol_problems
 from scripts._deployment import DeploymentError, ProtocolConfig, check_config
 

@@ -2,7 +2,7 @@
 
 import pytest
 
-from conftest import WAD, constructor_revert, error_data
+from helpers import WAD, constructor_revert, error_data
 from money import linear_price, wmul_up, wpow_up
 
 TOP = 1_870 * WAD

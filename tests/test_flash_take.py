@@ -4,7 +4,7 @@ Uniswap V2 inside the take and pays from the proceeds; any re-entry from a recei
 import ape
 import pytest
 
-from conftest import CUSP, at, gas_in_usdc, kick, open_position, reverts_named
+from helpers import CUSP, at, gas_in_usdc, kick, open_position, reverts_named
 from money import debt_to_collateral_down, wmul_up
 
 USDC = 10**6

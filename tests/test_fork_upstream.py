@@ -12,7 +12,7 @@ from pathlib import Path
 import pytest
 
 import replay
-from conftest import free_port
+from processes import free_port
 from upstream import BLOCK_VAR, URL_VAR, UpstreamError, choose, redacted
 
 pytestmark = pytest.mark.unit

@@ -5,7 +5,7 @@ floor look lower than any take can be)."""
 
 import pytest
 
-from conftest import reverts_named
+from helpers import reverts_named
 
 ETH = 10**18
 USDC = 10**6

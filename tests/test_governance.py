@@ -4,7 +4,7 @@ event, the guardian can only make things safer, and nobody else can do either.""
 import ape
 import pytest
 
-from conftest import WAD, collateral_params, constructor_revert, error_data, reverts_named
+from helpers import WAD, collateral_params, constructor_revert, error_data, reverts_named
 
 USDC = 10**6
 

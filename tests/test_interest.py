@@ -2,7 +2,7 @@
 
 import ape
 
-from conftest import WAD, YEAR, at, charge_interest
+from helpers import WAD, YEAR, at, charge_interest
 from money import div_up, mul_div_up, wdiv_up, wmul_down, wmul_up
 
 USDC = 10**6

@@ -14,7 +14,7 @@ from bots.keeper.mempool import TxPool
 from bots.keeper.rpc import RpcError
 from bots.keeper.signing import LocalSigner, Unsigned
 from bots.keeper.strategy import KickMode
-from conftest import open_position
+from helpers import open_position
 
 USDC = 10**6
 ETH = 10**18

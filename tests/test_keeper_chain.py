@@ -11,19 +11,10 @@ its own process, against a standalone Anvil that each test replaces on the same 
 from __future__ import annotations
 
 import pytest
-from test_keeper_process import (
-    BIN,
-    PATIENCE,
-    Node,
-    Process,
-    deploy_with_borrowers,
-    keeper_env,
-    on_node,
-    set_eth_price,
-    wait_for,
-)
+from test_keeper_process import BIN, deploy_with_borrowers, keeper_env, on_node, set_eth_price
 
 from bots.keeper.store import Store
+from processes import PATIENCE, Node, Process, wait_for
 
 OLD_CHAIN_BLOCKS = 300  # mined before the first deployment: the redeployment lands far below it
 

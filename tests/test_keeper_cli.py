@@ -65,7 +65,7 @@ def test_a_misspelled_environment_variable_is_named(capsys, monkeypatch):
 
 def test_a_node_that_is_not_there_is_one_line(capsys, monkeypatch, tmp_path):
     from bots.keeper.deployments import DeploymentRecord
-    from conftest import free_port
+    from processes import free_port
 
     record = tmp_path / "deployments.json"
     names = ("vault", "liquidator", "oracle", "insurance_fund", "usdc", "taker", "uniswap_factory", "uniswap_router")

@@ -11,7 +11,7 @@ from bots.keeper.status import short_id
 from bots.keeper.store import PENDING, SentTx
 from bots.keeper.strategy import KickMode, gas_floor
 from bots.keeper.units import gas_cost_in_debt_down
-from conftest import BUF, CUSP, TAIL, WAD, at, live_auctions, open_position
+from helpers import BUF, CUSP, TAIL, WAD, at, live_auctions, open_position
 from money import wmul_up
 
 USDC = 10**6

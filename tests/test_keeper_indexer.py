@@ -3,7 +3,7 @@ a restart, stays behind the confirmation depth, and rebuilds after a reorg below
 
 from bots.keeper.indexer import ApeChainView, Indexer
 from bots.keeper.store import Store
-from conftest import kick, open_position
+from helpers import kick, open_position
 
 USDC = 10**6
 ETH = 10**18

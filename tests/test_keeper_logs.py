@@ -13,7 +13,7 @@ from bots.keeper.eventlogs import LogRangeRefused
 from bots.keeper.indexer import INDEXED_AUCTION_EVENTS, INDEXED_EVENTS, ApeChainView, Indexer
 from bots.keeper.rpc import HttpJsonRpc, RpcError
 from bots.keeper.store import Store
-from conftest import kick, open_position
+from helpers import kick, open_position
 
 USDC = 10**6
 ETH = 10**18

@@ -14,7 +14,7 @@ from bots.keeper.deployments import DeploymentRecord
 from bots.keeper.errors import ConfigError
 from bots.keeper.metrics import KeeperMetrics
 from bots.keeper.runner import Loop, build_keepers
-from conftest import open_position
+from helpers import open_position
 from scripts._deployment import ProtocolConfig, deploy_protocol, list_collateral
 
 ETH, USDC, DAI = 10**18, 10**6, 10**18

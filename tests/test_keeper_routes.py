@@ -11,7 +11,7 @@ from ape.contracts import ContractContainer
 
 from bots.keeper.routes import V2, V3, Quotes, RouteSpec, V2Path, quote_sizes
 from bots.keeper.strategy import Auction, KickMode, Pool, best_sale_size, plan_take
-from conftest import at, live_auctions, open_position
+from helpers import at, live_auctions, open_position
 from scripts._deployment import add_liquidity, npm_artifact
 
 ETH, BTC, USDC = 10**18, 10**8, 10**6

@@ -16,7 +16,7 @@ from bots.keeper.strategy import (
     selling_order,
 )
 from bots.keeper.units import gas_cost_in_debt_down
-from conftest import CUSP, MIN_DEBT, TAU, at, kick, open_position
+from helpers import CUSP, MIN_DEBT, TAU, at, kick, open_position
 from money import linear_price, wmul_up
 
 USDC = 10**6
@@ -223,7 +223,7 @@ def test_plan_predicts_a_take_below_the_floor_to_the_wei(
     """In a crash a lot at full urgency sells below its floor while each token clears the floor's
     worth of its tab (`clears`): the plan sizes the take by what it clears and prices it by what
     it pays, as the liquidator does."""
-    from test_auction import production_weth
+    from helpers import production_weth
 
     production_weth(vault, liquidator, weth, governor)
     taker = project.UniswapV2Taker.deploy(liquidator, usdc, sender=governor)

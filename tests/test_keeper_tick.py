@@ -5,7 +5,7 @@ block that arrives mid-tick is skipped, not queued. The tick's time limit is tes
 seconds (always exceeded), never against the wall clock."""
 
 from bots.keeper.strategy import KickMode
-from conftest import at, live_auctions, open_position
+from helpers import at, live_auctions, open_position
 
 USDC = 10**6
 ETH = 10**18

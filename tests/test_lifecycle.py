@@ -2,7 +2,7 @@
 leftover collateral back to the borrower. Every party's balances are checked to the wei against
 the protocol's formulas computed again here."""
 
-from conftest import BUF, CHIP, PENALTY_FUND_SHARE, TAU, TIP, WAD, at, kick
+from helpers import BUF, CHIP, PENALTY_FUND_SHARE, TAU, TIP, WAD, at, kick
 from money import collateral_to_debt_up, debt_to_collateral_down, linear_price, wdiv_up, wmul_down, wmul_up
 
 USDC = 10**6

@@ -4,7 +4,7 @@ cross-margin lots, and realising debt behind dust collateral."""
 import ape
 import pytest
 
-from conftest import CHIP, MIN_DEBT, TIP, WAD, collateral_params, gas_in_usdc, kick, open_position, reverts_named
+from helpers import CHIP, MIN_DEBT, TIP, WAD, collateral_params, gas_in_usdc, kick, open_position, reverts_named
 from money import mul_div_down, mul_div_up, wmul_down, wmul_up
 from scripts._deployment import deploy_vault
 

@@ -9,9 +9,9 @@ import subprocess
 
 import pytest
 from ape.contracts import ContractContainer
-from test_keeper_process import Node
 
 from bots.keeper.deployments import DeploymentRecord
+from processes import Node
 from scripts._deployment import ROOT, deploy_local, npm_artifact
 
 WAD = 10**18

@@ -8,7 +8,7 @@ from pathlib import Path
 
 import pytest
 
-from conftest import WAD
+from helpers import WAD
 from scripts._deployment import ROOT, DeploymentError, ProtocolConfig
 from scripts._markets import MARKETS_DIR, deploy_markets, load_markets, markets_path, spec_for
 

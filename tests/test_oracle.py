@@ -3,7 +3,7 @@
 import ape
 import pytest
 
-from conftest import WAD
+from helpers import WAD
 
 OK, STALE, NO_QUORUM, DISPUTED, SEQUENCER_DOWN = range(5)
 

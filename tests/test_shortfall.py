@@ -1,6 +1,6 @@
 """Shortfalls: covered by the InsuranceFund; beyond it, realised against the share price."""
 
-from conftest import CHIP, CUSP, TIP, WAD, at, kick, open_position
+from helpers import CHIP, CUSP, TIP, WAD, at, kick, open_position
 from money import collateral_to_debt_up, wmul_down, wmul_up
 
 USDC = 10**6

@@ -1,6 +1,7 @@
 """The suite's `ape.reverts(Contract.Error, **inputs)` checks the error's name and inputs even when
-Ape did not decode the revert (conftest `_strict_reverts`): without it, three oracle tests passed
-for any revert at all. Each case here would pass under Ape's own check."""
+Ape did not decode the revert (`strict_reverts` in tests/helpers.py, installed by tests/conftest.py):
+without it, three oracle tests passed for any revert at all. Each case here would pass under Ape's
+own check."""
 
 import ape
 import pytest

@@ -3,7 +3,7 @@
 import ape
 import pytest
 
-from conftest import MIN_DEBT, WAD, open_position, reverts_named
+from helpers import MIN_DEBT, WAD, open_position, reverts_named
 from money import mul_div_up, wdiv_down, wdiv_up, wmul_down
 
 USDC = 10**6

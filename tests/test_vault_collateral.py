@@ -2,7 +2,7 @@
 
 import ape
 
-from conftest import collateral_params
+from helpers import collateral_params
 
 USDC = 10**6
 

@@ -3,7 +3,7 @@
 import ape
 import pytest
 
-from conftest import MIN_DEBT, WAD, charge_interest, open_position, reverts_named
+from helpers import MIN_DEBT, WAD, charge_interest, open_position, reverts_named
 from scripts._deployment import deploy_vault
 
 USDC = 10**6
