@@ -87,7 +87,7 @@ slither: install
 #   make fuzz FUZZ_SECONDS=3600 FUZZ_STEPS=50
 FUZZ_SECONDS ?= 600
 fuzz: compile
-	FUZZ_SECONDS=$(FUZZ_SECONDS) ape test tests/test_fuzz.py --network $(LOCAL) -s
+	FUZZ_SECONDS=$(FUZZ_SECONDS) ape test tests/protocol/test_fuzz.py --network $(LOCAL) -s
 
 # Gas per entry point, Gavel beside Morpho Blue, as the tables in docs/benchmarks.md. Morpho Blue is
 # compiled from npm with the compiler its sources pin (0.8.19), as its own build does.

@@ -2,9 +2,9 @@
 is sent instead of by a revert halfway through a deployment.
 
 Every bound in CONSTANTS is a public constant of the contract named beside it, and
-tests/test_bounds.py reads each one from the contract, so the two cannot drift. The few bounds a
-setter writes inline (dust, the tip) are cited where they are used. A check returns its problems,
-one short phrase each naming the key, so a caller can refuse them all in one line."""
+tests/scripts/test_bounds.py reads each one from the contract, so the two cannot drift. The few
+bounds a setter writes inline (dust, the tip) are cited where they are used. A check returns its
+problems, one short phrase each naming the key, so a caller can refuse them all in one line."""
 
 from __future__ import annotations
 

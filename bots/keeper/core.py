@@ -64,7 +64,7 @@ LIQUIDATE = View("liquidate(address)", ("address",), ("uint256[]",))
 GET_RESERVES = View("getReserves()", (), ("uint112", "uint112", "uint32"))
 QUOTE_EXACT_INPUT = View("quoteExactInput(bytes,uint256)", ("bytes", "uint256"), ("uint256",))  # QuoterV2: first word
 # The liquidator pays gas it measures on-chain; of a transaction's simulated gas it sees about
-# this share [%] (measured in tests/test_liquidate.py and tests/test_flash_take.py), and of a
+# this share [%] (measured in tests/protocol/test_liquidate.py and test_flash_take.py), and of a
 # take at most four fifths of TAKE_GAS_PAID (its constant: refunds are not paid).
 KICK_GAS_COUNTED, TAKE_GAS_COUNTED, TAKE_GAS_PAID = 93, 85, 500_000
 TAKE_GAS_BORNE = 100_000  # the liquidator's: what a take ending an auction bears of its own gas

@@ -146,7 +146,7 @@ def test_markets_need_their_own_database_and_name(tmp_path):
 
 
 def test_the_example_settings_file_is_valid():
-    settings = load_settings(Path(__file__).parents[1] / "bots" / "keeper-markets.example.toml")
+    settings = load_settings(Path(__file__).parents[2] / "bots" / "keeper-markets.example.toml")
     usdc, dai = settings.market_list()
     assert (usdc.label, dai.label) == ("usdc", "dai")
     assert usdc.routes["wbtc"].uniswap_v2_path == ["wbtc", "weth", "usdc"]

@@ -1,4 +1,4 @@
-"""Attacks on the books (numbered on from tests/test_attacks.py): each
+"""Attacks on the books (numbered on from tests/protocol/test_attacks.py): each
 makes lenders, the fund or another borrower pay for someone's debt, tried the way an attacker
 would and written against public behaviour only (entry points, views, events, balances), so the
 auction changes after it must keep every one passing. docs/security.md lists each
