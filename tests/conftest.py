@@ -212,18 +212,26 @@ def uniswap(project, governor, usdc, weth):
     return {"factory": factory, "router": router, "pair": pair, "weth9": weth9}
 
 
+FORK_FOLDER = Path(__file__).resolve().parent / "fork"
+# The fork suite's own checks (its upstream and replay server): pure Python, no chain. They run with
+# the other tests on Anvil, not in the fork run.
+FORK_FOLDER_NO_CHAIN = ("test_fork_upstream.py",)
+
+
 def pytest_ignore_collect(collection_path, config):
-    """tests/fork runs on a mainnet fork only (`make fork-test`, which `make test` includes); a
-    run on another network leaves the folder out, and its header says so."""
-    if collection_path.name == "fork" and not is_fork_run(config):
-        return True
+    """tests/fork's fork tests run on a mainnet fork only (`make fork-test`, which `make test`
+    includes), and only they run there: a run on another network takes only the folder's tests
+    that need no chain (FORK_FOLDER_NO_CHAIN), the fork run all the others. The header says so."""
+    if collection_path.parent.resolve() == FORK_FOLDER and collection_path.name.startswith("test_"):
+        return (collection_path.name in FORK_FOLDER_NO_CHAIN) == is_fork_run(config) or None
     return None
 
 
 def pytest_report_header(config):
+    no_chain = ", ".join(FORK_FOLDER_NO_CHAIN)
     if not is_fork_run(config):
-        return [f"tests/fork left out: it runs with --network {FORK_NETWORK} (make fork-test)"]
-    return []
+        return [f"tests/fork: only {no_chain} here; the fork tests run with --network {FORK_NETWORK} (make fork-test)"]
+    return [f"tests/fork: {no_chain} left out (no chain: it runs with the tests on Anvil)"]
 
 
 @pytest.fixture(autouse=True)

@@ -114,8 +114,14 @@ def gavel(project, governor, guardian, lender, usdc, router):
 
 
 @pytest.fixture(autouse=True)
-def fork_isolated(chain, gavel):
-    """Each fork test starts from the same deployment and leaves nothing behind."""
+def fork_isolated(request):
+    """Each fork test starts from the same deployment and leaves nothing behind. Tests marked
+    `unit` (test_fork_upstream.py: pure Python, run on Anvil's network, never on the fork) skip it."""
+    if request.node.get_closest_marker("unit"):
+        yield
+        return
+    chain = request.getfixturevalue("chain")
+    request.getfixturevalue("gavel")
     snapshot = chain.snapshot()
     yield
     chain.restore(snapshot)

@@ -1,6 +1,7 @@
 """The fork suite's upstream: the replay of recorded mainnet state answers as Anvil needs, and a
 bad MAINNET_RPC_URL or MAINNET_FORK_BLOCK is one clear message naming the variable (never the
-URL's key), before Ape or Anvil start. Pure Python and local sockets; no chain."""
+URL's key), before Ape or Anvil start. Pure Python and local sockets; no chain: these run with the
+tests on Anvil, not in the fork run (tests/conftest.py's `pytest_ignore_collect`)."""
 
 import json
 import os
@@ -16,7 +17,7 @@ from processes import free_port
 from upstream import BLOCK_VAR, URL_VAR, UpstreamError, choose, redacted
 
 pytestmark = pytest.mark.unit
-ROOT = Path(__file__).resolve().parent.parent
+ROOT = Path(__file__).resolve().parents[2]
 ETH_USD_PROXY = "0x5f4eC3Df9cbd43714FE2740f5E3616155c5b8419"
 
 
