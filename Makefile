@@ -17,7 +17,7 @@ export APE_DISABLE_TELEMETRY := 1
 LOCAL := ethereum:local:foundry
 FORK := ethereum:mainnet-fork:foundry
 
-.PHONY: install compile demo deploy keeper status test fork-test lint slither fuzz gas bench-keeper bench-crash clean
+.PHONY: install compile demo deploy keeper status test test-quick fork-test lint slither fuzz gas bench-keeper bench-crash clean
 
 install: $(VENV)/.installed node_modules/.installed .solcx/solc-v$(SOLC_VERSION)
 
@@ -68,6 +68,12 @@ status: install
 test: compile lint slither
 	ape test tests --network $(LOCAL)
 	$(MAKE) --no-print-directory fork-test
+
+# The tests that need no chain (marked `unit`: the keeper's logic, settings, docs, the crash
+# bench's arithmetic, refused options, the fork suite's upstream): half a minute, no compile.
+# Ape's plugin starts an Anvil for any run that collects tests, but nothing is deployed on it.
+test-quick: install
+	ape test tests -m unit --network $(LOCAL)
 
 # The fork tests: against MAINNET_RPC_URL (optionally pinned with MAINNET_FORK_BLOCK) if set,
 # else against the recorded mainnet block in tests/fork/mainnet-state, served by tests/fork/replay.py.

@@ -132,6 +132,7 @@ def test_the_stress_feed_answers_from_its_slots(chain, eth_feed):
     )
 
 
+@pytest.mark.unit
 def test_local_signing_matches_eth_account():
     key = bytes.fromhex("4c0883a69102937d6231471b5dbb6204fe5129617082792ae468d01a3f362318")
     ours = LocalSigner(key)
@@ -201,6 +202,7 @@ def test_kicks_land_in_the_same_block_right_after_a_pending_price_update(
     assert kicked == people  # largest value at risk first
 
 
+@pytest.mark.unit
 def test_a_node_that_hides_its_pool_is_noticed_once():
     class NoPool:
         calls = 0

@@ -31,6 +31,7 @@ def test_an_expired_lease_is_not_freed_by_its_old_holder(redis_server):
     b.release()
 
 
+@pytest.mark.unit
 def test_the_local_lease_is_a_lock():
     lease = LocalLease()
     assert lease.acquire(wait=0) and lease.held()

@@ -127,6 +127,7 @@ name = "dai"
     assert signer.nonce == first_nonce + len(after)  # claims of the incentives, at the next nonces
 
 
+@pytest.mark.unit
 def test_markets_need_their_own_database_and_name(tmp_path):
     settings_file = tmp_path / "keeper.toml"
     settings_file.write_text(
@@ -145,6 +146,7 @@ def test_markets_need_their_own_database_and_name(tmp_path):
         load_settings(settings_file)
 
 
+@pytest.mark.unit
 def test_the_example_settings_file_is_valid():
     settings = load_settings(Path(__file__).parents[2] / "bots" / "keeper-markets.example.toml")
     usdc, dai = settings.market_list()

@@ -52,6 +52,7 @@ def test_a_sale_the_keeper_sent_moves_the_pairs_it_plans_against():
     assert moved.amount_out(10**8) < path.amount_out(10**8)
 
 
+@pytest.mark.unit
 def test_quotes_never_promise_more_than_was_quoted():
     pool = Pool(1_000 * ETH, 1_700_000 * USDC)  # a concave curve to sample
     sizes = quote_sizes(40 * ETH)

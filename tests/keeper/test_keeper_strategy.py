@@ -246,6 +246,7 @@ def test_plan_predicts_a_take_below_the_floor_to_the_wei(
     assert liquidator.auctionView(auction_id).tab == v.tab - plan.cleared
 
 
+@pytest.mark.unit
 @pytest.mark.parametrize(
     ("gas", "lot", "expected"),
     [

@@ -8,6 +8,8 @@ import pytest
 from scripts._crash import Outcome, checks
 from scripts._crash_paths import ETH, PATHS, USDC, CpPool, Position, PricePath, ideal
 
+pytestmark = pytest.mark.unit
+
 LLTV = 0.8
 
 

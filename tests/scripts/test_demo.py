@@ -44,6 +44,7 @@ def _no_chain() -> None:
     raise AssertionError("a chain was started: the option was not refused at once")
 
 
+@pytest.mark.unit
 @pytest.mark.parametrize(
     "script, args, refusal",
     [
@@ -73,6 +74,7 @@ def test_a_bad_option_is_refused_at_once_in_one_line(monkeypatch, tmp_path, scri
     assert len(errors) == 1 and refusal.format(file=file) in errors[0], result.output
 
 
+@pytest.mark.unit
 def test_the_lending_limit_is_exact_for_the_seed():
     from scripts.demo import check_lending
 
@@ -81,6 +83,7 @@ def test_the_lending_limit_is_exact_for_the_seed():
         check_lending(2_062, 7)
 
 
+@pytest.mark.unit
 def test_ape_run_demo_refuses_a_bad_option_in_one_line():
     ape = Path(sys.executable).parent / "ape"
     run = subprocess.run([str(ape), "run", "demo", "--borrowers", "0"], cwd=ROOT, capture_output=True, text=True,
