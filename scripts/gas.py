@@ -14,8 +14,8 @@ block is dated one second after the one before (jumps are set explicitly), so wh
 is written in a transaction never depends on how fast this machine is.
 
 The scenario: two accounts of 10 WETH / 12,000 USDC each, ETH 2,000 -> 1,400 (health factor
-0.93, below the deep bound: each kick covers the whole debt), kick both, take after 240 s (four
-steps of the default curve: 0.988 of the live top, above the default cusp of 0.965).
+0.93, below the deep bound: each kick covers the whole debt), kick both, take after 240 s (the
+lot's debt is 86% of its worth: at full urgency it sells below its floor, see docs/design.md).
 (With 10,000 of debt the account would be healthy at 1,400 under an 80% threshold.)
 """
 
