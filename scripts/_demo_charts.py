@@ -57,7 +57,8 @@ def _clearing(story: Story, folder: Path) -> Path:
         discounts = [100 * (1 - t[1] / t[2]) for t in story.takes]
         ax.scatter([t[0] for t in story.takes], discounts, s=14, color="tab:blue", label="take")
     ax.axhline(0, color="grey", linestyle="--", label="the oracle's price")
-    ax.axhline(100 * (1 - story.floor), color="tab:red", linestyle=":", label="the auctions' floor")
+    floor = "the auctions' floor (below it: lots at full urgency, the penalty paying the difference)"
+    ax.axhline(100 * (1 - story.floor), color="tab:red", linestyle=":", label=floor)
     ax.axhline(6.0, color="black", linestyle="-.", label="a fixed 6% discount (Morpho Blue at LLTV 80%)")
     ax.set_xlabel("minutes since the first price update")
     ax.set_ylabel("discount under the oracle at the take (%)")
