@@ -598,7 +598,7 @@ contract DutchAuctionLiquidator is IDutchAuctionLiquidator, Governed {
     function _waivable(uint256 id, Auction memory a) internal view returns (uint256) {
         uint256 done = penaltyWaived[id];
         uint256 redos = Math.min(a.redos, PAID_REDOS);
-        uint256 budget = (uint256(a.penalty) + done) / 2 * (PAID_REDOS - redos) / PAID_REDOS;
+        uint256 budget = Math.mulDiv(uint256(a.penalty) + done, PAID_REDOS - redos, 2 * PAID_REDOS); // down
         return budget > done ? budget - done : 0;
     }
 
