@@ -698,7 +698,7 @@ class Keeper:
         """[debt decimals] What the liquidator pays this take for its gas: only a take that ends
         the auction (buys its whole lot or pays its whole tab) is paid, at most four fifths of
         TAKE_GAS_PAID (less the taker contract's own frame, which the liquidator does not see)."""
-        if plan.collateral < auction.lot and max(plan.owe, plan.cleared) < auction.tab:
+        if plan.collateral < auction.lot and plan.cleared < auction.tab:
             return 0
         return self._gas_pay(min(gas * TAKE_GAS_COUNTED // 100, TAKE_GAS_PAID * 4 // 5))
 

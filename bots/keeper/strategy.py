@@ -131,7 +131,7 @@ class TakePlan:
     proceeds: int  # [debt decimals] what selling `collateral` on the pool returns
     profit: int  # [debt decimals] proceeds - owe
     max_price: int  # [wad] the take's price limit: the price this plan was made at
-    cleared: int = 0  # [debt decimals] of the tab: `owe` and what the penalty waives
+    cleared: int  # [debt decimals] of the tab: `owe` and what the penalty waives
 
 
 def best_sale_size(pool: Route, auction: Auction) -> int:
@@ -212,7 +212,12 @@ def plan_take(
             return None  # only a take that clears the tab passes, and this size does not
         cleared = auction.tab - dust  # the contract sells less, leaving exactly dust
         size = debt_to_collateral_down(cleared, auction.clearing, *scales)
-    owe = min(collateral_to_debt_up(size, auction.price, *scales), cleared)
+    # As the liquidator's `_slice`: the taker pays what it clears, except below the floor.
+    owe = (
+        cleared
+        if auction.clearing == auction.price
+        else min(collateral_to_debt_up(size, auction.price, *scales), cleared)
+    )
     if size == 0 or owe == 0:
         return None
     proceeds = pool.amount_out(size)
